@@ -1,0 +1,3 @@
+//! Data sources. For now: offline Kalshi market data from fixture files.
+
+pub mod fixtures;

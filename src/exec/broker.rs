@@ -1,0 +1,134 @@
+//! Brokers: where approved orders go. The dry broker records each order intent to an
+//! append-only audit log and sends nothing.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::model::{Count, Money, Price, Proposal, Role, Side};
+
+/// An order as the V2 API would receive it, plus what it means in YES/NO terms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrderIntent {
+    /// Idempotency key.
+    pub client_order_id: String,
+    /// Market ticker.
+    pub ticker: String,
+    /// Contract bought.
+    pub side: Side,
+    /// Price of the contract bought.
+    pub price: Price,
+    /// V2 book side: `bid` buys YES, `ask` sells YES (≡ buys NO).
+    pub book_side: &'static str,
+    /// V2 price on the YES book (`1 − price` when buying NO).
+    pub yes_book_price: Price,
+    /// Contracts.
+    pub count: Count,
+    /// Resting only (maker).
+    pub post_only: bool,
+    /// `good_till_canceled` for makers, `immediate_or_cancel` for takers.
+    pub time_in_force: &'static str,
+    /// Self-trade prevention (always set).
+    pub self_trade_prevention_type: &'static str,
+}
+
+impl OrderIntent {
+    /// The V2 order for an approved proposal.
+    pub fn from_proposal(p: &Proposal, client_order_id: String) -> OrderIntent {
+        let (book_side, yes_book_price) = match p.side {
+            Side::Yes => ("bid", p.price),
+            Side::No => ("ask", p.price.complement()),
+        };
+        let maker = p.role == Role::Maker;
+        OrderIntent {
+            client_order_id,
+            ticker: p.ticker.clone(),
+            side: p.side,
+            price: p.price,
+            book_side,
+            yes_book_price,
+            count: p.count,
+            post_only: maker,
+            time_in_force: if maker { "good_till_canceled" } else { "immediate_or_cancel" },
+            self_trade_prevention_type: "maker",
+        }
+    }
+}
+
+/// A broker's refusal or failure.
+#[derive(Debug, Error)]
+pub enum BrokerError {
+    /// The same `client_order_id` was sent twice.
+    #[error("duplicate client_order_id {0}")]
+    Duplicate(String),
+    /// The audit log could not be written; nothing was recorded.
+    #[error("{path}: cannot append audit record: {source}")]
+    Audit {
+        /// Audit file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Something that accepts order intents.
+pub trait Broker {
+    /// `dry` or `live`.
+    fn mode(&self) -> &'static str;
+    /// Places one order.
+    fn place(&mut self, intent: &OrderIntent, expected_value: Money, at: DateTime<Utc>) -> Result<(), BrokerError>;
+}
+
+/// Records intents to `data/proc/audit/…jsonl`; sends nothing.
+#[derive(Debug)]
+pub struct DryBroker {
+    audit_path: PathBuf,
+    seen: BTreeSet<String>,
+}
+
+#[derive(Serialize)]
+struct AuditLine<'a> {
+    ts: String,
+    mode: &'static str,
+    event: &'static str,
+    #[serde(flatten)]
+    intent: &'a OrderIntent,
+    ev_order: Money,
+}
+
+impl DryBroker {
+    /// A dry broker that appends to `audit_path`.
+    pub fn new(audit_path: PathBuf) -> DryBroker {
+        DryBroker { audit_path, seen: BTreeSet::new() }
+    }
+
+    /// The audit log's path.
+    pub fn audit_path(&self) -> &std::path::Path {
+        &self.audit_path
+    }
+}
+
+impl Broker for DryBroker {
+    fn mode(&self) -> &'static str {
+        "dry"
+    }
+
+    fn place(&mut self, intent: &OrderIntent, expected_value: Money, at: DateTime<Utc>) -> Result<(), BrokerError> {
+        if !self.seen.insert(intent.client_order_id.clone()) {
+            return Err(BrokerError::Duplicate(intent.client_order_id.clone()));
+        }
+        let line = AuditLine {
+            ts: at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            mode: "dry",
+            event: "order_intent",
+            intent,
+            ev_order: expected_value,
+        };
+        crate::storage::append_jsonl(&self.audit_path, &line)
+            .map_err(|source| BrokerError::Audit { path: self.audit_path.clone(), source })
+    }
+}

@@ -1,0 +1,253 @@
+//! The scan of one event: books → market PMF → model PMF → EV after fees → proposals →
+//! core ceilings. Pure: the caller hands in data, parameters and limits.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::kalshi::market_data::{Event, MarketError};
+use crate::model::{Count, Ladder, LadderError, LadderKind, Money, OrderBook, Price, Proposal, Role, Side};
+use crate::pricing::distribution::{DistributionError, model_pmf};
+use crate::pricing::ev::{kelly_fraction, order_ev};
+use crate::pricing::fees::{FeeSchedule, Rounding};
+use crate::pricing::market_pmf::{PmfFlag, market_pmf};
+use crate::risk::ceilings::{CoreCeilings, Decision};
+use crate::strategies::views::View;
+
+/// Knobs of the scanner (as opposed to the hard ceilings).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScanParams {
+    /// Smallest EV per contract after fees worth proposing.
+    pub min_ev: Money,
+    /// Contracts per proposal before ceilings.
+    pub contracts: Count,
+    /// Most bins proposed per event.
+    pub max_bins: usize,
+    /// Propose resting (post-only) orders only.
+    pub maker_only: bool,
+    /// Fee rounding used for screening.
+    pub rounding: Rounding,
+    /// Cap on the reported Kelly fraction.
+    pub kelly_cap: f64,
+}
+
+/// An event that cannot be scanned.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum ScanError {
+    /// A market's fields are unusable.
+    #[error(transparent)]
+    Market(#[from] MarketError),
+    /// The markets do not form a ladder.
+    #[error("event {event}: {source}")]
+    Ladder {
+        /// Event ticker.
+        event: String,
+        /// Why.
+        #[source]
+        source: LadderError,
+    },
+    /// The view's distribution is unusable.
+    #[error("event {event}: view: {source}")]
+    View {
+        /// Event ticker.
+        event: String,
+        /// Why.
+        #[source]
+        source: DistributionError,
+    },
+    /// A market has no order book.
+    #[error("event {event}: no order book for market {ticker}")]
+    MissingBook {
+        /// Event ticker.
+        event: String,
+        /// Market ticker.
+        ticker: String,
+    },
+}
+
+/// Everything one event's scan needs.
+#[derive(Debug, Clone, Copy)]
+pub struct EventInput<'a> {
+    /// The event and its markets.
+    pub event: &'a Event,
+    /// Book per market ticker.
+    pub books: &'a BTreeMap<String, OrderBook>,
+    /// The series' resolved fee schedule.
+    pub fees: &'a FeeSchedule,
+    /// The operator's view of the outcome.
+    pub view: &'a View,
+}
+
+/// One rung as the report shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RungRow {
+    /// Market ticker.
+    pub ticker: String,
+    /// Strike label.
+    pub label: String,
+    /// Accepting orders.
+    pub tradeable: bool,
+    /// Best YES bid.
+    pub yes_bid: Option<Price>,
+    /// Best YES ask (1 − best NO bid).
+    pub yes_ask: Option<Price>,
+    /// Market YES probability.
+    pub market_p: f64,
+    /// Model YES probability.
+    pub model_p: f64,
+}
+
+/// The result of scanning one event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventScan {
+    /// Series ticker.
+    pub series: String,
+    /// Event ticker.
+    pub event: String,
+    /// Event title.
+    pub title: String,
+    /// Range or threshold.
+    pub kind: LadderKind,
+    /// Rungs in strike order.
+    pub rows: Vec<RungRow>,
+    /// Market PMF over outcome bins.
+    pub market_bins: Vec<f64>,
+    /// Model PMF over the same bins.
+    pub model_bins: Vec<f64>,
+    /// Quote problems.
+    pub flags: Vec<PmfFlag>,
+    /// Proposals after the ceilings, best EV first.
+    pub decisions: Vec<Decision>,
+}
+
+/// Scans one event.
+pub fn scan_event(input: EventInput<'_>, params: &ScanParams, ceilings: &CoreCeilings) -> Result<EventScan, ScanError> {
+    let event = input.event;
+    let rungs = event.markets.iter().map(|m| m.rung()).collect::<Result<Vec<_>, _>>()?;
+    let ladder =
+        Ladder::build(rungs).map_err(|source| ScanError::Ladder { event: event.event_ticker.clone(), source })?;
+    let books = ladder
+        .rungs
+        .iter()
+        .map(|r| {
+            input
+                .books
+                .get(&r.ticker)
+                .ok_or_else(|| ScanError::MissingBook { event: event.event_ticker.clone(), ticker: r.ticker.clone() })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let market = market_pmf(ladder.kind, &books);
+    let cdf =
+        input.view.model.cdf_fn().map_err(|source| ScanError::View { event: event.event_ticker.clone(), source })?;
+    let model = model_pmf(&ladder, &cdf, input.view.resolution);
+
+    let mut rows = Vec::with_capacity(ladder.rungs.len());
+    let mut candidates = Vec::new();
+    for (i, rung) in ladder.rungs.iter().enumerate() {
+        let tradeable = event.markets.iter().find(|m| m.ticker == rung.ticker).is_some_and(|m| m.is_tradeable());
+        let book = books[i];
+        rows.push(RungRow {
+            ticker: rung.ticker.clone(),
+            label: rung.strike.label(),
+            tradeable,
+            yes_bid: book.best_yes_bid().map(|t| t.price),
+            yes_ask: book.best_yes_ask().map(|t| t.price),
+            market_p: market.yes_prob[i],
+            model_p: model.yes_prob[i],
+        });
+        if tradeable {
+            let context = RungContext {
+                series: &event.series_ticker,
+                event: &event.event_ticker,
+                row: rows.last().expect("pushed"),
+            };
+            candidates.extend(best_candidate(&context, book, input.fees, params));
+        }
+    }
+    candidates.sort_by(|a, b| b.ev_per_contract.cmp(&a.ev_per_contract).then_with(|| a.ticker.cmp(&b.ticker)));
+    candidates.truncate(params.max_bins);
+    let decisions = ceilings.apply(candidates, input.fees, params.rounding);
+
+    Ok(EventScan {
+        series: event.series_ticker.clone(),
+        event: event.event_ticker.clone(),
+        title: event.title.clone(),
+        kind: ladder.kind,
+        rows,
+        market_bins: market.bins,
+        model_bins: model.bins,
+        flags: market.flags,
+        decisions,
+    })
+}
+
+struct RungContext<'a> {
+    series: &'a str,
+    event: &'a str,
+    row: &'a RungRow,
+}
+
+/// The best order on one rung, if any clears `min_ev`: buy YES or NO, resting at the best
+/// bid of that side (maker) or, when allowed, crossing at the implied ask (taker).
+fn best_candidate(
+    ctx: &RungContext<'_>,
+    book: &OrderBook,
+    fees: &FeeSchedule,
+    params: &ScanParams,
+) -> Option<Proposal> {
+    let mut options: Vec<(Side, Role, Price)> = Vec::with_capacity(4);
+    if let Some(t) = book.best_yes_bid() {
+        options.push((Side::Yes, Role::Maker, t.price));
+    }
+    if let Some(t) = book.best_no_bid() {
+        options.push((Side::No, Role::Maker, t.price));
+    }
+    if !params.maker_only {
+        if let Some(t) = book.best_yes_ask() {
+            options.push((Side::Yes, Role::Taker, t.price));
+        }
+        if let Some(t) = book.best_no_ask() {
+            options.push((Side::No, Role::Taker, t.price));
+        }
+    }
+    options
+        .into_iter()
+        .filter(|(_, _, price)| price.is_tradeable())
+        .map(|(side, role, price)| proposal(ctx, side, role, price, fees, params))
+        .filter(|p| p.ev_per_contract >= params.min_ev)
+        .max_by(|a, b| a.ev_per_contract.cmp(&b.ev_per_contract))
+}
+
+fn proposal(
+    ctx: &RungContext<'_>,
+    side: Side,
+    role: Role,
+    price: Price,
+    fees: &FeeSchedule,
+    params: &ScanParams,
+) -> Proposal {
+    let ev = order_ev(fees, params.rounding, role, side, ctx.row.model_p, price, params.contracts);
+    let (model_p, market_p) = match side {
+        Side::Yes => (ctx.row.model_p, ctx.row.market_p),
+        Side::No => (1.0 - ctx.row.model_p, 1.0 - ctx.row.market_p),
+    };
+    let fee_per_contract = ev.fee.as_f64() * 100.0 / params.contracts.centis().max(1) as f64;
+    Proposal {
+        series: ctx.series.to_string(),
+        event: ctx.event.to_string(),
+        ticker: ctx.row.ticker.clone(),
+        label: ctx.row.label.clone(),
+        side,
+        role,
+        price,
+        count: params.contracts,
+        model_p,
+        market_p,
+        ev_per_contract: ev.ev_per_contract,
+        ev_order: ev.ev_order,
+        fee: ev.fee,
+        max_loss: ev.max_loss,
+        kelly: kelly_fraction(model_p, price.as_probability() + fee_per_contract, params.kelly_cap),
+    }
+}

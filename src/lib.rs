@@ -1,0 +1,25 @@
+//! Kalshi Alpha: research, paper-trading and guarded live-trading of Kalshi ladder markets.
+//!
+//! The library holds everything; the `kalshi-alpha` binary parses arguments and wires it up.
+//! See `ARCHITECTURE.md` for the code map and the invariants each module keeps.
+
+/// Reading operator TOML files with errors that name file and field.
+pub mod config;
+/// Data drivers: offline fixtures in the real sources' formats.
+pub mod drivers;
+/// Scanner, brokers, clock and sessions.
+pub mod exec;
+/// Kalshi API shapes (current dollar-string era, legacy cents accepted).
+pub mod kalshi;
+/// Exact money (`Price`, `Count`, `Money`), order books, ladders and order proposals.
+pub mod model;
+/// Fees, market and model PMFs, EV after fees, Kelly.
+pub mod pricing;
+/// Markdown reports.
+pub mod report;
+/// Hard ceilings and the decisions they make on proposals.
+pub mod risk;
+/// Atomic file writes and append-only audit logs.
+pub mod storage;
+/// Model distributions: operator views now, per-series strategies later.
+pub mod strategies;

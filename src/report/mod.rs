@@ -1,0 +1,3 @@
+//! Reports: Markdown per series. Renders text; never places orders.
+
+pub mod markdown;

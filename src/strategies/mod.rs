@@ -1,0 +1,3 @@
+//! Where model distributions come from. Pure: drivers hand data in.
+
+pub mod views;
