@@ -62,12 +62,13 @@ impl Strike {
         matches!(self, Strike::Greater { .. } | Strike::GreaterOrEqual { .. })
     }
 
-    /// A value to order strikes along the outcome line (lower tails first).
-    pub fn sort_key(self) -> f64 {
+    /// Orders strikes along the outcome line: lower tails first, then by lowest settling
+    /// value, an exclusive lower bound (`> x`) after an inclusive one (`>= x`, `x..`).
+    pub fn sort_key(self) -> (f64, bool) {
         match self {
-            Strike::Less { cap } | Strike::LessOrEqual { cap } => cap - 1e12,
-            Strike::Greater { floor } | Strike::GreaterOrEqual { floor } => floor,
-            Strike::Between { floor, .. } => floor,
+            Strike::Less { cap } | Strike::LessOrEqual { cap } => (cap - 1e12, false),
+            Strike::Greater { floor } => (floor, true),
+            Strike::GreaterOrEqual { floor } | Strike::Between { floor, .. } => (floor, false),
         }
     }
 
@@ -135,7 +136,10 @@ impl Ladder {
         if rungs.is_empty() {
             return Err(LadderError::Empty);
         }
-        rungs.sort_by(|a, b| a.strike.sort_key().total_cmp(&b.strike.sort_key()));
+        rungs.sort_by(|a, b| {
+            let (ka, kb) = (a.strike.sort_key(), b.strike.sort_key());
+            ka.0.total_cmp(&kb.0).then(ka.1.cmp(&kb.1))
+        });
         for pair in rungs.windows(2) {
             if pair[0].strike.sort_key() == pair[1].strike.sort_key() {
                 return Err(LadderError::DuplicateStrike(pair[0].ticker.clone(), pair[1].ticker.clone()));

@@ -1,0 +1,150 @@
+//! End-to-end: `scan --offline` on the bundled fixtures, checked against hand-computed numbers.
+
+mod common;
+
+use common::{Workspace, stderr, stdout};
+use serde_json::Value;
+
+const NOW: &str = "2026-11-24T15:00:00Z";
+const STAMP: &str = "20261124T150000Z";
+
+fn scan(ws: &Workspace, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["scan", "--offline", "--now", NOW];
+    args.extend_from_slice(extra);
+    ws.run(&args)
+}
+
+fn proposals(ws: &Workspace, series: &str) -> Value {
+    serde_json::from_str(&ws.read(&format!("data/proc/proposals/{series}/proposals_{STAMP}.json"))).unwrap()
+}
+
+fn decision<'a>(doc: &'a Value, ticker: &str) -> &'a Value {
+    doc["events"][0]["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["proposal"]["ticker"] == ticker)
+        .unwrap_or_else(|| panic!("no decision for {ticker}"))
+}
+
+#[test]
+fn writes_reports_proposals_and_audit_for_every_fixture_event() {
+    let ws = Workspace::new();
+    let out = scan(&ws, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for series in ["KXCPI", "KXHIGHNY", "KXINXU"] {
+        assert!(text.contains(&format!("{series:<16} GO     events=1 approved=2 denied=0 orders=2")), "{text}");
+        let report = ws.read(&format!("reports/{series}/scan_{STAMP}.md"));
+        assert!(report.contains("**GO** ✅"), "{report}");
+        assert!(report.contains("### Proposals"));
+    }
+    let audit = ws.read("data/proc/audit/dry_orders_2026-11-24.jsonl");
+    let lines: Vec<Value> = audit.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 6);
+    assert!(lines.iter().all(|l| l["mode"] == "dry" && l["post_only"] == true && l["self_trade_prevention_type"] == "maker"));
+    let ids: std::collections::BTreeSet<_> = lines.iter().map(|l| l["client_order_id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 6, "client_order_ids are unique");
+}
+
+#[test]
+fn range_ladder_numbers_match_hand_computation() {
+    let ws = Workspace::new();
+    assert!(scan(&ws, &[]).status.success());
+    let doc = proposals(&ws, "KXHIGHNY");
+    // View normal(48.6, 2.2), whole degrees: bin 49–50 is 48.5 <= x < 50.5, so
+    // P(YES) = Φ((50.5 − 48.6)/2.2) − Φ((48.5 − 48.6)/2.2) = 0.806... − 0.482... = 0.324234 (6 dp).
+    // Buy NO resting at the best NO bid 0.59: fair NO = 1 − 0.324234 = 0.675766, edge 0.085766.
+    // 10 contracts would risk 5.90 + maker fee ceil(0.0175 × 10 × 0.59 × 0.41 = 0.0423) = 5.95 > 5.00,
+    // so the ceiling clips to 8: 4.72 + ceil(0.0339) = 4.76. EV = 8 × 0.085766 − 0.04 = 0.646128.
+    let d = decision(&doc, "KXHIGHNY-26NOV25-B49.5");
+    let p = &d["proposal"];
+    assert_eq!(p["side"], "no");
+    assert_eq!(p["role"], "maker");
+    assert_eq!(p["price"], "0.5900");
+    assert_eq!(d["asked"], "10.00");
+    assert_eq!(d["allowed"], "8.00");
+    assert_eq!(d["verdict"], "clipped");
+    assert_eq!(p["fee"], "0.04");
+    assert_eq!(p["max_loss"], "4.76");
+    assert_eq!(p["ev_order"], "0.646128");
+    assert_eq!(p["ev_per_contract"], "0.080766");
+    assert_eq!(d["reasons"][0]["code"], "MAX_LOSS_PER_STRIKE");
+    assert!((p["model_p"].as_f64().unwrap() - 0.675766).abs() < 1e-6);
+    // Market: mids 0.03 0.12 0.29 0.39 0.14 0.04 sum to 1.01; 0.39 / 1.01 = 0.386139 for YES.
+    assert!((p["market_p"].as_f64().unwrap() - (1.0 - 0.39 / 1.01)).abs() < 1e-9);
+
+    let report = ws.read(&format!("reports/KXHIGHNY/scan_{STAMP}.md"));
+    assert!(report.contains(
+        "| 49–50 | NO | maker | 0.5900 | 8.00 | 67.6% | 61.4% | 0.080766 | 0.646128 | 0.04 | 4.76 | Clipped |"
+    ));
+    assert!(report.contains("MAX_LOSS_PER_STRIKE: limit=5.00 would_be=5.95"));
+}
+
+#[test]
+fn threshold_ladder_numbers_match_hand_computation() {
+    let ws = Workspace::new();
+    assert!(scan(&ws, &[]).status.success());
+    let doc = proposals(&ws, "KXINXU");
+    // Strike 6849.9999 on a 0.01 grid: YES iff v >= 6850.00, i.e. x >= 6849.995.
+    // P(YES) = 1 − Φ((6849.995 − 6838)/22) = 0.292799; fair NO 0.707201; edge at 0.63 = 0.077201.
+    // Series fee_type quadratic: makers pay nothing. 7 × 0.63 = 4.41 <= 5.00 < 8 × 0.63.
+    let d = decision(&doc, "KXINXU-26NOV24H1600-T6849.9999");
+    assert_eq!(d["allowed"], "7.00");
+    assert_eq!(d["proposal"]["fee"], "0.00");
+    assert_eq!(d["proposal"]["ev_order"], "0.540407");
+    assert_eq!(d["proposal"]["max_loss"], "4.41");
+    // Quotes at 6899.9999 (mid 0.02) and 6924.9999 (mid 0.03) rise: PAV pools them at 0.025.
+    let flags = doc["events"][0]["flags"].as_array().unwrap();
+    assert!(flags.iter().any(|f| f["flag"] == "non_monotone" && f["violations"] == 1), "{flags:?}");
+    let rows = doc["events"][0]["rows"].as_array().unwrap();
+    assert!((rows[5]["market_p"].as_f64().unwrap() - 0.025).abs() < 1e-9);
+    assert!((rows[6]["market_p"].as_f64().unwrap() - 0.025).abs() < 1e-9);
+    let bins: f64 = doc["events"][0]["market_bins"].as_array().unwrap().iter().map(|b| b.as_f64().unwrap()).sum();
+    assert!((bins - 1.0).abs() < 1e-12);
+}
+
+#[test]
+fn legacy_cent_fixture_is_read() {
+    let ws = Workspace::new();
+    assert!(scan(&ws, &["--series", "KXCPI"]).status.success());
+    let doc = proposals(&ws, "KXCPI");
+    let rows = doc["events"][0]["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 6);
+    // Legacy book {"yes":[[59,200],[60,120]],"no":[[34,75],[36,40]]}: bid 0.60, ask 1 − 0.36.
+    assert_eq!(rows[2]["yes_bid"], "0.6000");
+    assert_eq!(rows[2]["yes_ask"], "0.6400");
+    assert!(!ws.path("reports/KXHIGHNY").exists(), "--series limits the scan");
+}
+
+#[test]
+fn kill_switch_means_no_go_and_no_orders() {
+    let ws = Workspace::new();
+    std::fs::create_dir_all(ws.path("data/proc/state")).unwrap();
+    ws.write("data/proc/state/kill_switch", "");
+    let out = scan(&ws, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("NO-GO  events=1 approved=2 denied=0 orders=0"));
+    assert!(ws.read(&format!("reports/KXINXU/scan_{STAMP}.md")).contains("KILL_SWITCH: engaged"));
+    assert!(!ws.path("data/proc/audit/dry_orders_2026-11-24.jsonl").exists());
+}
+
+#[test]
+fn tighter_ceiling_in_limits_file_denies() {
+    let ws = Workspace::new();
+    ws.edit("configs/limits.toml", "max_bins_per_event = 2", "max_bins_per_event = 1");
+    let out = scan(&ws, &["--series", "KXHIGHNY"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc = proposals(&ws, "KXHIGHNY");
+    let d = decision(&doc, "KXHIGHNY-26NOV25-B47.5");
+    assert_eq!(d["verdict"], "denied");
+    assert_eq!(d["reasons"][0]["code"], "MAX_BINS_PER_EVENT");
+}
+
+#[test]
+fn online_scan_is_refused_without_offline() {
+    let ws = Workspace::new();
+    let out = ws.run(&["scan"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--offline"));
+}
