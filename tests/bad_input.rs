@@ -29,8 +29,15 @@ fn malformed_price_in_orderbook() {
 #[test]
 fn too_precise_price_in_event() {
     let ws = Workspace::new();
-    ws.edit("fixtures/kalshi/events/KXINXU-26NOV24H1600.json", "\"yes_bid_dollars\": \"0.9700\"", "\"yes_bid_dollars\": \"0.1234567\"");
-    assert_fails_cleanly(&ws, &["KXINXU-26NOV24H1600.json", "event.markets[0].yes_bid_dollars", "more than 6 decimal places"]);
+    ws.edit(
+        "fixtures/kalshi/events/KXINXU-26NOV24H1600.json",
+        "\"yes_bid_dollars\": \"0.9700\"",
+        "\"yes_bid_dollars\": \"0.1234567\"",
+    );
+    assert_fails_cleanly(
+        &ws,
+        &["KXINXU-26NOV24H1600.json", "event.markets[0].yes_bid_dollars", "more than 6 decimal places"],
+    );
 }
 
 #[test]
@@ -57,7 +64,11 @@ fn missing_orderbook_file() {
 #[test]
 fn unknown_strike_type() {
     let ws = Workspace::new();
-    ws.edit("fixtures/kalshi/events/KXHIGHNY-26NOV25.json", "\"strike_type\": \"between\"", "\"strike_type\": \"functional\"");
+    ws.edit(
+        "fixtures/kalshi/events/KXHIGHNY-26NOV25.json",
+        "\"strike_type\": \"between\"",
+        "\"strike_type\": \"functional\"",
+    );
     assert_fails_cleanly(&ws, &["KXHIGHNY-26NOV25.json", "field strike_type", "functional"]);
 }
 

@@ -34,7 +34,10 @@ fn published_table_cent_mode() {
 #[test]
 fn centicent_multiplier_and_json() {
     let ws = Workspace::new();
-    assert_eq!(fee(&ws, &["--price", "0.25", "--count", "100", "--role", "taker", "--rounding", "centicent"]), "1.3125");
+    assert_eq!(
+        fee(&ws, &["--price", "0.25", "--count", "100", "--role", "taker", "--rounding", "centicent"]),
+        "1.3125"
+    );
     assert_eq!(fee(&ws, &["--price", "0.50", "--count", "100", "--role", "taker", "--multiplier", "0.5"]), "0.88");
     assert_eq!(fee(&ws, &["--price", "0.50", "--count", "1", "--role", "maker", "--fee-type", "quadratic"]), "0.00");
     let json: serde_json::Value =

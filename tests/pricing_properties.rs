@@ -18,10 +18,16 @@ fn count() -> impl Strategy<Value = Count> {
 fn distribution() -> impl Strategy<Value = Distribution> {
     prop_oneof![
         (-50.0..50.0_f64, 0.1..20.0_f64).prop_map(|(mean, std)| Distribution::Normal { mean, std }),
-        (-50.0..50.0_f64, 0.1..20.0_f64, 1.0..30.0_f64)
-            .prop_map(|(location, scale, df)| Distribution::StudentT { location, scale, df }),
-        (-50.0..50.0_f64, 0.1..20.0_f64, -8.0..8.0_f64)
-            .prop_map(|(location, scale, shape)| Distribution::SkewNormal { location, scale, shape }),
+        (-50.0..50.0_f64, 0.1..20.0_f64, 1.0..30.0_f64).prop_map(|(location, scale, df)| Distribution::StudentT {
+            location,
+            scale,
+            df
+        }),
+        (-50.0..50.0_f64, 0.1..20.0_f64, -8.0..8.0_f64).prop_map(|(location, scale, shape)| Distribution::SkewNormal {
+            location,
+            scale,
+            shape
+        }),
     ]
 }
 
@@ -37,7 +43,8 @@ fn range_ladder(start: i32, width: u8, bins: u8) -> Ladder {
 }
 
 fn book(yes: Option<Price>, no: Option<Price>) -> OrderBook {
-    let side = |p: Option<Price>| p.into_iter().map(|price| Level { price, size: Count::from_whole(5).unwrap() }).collect();
+    let side =
+        |p: Option<Price>| p.into_iter().map(|price| Level { price, size: Count::from_whole(5).unwrap() }).collect();
     OrderBook::from_levels(side(yes), side(no))
 }
 

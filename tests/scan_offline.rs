@@ -42,7 +42,11 @@ fn writes_reports_proposals_and_audit_for_every_fixture_event() {
     let audit = ws.read("data/proc/audit/dry_orders_2026-11-24.jsonl");
     let lines: Vec<Value> = audit.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 6);
-    assert!(lines.iter().all(|l| l["mode"] == "dry" && l["post_only"] == true && l["self_trade_prevention_type"] == "maker"));
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["mode"] == "dry" && l["post_only"] == true && l["self_trade_prevention_type"] == "maker")
+    );
     let ids: std::collections::BTreeSet<_> = lines.iter().map(|l| l["client_order_id"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), 6, "client_order_ids are unique");
 }
