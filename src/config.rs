@@ -1,9 +1,9 @@
-//! Reading the operator's TOML files into validated structs, with errors that name the file
-//! and the field.
+//! The operator's TOML files a scan reads, loaded and validated together.
 
 use std::path::{Path, PathBuf};
 
-use serde::de::DeserializeOwned;
+use crate::decode::{FileError, read_toml};
+
 use thiserror::Error;
 
 use crate::pricing::fees::FeeConfig;
@@ -13,25 +13,9 @@ use crate::strategies::views::ViewsConfig;
 /// A configuration file that could not be used.
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    /// The file could not be read.
-    #[error("{path}: cannot read: {source}")]
-    Read {
-        /// File.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The file is not valid TOML or a field is missing, unknown or malformed.
-    #[error("{path}: {field}: {message}")]
-    Field {
-        /// File.
-        path: PathBuf,
-        /// Dotted path of the offending field (`.` for the whole file).
-        field: String,
-        /// What is wrong, with TOML's line and column where it gives them.
-        message: String,
-    },
+    /// The file could not be read or decoded.
+    #[error(transparent)]
+    File(#[from] FileError),
     /// A view that decodes but makes no sense (the message names the field).
     #[error("{path}: {source}")]
     View {
@@ -41,21 +25,6 @@ pub enum ConfigError {
         #[source]
         source: crate::strategies::views::ViewError,
     },
-}
-
-/// Reads and decodes one TOML file.
-pub fn load_toml<T: DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {
-    let text =
-        std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-    parse_toml(path, &text)
-}
-
-/// Decodes TOML text that came from `path`.
-pub fn parse_toml<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, ConfigError> {
-    serde_path_to_error::deserialize(toml::Deserializer::new(text)).map_err(|err| {
-        let field = err.path().to_string();
-        ConfigError::Field { path: path.to_path_buf(), field, message: err.into_inner().to_string().trim().to_string() }
-    })
 }
 
 /// The three files a scan needs, from one `configs/` directory.
@@ -72,10 +41,10 @@ pub struct ScanConfig {
 impl ScanConfig {
     /// Loads and validates `limits.toml`, `fees.toml` and `views.toml` from `dir`.
     pub fn load(dir: &Path) -> Result<ScanConfig, ConfigError> {
-        let limits = load_toml(&dir.join("limits.toml"))?;
-        let fees = load_toml(&dir.join("fees.toml"))?;
+        let limits = read_toml(&dir.join("limits.toml"))?;
+        let fees = read_toml(&dir.join("fees.toml"))?;
         let views_path = dir.join("views.toml");
-        let views: ViewsConfig = load_toml(&views_path)?;
+        let views: ViewsConfig = read_toml(&views_path)?;
         views.validate().map_err(|source| ConfigError::View { path: views_path, source })?;
         Ok(ScanConfig { limits, fees, views })
     }
@@ -84,6 +53,7 @@ impl ScanConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::parse_toml;
 
     #[test]
     fn names_file_and_field() {

@@ -3,8 +3,10 @@
 //! The library holds everything; the `kalshi-alpha` binary parses arguments and wires it up.
 //! See `ARCHITECTURE.md` for the code map and the invariants each module keeps.
 
-/// Reading operator TOML files with errors that name file and field.
+/// The operator's TOML files a scan reads.
 pub mod config;
+/// Reading JSON and TOML files with errors that name file and field.
+pub mod decode;
 /// Data drivers: offline fixtures in the real sources' formats.
 pub mod drivers;
 /// Scanner, brokers, clock and sessions.

@@ -12,35 +12,28 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::de::DeserializeOwned;
 use thiserror::Error;
 
+use crate::decode::{FileError, read_json};
 use crate::kalshi::market_data::{Event, EventResponse, OrderbookResponse, Series, SeriesResponse};
 use crate::model::OrderBook;
 
 /// A fixture that could not be used.
 #[derive(Debug, Error)]
 pub enum FixtureError {
-    /// A file or directory could not be read.
-    #[error("{path}: cannot read: {source}")]
-    Read {
-        /// Path.
+    /// A file could not be read or decoded.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// A directory could not be listed.
+    #[error("{path}: cannot list: {source}")]
+    List {
+        /// Directory.
         path: PathBuf,
         /// Why.
         #[source]
         source: std::io::Error,
     },
-    /// The JSON is malformed or a field has the wrong shape.
-    #[error("{path}: {field}: {message}")]
-    Decode {
-        /// File.
-        path: PathBuf,
-        /// Path of the offending field.
-        field: String,
-        /// What is wrong, with line and column.
-        message: String,
-    },
-    /// The data decodes but is inconsistent (a missing file it refers to, a bad value).
+    /// The data decodes but is inconsistent (a bad value, no events for a series).
     #[error("{path}: {message}")]
     Invalid {
         /// File.
@@ -114,7 +107,7 @@ pub fn load_market_fixtures(root: &Path, only_series: &[String]) -> Result<Vec<S
 
 /// The `.json` files in a directory, sorted by name.
 fn json_files(dir: &Path) -> Result<Vec<PathBuf>, FixtureError> {
-    let read_err = |source| FixtureError::Read { path: dir.to_path_buf(), source };
+    let read_err = |source| FixtureError::List { path: dir.to_path_buf(), source };
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(read_err)? {
         let path = entry.map_err(read_err)?.path();
@@ -124,15 +117,4 @@ fn json_files(dir: &Path) -> Result<Vec<PathBuf>, FixtureError> {
     }
     files.sort();
     Ok(files)
-}
-
-/// Reads and decodes one JSON file, naming the offending field on failure.
-pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, FixtureError> {
-    let bytes = std::fs::read(path).map_err(|source| FixtureError::Read { path: path.to_path_buf(), source })?;
-    let mut de = serde_json::Deserializer::from_slice(&bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|err| FixtureError::Decode {
-        path: path.to_path_buf(),
-        field: err.path().to_string(),
-        message: err.into_inner().to_string(),
-    })
 }

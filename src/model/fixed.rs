@@ -52,6 +52,17 @@ pub enum FixedError {
 /// A price in dollars per contract, exact to 6 decimals, within `[0, 1]`.
 ///
 /// Orders need a price strictly inside the interval; see [`Price::is_tradeable`].
+///
+/// ```
+/// use kalshi_alpha::model::{Count, Price};
+///
+/// let price: Price = "0.5600".parse().unwrap();
+/// assert_eq!(price.to_string(), "0.5600");
+/// assert_eq!(Price::from_cents(56).unwrap(), price);
+/// assert!("0.1234567".parse::<Price>().is_err());
+/// let cost = "10.00".parse::<Count>().unwrap().times(price);
+/// assert_eq!(cost.to_string(), "5.60");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Price(i64);
 

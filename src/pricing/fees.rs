@@ -185,6 +185,16 @@ impl FeeSchedule {
     }
 
     /// The fee of one order (or one fill) rounded up in the given mode.
+    ///
+    /// ```
+    /// use kalshi_alpha::model::Role;
+    /// use kalshi_alpha::pricing::fees::{FeeMultiplier, FeeSchedule, Rounding};
+    ///
+    /// let series = FeeSchedule::quadratic_with_maker_fees(FeeMultiplier::ONE);
+    /// let (price, count) = ("0.25".parse().unwrap(), "100".parse().unwrap());
+    /// assert_eq!(series.fee(Role::Taker, price, count, Rounding::Cent).to_string(), "1.32");
+    /// assert_eq!(series.fee(Role::Taker, price, count, Rounding::Centicent).to_string(), "1.3125");
+    /// ```
     pub fn fee(&self, role: Role, price: Price, count: Count, rounding: Rounding) -> Money {
         let step = match rounding {
             Rounding::Cent => Money::CENT,
