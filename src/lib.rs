@@ -21,6 +21,8 @@ pub mod pricing;
 pub mod report;
 /// Hard ceilings and the decisions they make on proposals.
 pub mod risk;
+/// The Rhai host that runs operator scripts, sandboxed.
+pub mod rules;
 /// Atomic file writes and append-only audit logs.
 pub mod storage;
 /// Model distributions: operator views now, per-series strategies later.
