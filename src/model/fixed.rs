@@ -187,16 +187,6 @@ impl Count {
         self.0 == 0
     }
 
-    /// The smaller of two counts.
-    pub fn min(self, other: Count) -> Count {
-        Count(self.0.min(other.0))
-    }
-
-    /// `self − other`, or zero when `other` is larger.
-    pub fn saturating_sub(self, other: Count) -> Count {
-        Count((self.0 - other.0).max(0))
-    }
-
     /// The cost of this many contracts at `price`, exactly.
     pub fn times(self, price: Price) -> Money {
         Money(self.0 * price.0)
@@ -241,11 +231,6 @@ impl Money {
         Money(units)
     }
 
-    /// Builds money from whole cents.
-    pub fn from_cents(cents: i64) -> Money {
-        Money(cents * (MONEY_UNIT / 100))
-    }
-
     /// Units of `10^-8` dollars.
     pub fn units(self) -> i64 {
         self.0
@@ -254,16 +239,6 @@ impl Money {
     /// True when below zero.
     pub fn is_negative(self) -> bool {
         self.0 < 0
-    }
-
-    /// The larger of two amounts.
-    pub fn max(self, other: Money) -> Money {
-        Money(self.0.max(other.0))
-    }
-
-    /// The nearest money amount to a real number of dollars, for expectations only.
-    pub fn from_dollars_f64(dollars: f64) -> Money {
-        Money((dollars * MONEY_UNIT as f64).round() as i64)
     }
 
     /// Dollars as `f64`, for ratios in reports and Kelly math only.

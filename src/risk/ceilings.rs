@@ -16,7 +16,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Count, Money, Proposal, Role};
-use crate::pricing::ev::order_ev;
+use crate::pricing::ev::{max_loss, order_ev};
 use crate::pricing::fees::{FeeSchedule, Rounding};
 
 /// `configs/limits.toml`. Every field is required: risk limits have no silent defaults.
@@ -176,7 +176,7 @@ impl CoreCeilings {
             reasons.push(Reason::MaxContractsPerOrder { limit: self.max_contracts_per_order, asked: size });
             size = self.max_contracts_per_order;
         }
-        let loss = |c: Count| c.times(p.price) + schedule.fee(p.role, p.price, c, rounding);
+        let loss = |c: Count| max_loss(schedule, rounding, p.role, p.price, c);
         let would_be = loss(size);
         if would_be > self.max_loss_per_strike {
             reasons.push(Reason::MaxLossPerStrike { limit: self.max_loss_per_strike, would_be });
