@@ -28,21 +28,11 @@ pub struct ScanArgs {
     /// Only this series (repeatable); default: every series with fixtures.
     #[arg(long = "series")]
     series: Vec<String>,
-    /// Smallest EV per contract after fees, in dollars.
-    #[arg(long, default_value = "0.01")]
-    min_ev: Money,
-    /// Contracts per proposal before ceilings.
-    #[arg(long, default_value = "10")]
-    contracts: Count,
-    /// Most bins proposed per event.
-    #[arg(long, default_value_t = 2)]
-    max_bins: usize,
-    /// Also propose taker orders (the core ceilings may still refuse them).
-    #[arg(long)]
-    allow_taker: bool,
-    /// Cap on the reported Kelly fraction.
-    #[arg(long, default_value_t = 0.25)]
-    kelly_cap: f64,
+    /// The policy set: `pal.rhai`, `pilot.rhai`, `gates.rhai`, `lib/`, `tests/`.
+    #[arg(long, default_value = "policies")]
+    policies: PathBuf,
+    #[command(flatten)]
+    scanner: ScannerArgs,
     /// Broker: only `dry` exists so far (records intents, sends nothing).
     #[arg(long, value_enum, default_value = "dry")]
     broker: BrokerArg,
@@ -57,6 +47,41 @@ pub struct ScanArgs {
     json: bool,
 }
 
+/// The scanner's knobs, shared by every command that scans.
+#[derive(Debug, Clone, Args)]
+pub struct ScannerArgs {
+    /// Smallest EV per contract after fees, in dollars.
+    #[arg(long, default_value = "0.01")]
+    min_ev: Money,
+    /// Contracts per proposal before limits.
+    #[arg(long, default_value = "10")]
+    contracts: Count,
+    /// Most bins proposed per event.
+    #[arg(long, default_value_t = 2)]
+    max_bins: usize,
+    /// Also propose taker orders (the limits may still refuse them).
+    #[arg(long)]
+    allow_taker: bool,
+    /// Cap on the reported Kelly fraction.
+    #[arg(long, default_value_t = 0.25)]
+    kelly_cap: f64,
+}
+
+impl ScannerArgs {
+    /// Checks the knobs and converts them.
+    pub fn input(&self) -> anyhow::Result<ScanParamsInput> {
+        anyhow::ensure!(!self.contracts.is_zero(), "--contracts must be positive");
+        anyhow::ensure!(self.kelly_cap.is_finite() && self.kelly_cap >= 0.0, "--kelly-cap must be a non-negative number");
+        Ok(ScanParamsInput {
+            min_ev: self.min_ev,
+            contracts: self.contracts,
+            max_bins: self.max_bins,
+            maker_only: !self.allow_taker,
+            kelly_cap: self.kelly_cap,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum BrokerArg {
     Dry,
@@ -65,8 +90,6 @@ enum BrokerArg {
 /// Runs `scan`.
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(args.offline, "online scanning needs Kalshi connectivity, which is not built yet: pass --offline");
-    anyhow::ensure!(!args.contracts.is_zero(), "--contracts must be positive");
-    anyhow::ensure!(args.kelly_cap.is_finite() && args.kelly_cap >= 0.0, "--kelly-cap must be a non-negative number");
     let BrokerArg::Dry = args.broker;
     let kill_switch = if args.kill_switch.is_relative() { args.out.join(&args.kill_switch) } else { args.kill_switch };
     let request = ScanRequest {
@@ -74,13 +97,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         configs: args.configs,
         out_root: args.out,
         series: args.series,
-        params: ScanParamsInput {
-            min_ev: args.min_ev,
-            contracts: args.contracts,
-            max_bins: args.max_bins,
-            maker_only: !args.allow_taker,
-            kelly_cap: args.kelly_cap,
-        },
+        policies: args.policies,
+        params: args.scanner.input()?,
         kill_switch,
     };
     let clock: Box<dyn Clock> = match args.now {
@@ -104,6 +122,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             s.report.display()
         );
     }
+    println!("policy: sha256={}", outcome.policy);
     println!("audit: {}", outcome.audit.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -1,4 +1,5 @@
-//! The offline dry session: fixtures → scans → gate → dry broker → reports.
+//! The offline dry session: fixtures → scans → policy set (limits, hooks, gate) → dry
+//! broker → reports.
 //!
 //! Everything is loaded, validated and computed before the first byte is written, so bad
 //! input leaves no partial output. Reports and proposals are written atomically.
@@ -17,7 +18,10 @@ use crate::exec::scan::{EventInput, EventScan, ScanError, ScanParams, scan_event
 use crate::pricing::fees::{FeeError, FeeMultiplier, FeeSchedule, FeeType};
 use crate::report::markdown::{ReportContext, render_series_report};
 use crate::risk::ceilings::Verdict;
-use crate::risk::gate::{Gate, builtin_gate};
+use crate::risk::gate::{Gate, GateContext, builtin_gate};
+use crate::risk::limits::{Decider, Ledger};
+use crate::rules::host::ScriptError;
+use crate::rules::policy::{PolicyPaths, PolicySet};
 
 /// What to scan and where to write.
 #[derive(Debug, Clone)]
@@ -26,6 +30,8 @@ pub struct ScanRequest {
     pub fixtures: PathBuf,
     /// Directory with `limits.toml`, `fees.toml`, `views.toml`.
     pub configs: PathBuf,
+    /// The policy set (`pal.rhai`, `pilot.rhai`, `gates.rhai`).
+    pub policies: PathBuf,
     /// Root under which `reports/` and `data/` are written.
     pub out_root: PathBuf,
     /// Only these series (all with fixtures when empty).
@@ -60,6 +66,9 @@ pub enum SessionError {
     /// A fixture file.
     #[error(transparent)]
     Fixture(#[from] FixtureError),
+    /// The policy set does not load.
+    #[error("policy set rejected:\n{}", .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    Policy(Vec<ScriptError>),
     /// An event that cannot be scanned.
     #[error("{path}: {source}")]
     Scan {
@@ -120,17 +129,60 @@ pub struct ScanOutcome {
     pub series: Vec<SeriesOutcome>,
     /// Dry broker audit log.
     pub audit: PathBuf,
+    /// SHA-256 of the policy set that decided.
+    pub policy: String,
 }
 
 /// A series fully computed, not yet written.
-struct PlannedSeries {
-    fixture_title: String,
-    series: String,
-    fees: FeeSchedule,
-    scans: Vec<EventScan>,
-    views: Vec<String>,
-    skipped: Vec<(String, String)>,
-    gate: Gate,
+#[derive(Debug, Clone)]
+pub struct PlannedSeries {
+    /// Series title.
+    pub title: String,
+    /// Series ticker.
+    pub series: String,
+    /// The series' fee schedule.
+    pub fees: FeeSchedule,
+    /// One scan per event with a view.
+    pub scans: Vec<EventScan>,
+    /// Each scan's view, described.
+    pub views: Vec<String>,
+    /// Events not scanned, with why.
+    pub skipped: Vec<(String, String)>,
+    /// Built-in gate and the gate script together.
+    pub gate: Gate,
+}
+
+/// Everything the planner needs, loaded and validated.
+pub struct Inputs {
+    /// Configs.
+    pub config: ScanConfig,
+    /// Fixtures per series.
+    pub fixtures: Vec<SeriesFixture>,
+    /// Scanner knobs.
+    pub params: ScanParams,
+}
+
+impl Inputs {
+    /// Loads configs and fixtures.
+    pub fn load(configs: &Path, fixtures: &Path, series: &[String], params: ScanParamsInput) -> Result<Inputs, SessionError> {
+        let config = ScanConfig::load(configs)?;
+        let fixtures = load_market_fixtures(fixtures, series)?;
+        let params = ScanParams {
+            min_ev: params.min_ev,
+            contracts: params.contracts,
+            max_bins: params.max_bins,
+            maker_only: params.maker_only,
+            rounding: config.fees.rounding,
+            kelly_cap: params.kelly_cap,
+        };
+        Ok(Inputs { config, fixtures, params })
+    }
+}
+
+/// Loads the policy set against the core ceilings, with its own test cases.
+pub fn load_policies(policies: &Path, config: &ScanConfig) -> Result<PolicySet, SessionError> {
+    let paths = PolicyPaths { policies: policies.to_path_buf(), scripts: None };
+    crate::rules::cases::load_checked(&paths, &config.limits).map_err(SessionError::Policy)
 }
 
 /// The proposals file's shape.
@@ -149,19 +201,10 @@ struct ProposalsFile<'a> {
 /// Runs the offline dry session.
 pub fn run_offline_scan(req: &ScanRequest, clock: &dyn Clock) -> Result<ScanOutcome, SessionError> {
     let now = clock.now();
-    let config = ScanConfig::load(&req.configs)?;
-    let fixtures = load_market_fixtures(&req.fixtures, &req.series)?;
-    let params = ScanParams {
-        min_ev: req.params.min_ev,
-        contracts: req.params.contracts,
-        max_bins: req.params.max_bins,
-        maker_only: req.params.maker_only,
-        rounding: config.fees.rounding,
-        kelly_cap: req.params.kelly_cap,
-    };
+    let inputs = Inputs::load(&req.configs, &req.fixtures, &req.series, req.params)?;
+    let policies = load_policies(&req.policies, &inputs.config)?;
     let kill_switch = req.kill_switch.exists();
-    let planned =
-        fixtures.iter().map(|f| plan_series(f, &config, &params, kill_switch)).collect::<Result<Vec<_>, _>>()?;
+    let planned = plan_session(&inputs, &policies, kill_switch, now)?;
 
     let stamp = now.format("%Y%m%dT%H%M%SZ").to_string();
     let audit = req.out_root.join("data/proc/audit").join(format!("dry_orders_{}.jsonl", now.format("%Y-%m-%d")));
@@ -169,18 +212,65 @@ pub fn run_offline_scan(req: &ScanRequest, clock: &dyn Clock) -> Result<ScanOutc
     let mut outcomes = Vec::with_capacity(planned.len());
     let mut sequence = 0_usize;
     for plan in &planned {
-        let mut orders = 0;
-        if plan.gate.go {
-            for decision in plan.scans.iter().flat_map(|s| &s.decisions).filter(|d| d.verdict != Verdict::Denied) {
-                sequence += 1;
-                let intent = OrderIntent::from_proposal(&decision.proposal, format!("ka-dry-{stamp}-{sequence:04}"));
-                broker.place(&intent, decision.proposal.ev_order, now)?;
-                orders += 1;
-            }
-        }
-        outcomes.push(write_series(req, plan, &params, &config, &broker, orders, now, &stamp)?);
+        let orders = submit(plan, &mut broker, &format!("ka-dry-{stamp}"), &mut sequence, now)?;
+        let written = Written { broker: &broker, orders, now, stamp: &stamp, policy: policies.digest() };
+        outcomes.push(write_series(req, plan, &inputs, &written)?);
     }
-    Ok(ScanOutcome { series: outcomes, audit })
+    Ok(ScanOutcome { series: outcomes, audit, policy: policies.digest().to_string() })
+}
+
+/// Sends a GO series' approved and clipped proposals to the broker; returns how many.
+pub fn submit(
+    plan: &PlannedSeries,
+    broker: &mut dyn Broker,
+    id_prefix: &str,
+    sequence: &mut usize,
+    now: DateTime<Utc>,
+) -> Result<usize, SessionError> {
+    if !plan.gate.go {
+        return Ok(0);
+    }
+    let mut orders = 0;
+    for decision in plan.scans.iter().flat_map(|s| &s.decisions).filter(|d| d.verdict != Verdict::Denied) {
+        *sequence += 1;
+        let intent = OrderIntent::from_proposal(&decision.proposal, format!("{id_prefix}-{:04}", *sequence));
+        broker.place(&intent, decision.proposal.ev_order, now)?;
+        orders += 1;
+    }
+    Ok(orders)
+}
+
+/// Scans every series, decides every proposal with one ledger across the session, and
+/// gates each series (built-in gate and the gate script). No I/O.
+pub fn plan_session(
+    inputs: &Inputs,
+    policies: &PolicySet,
+    kill_switch: bool,
+    now: DateTime<Utc>,
+) -> Result<Vec<PlannedSeries>, SessionError> {
+    let mut decider = Decider::new(policies.table(), policies.hook(), Ledger::default());
+    let now_et = now.with_timezone(&chrono_tz::America::New_York).format("%H:%M").to_string();
+    inputs
+        .fixtures
+        .iter()
+        .map(|f| {
+            let mut plan = plan_series(f, &inputs.config, &inputs.params, kill_switch, &mut decider)?;
+            let context = GateContext {
+                series: plan.series.clone(),
+                kill_switch,
+                book_flags: plan.gate.reasons.iter().filter(|r| r.starts_with("MARKET_PMF")).cloned().collect(),
+                monitors: Default::default(),
+                // Fixtures are a snapshot taken "now"; there is no exchange to drift from.
+                data_age_secs: Some(0.0),
+                calibration_age_hours: None,
+                heartbeat_age_secs: Some(0.0),
+                clock_skew_ms: Some(0),
+                now_et: now_et.clone(),
+            };
+            plan.gate = plan.gate.clone().and(policies.gate(&context));
+            Ok(plan)
+        })
+        .collect()
 }
 
 fn plan_series(
@@ -188,6 +278,7 @@ fn plan_series(
     config: &ScanConfig,
     params: &ScanParams,
     kill_switch: bool,
+    decider: &mut Decider<'_>,
 ) -> Result<PlannedSeries, SessionError> {
     let series = &fixture.series;
     let fee_err = |source| SessionError::Fees { series: series.ticker.clone(), source };
@@ -206,7 +297,7 @@ fn plan_series(
             continue;
         };
         let input = EventInput { event: &ev.event, books: &ev.books, fees: &fees, view };
-        let scan = scan_event(input, params, &config.limits)
+        let scan = scan_event(input, params, decider)
             .map_err(|source| SessionError::Scan { path: ev.path.clone(), source })?;
         scans.push(scan);
         views.push(describe_view(view));
@@ -225,7 +316,7 @@ fn plan_series(
     };
     let gate = builtin_gate(kill_switch, scans.iter().map(|s| (s.event.as_str(), s.flags.as_slice())));
     Ok(PlannedSeries {
-        fixture_title: series.title.clone(),
+        title: series.title.clone(),
         series: series.ticker.clone(),
         fees,
         scans,
@@ -249,43 +340,49 @@ fn describe_view(view: &crate::strategies::views::View) -> String {
     format!("{model}{resolution}{note}")
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the session did, for the written outputs.
+struct Written<'a> {
+    broker: &'a DryBroker,
+    orders: usize,
+    now: DateTime<Utc>,
+    stamp: &'a str,
+    policy: &'a str,
+}
+
 fn write_series(
     req: &ScanRequest,
     plan: &PlannedSeries,
-    params: &ScanParams,
-    config: &ScanConfig,
-    broker: &DryBroker,
-    orders: usize,
-    now: DateTime<Utc>,
-    stamp: &str,
+    inputs: &Inputs,
+    w: &Written<'_>,
 ) -> Result<SeriesOutcome, SessionError> {
-    let audit_display = relative(broker.audit_path(), &req.out_root);
+    let audit_display = relative(w.broker.audit_path(), &req.out_root);
     let report = render_series_report(
         &ReportContext {
             series: &plan.series,
-            title: &plan.fixture_title,
-            generated_at: now,
+            title: &plan.title,
+            generated_at: w.now,
             gate: &plan.gate,
-            broker: broker.mode(),
-            orders_recorded: orders,
+            broker: w.broker.mode(),
+            orders_recorded: w.orders,
             audit_path: &audit_display,
             fees: &plan.fees,
-            params,
-            ceilings: &config.limits,
+            params: &inputs.params,
+            ceilings: &inputs.config.limits,
+            policy: w.policy,
             skipped: &plan.skipped,
             views: &plan.views,
         },
         &plan.scans,
     );
+    let (now, stamp) = (w.now, w.stamp);
     let report_path = req.out_root.join("reports").join(&plan.series).join(format!("scan_{stamp}.md"));
     write(&report_path, report.as_bytes())?;
     let proposals = ProposalsFile {
         generated_at: now.to_rfc3339(),
         series: &plan.series,
-        broker: broker.mode(),
+        broker: w.broker.mode(),
         gate: &plan.gate,
-        decided_by: "core ceilings (limits.toml)",
+        decided_by: &format!("limits.toml + policies sha256={}", w.policy),
         fees: &plan.fees,
         skipped: &plan.skipped,
         events: &plan.scans,
@@ -301,7 +398,7 @@ fn write_series(
         events: plan.scans.len(),
         approved: decisions.clone().filter(|d| d.verdict != Verdict::Denied).count(),
         denied: decisions.filter(|d| d.verdict == Verdict::Denied).count(),
-        orders,
+        orders: w.orders,
         report: report_path,
         proposals: proposals_path,
     })

@@ -1,5 +1,5 @@
 //! The scan of one event: books → market PMF → model PMF → EV after fees → proposals →
-//! core ceilings. Pure: the caller hands in data, parameters and limits.
+//! effective limits. Pure: the caller hands in data, parameters and the decider.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +12,8 @@ use crate::pricing::distribution::{DistributionError, model_pmf};
 use crate::pricing::ev::{kelly_fraction, order_ev};
 use crate::pricing::fees::{FeeSchedule, Rounding};
 use crate::pricing::market_pmf::{PmfFlag, market_pmf};
-use crate::risk::ceilings::{CoreCeilings, Decision};
+use crate::risk::ceilings::Decision;
+use crate::risk::limits::Decider;
 use crate::strategies::views::View;
 
 /// Knobs of the scanner (as opposed to the hard ceilings).
@@ -117,12 +118,12 @@ pub struct EventScan {
     pub model_bins: Vec<f64>,
     /// Quote problems.
     pub flags: Vec<PmfFlag>,
-    /// Proposals after the ceilings, best EV first.
+    /// Proposals after the limits, best EV first.
     pub decisions: Vec<Decision>,
 }
 
 /// Scans one event.
-pub fn scan_event(input: EventInput<'_>, params: &ScanParams, ceilings: &CoreCeilings) -> Result<EventScan, ScanError> {
+pub fn scan_event(input: EventInput<'_>, params: &ScanParams, decider: &mut Decider<'_>) -> Result<EventScan, ScanError> {
     let event = input.event;
     let rungs = event.markets.iter().map(|m| m.rung()).collect::<Result<Vec<_>, _>>()?;
     let ladder =
@@ -167,7 +168,7 @@ pub fn scan_event(input: EventInput<'_>, params: &ScanParams, ceilings: &CoreCei
     }
     candidates.sort_by(|a, b| b.ev_per_contract.cmp(&a.ev_per_contract).then_with(|| a.ticker.cmp(&b.ticker)));
     candidates.truncate(params.max_bins);
-    let decisions = ceilings.apply(candidates, input.fees, params.rounding);
+    let decisions = decider.decide(candidates, input.fees, params.rounding);
 
     Ok(EventScan {
         series: event.series_ticker.clone(),

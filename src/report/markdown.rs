@@ -32,6 +32,8 @@ pub struct ReportContext<'a> {
     pub params: &'a ScanParams,
     /// Hard ceilings.
     pub ceilings: &'a CoreCeilings,
+    /// SHA-256 of the policy set that decided.
+    pub policy: &'a str,
     /// Events not scanned, with why.
     pub skipped: &'a [(String, String)],
     /// One-line description of each scanned event's view, keyed like `scans`.
@@ -90,6 +92,11 @@ pub fn render_series_report(ctx: &ReportContext<'_>, scans: &[EventScan]) -> Str
         c.max_bins_per_event,
         c.maker_only,
         c.allowed_series.join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "- Decided by: limits.toml tightened by policies (pal.rhai, pilot.rhai, gates.rhai) sha256 `{}`",
+        ctx.policy
     );
     for (event, why) in ctx.skipped {
         let _ = writeln!(out, "- Skipped {event}: {why}");
@@ -157,7 +164,7 @@ fn render_event(out: &mut String, scan: &EventScan, view: &str) {
         );
     }
     let clipped: Vec<_> = scan.decisions.iter().filter(|d| d.verdict != Verdict::Approved).collect();
-    let _ = writeln!(out, "\n### Clipped by ceilings\n");
+    let _ = writeln!(out, "\n### Clipped or denied by limits\n");
     if clipped.is_empty() {
         let _ = writeln!(out, "Nothing clipped.");
         return;

@@ -1,22 +1,13 @@
-//! Core ceilings: the hard limits from `configs/limits.toml` that no script can loosen.
-//!
-//! Checks run in this fixed order, each with a stable code:
-//!
-//! 1. `SERIES_NOT_ALLOWED` — the series is not in `allowed_series` (deny);
-//! 2. `MAKER_ONLY` — a taker order while `maker_only` is set (deny);
-//! 3. `MAX_CONTRACTS_PER_ORDER` — size above the limit (clip);
-//! 4. `MAX_LOSS_PER_STRIKE` — worst-case loss after fees above the limit (clip to the
-//!    largest whole-contract size that fits, deny if none does);
-//! 5. `MAX_BINS_PER_EVENT` — more distinct bins than allowed in one event, in the order the
-//!    proposals arrive (best EV first) (deny the rest).
+//! Core ceilings: the hard limits from `configs/limits.toml` that no script can loosen, and
+//! the vocabulary of decisions ([`Reason`], [`Verdict`], [`Decision`]) every limit speaks.
+//! [`crate::risk::limits`] applies them, tightened by the policy scripts.
 
-use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Count, Money, Proposal, Role};
-use crate::pricing::ev::{max_loss, order_ev};
+use crate::model::{Count, Money, Proposal};
+use crate::pricing::ev::order_ev;
 use crate::pricing::fees::{FeeSchedule, Rounding};
 
 /// `configs/limits.toml`. Every field is required: risk limits have no silent defaults.
@@ -35,6 +26,31 @@ pub struct CoreCeilings {
     pub allowed_series: Vec<String>,
 }
 
+/// Where a limit came from: the core ceilings or one of the policy scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum LimitSource {
+    /// `configs/limits.toml`.
+    #[serde(rename = "limits.toml")]
+    Core,
+    /// `policies/pal.rhai`.
+    #[serde(rename = "pal.rhai")]
+    Pal,
+    /// `policies/pilot.rhai`.
+    #[serde(rename = "pilot.rhai")]
+    Pilot,
+}
+
+impl LimitSource {
+    /// The file name, as reports print it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LimitSource::Core => "limits.toml",
+            LimitSource::Pal => "pal.rhai",
+            LimitSource::Pilot => "pilot.rhai",
+        }
+    }
+}
+
 /// Why a proposal was clipped or denied, with the figures that decided it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "code", rename_all = "SCREAMING_SNAKE_CASE")]
@@ -43,27 +59,79 @@ pub enum Reason {
     SeriesNotAllowed {
         /// Series ticker.
         series: String,
+        /// Which file disallows it.
+        source: LimitSource,
     },
     /// Taker orders are not allowed.
-    MakerOnly,
+    MakerOnly {
+        /// Which file requires maker-only.
+        source: LimitSource,
+    },
     /// Size clipped to the per-order limit.
     MaxContractsPerOrder {
         /// The limit.
         limit: Count,
         /// The size asked for.
         asked: Count,
+        /// Which file set the limit.
+        source: LimitSource,
     },
-    /// Size clipped (or the order denied) so the worst-case loss fits.
+    /// Size clipped (or the order denied) so the worst-case loss on the market fits.
     MaxLossPerStrike {
         /// The limit.
         limit: Money,
-        /// Worst-case loss at the size that reached this check.
+        /// Worst-case loss on the market (existing exposure plus this order) at the size that reached this check.
         would_be: Money,
+        /// Which file set the limit.
+        source: LimitSource,
+    },
+    /// Size clipped (or the order denied) so the worst-case loss on the series fits.
+    MaxLossPerSeries {
+        /// The limit.
+        limit: Money,
+        /// Worst-case loss on the series at the size that reached this check.
+        would_be: Money,
+        /// Which file set the limit.
+        source: LimitSource,
+    },
+    /// The PAL policy names no loss limit for this series (and no default): risk limits
+    /// have no silent defaults.
+    NoSeriesLimit {
+        /// Series ticker.
+        series: String,
+    },
+    /// Size clipped (or the order denied) so today's worst-case loss fits the daily cap.
+    DailyLossCap {
+        /// The cap.
+        limit: Money,
+        /// Realised plus committed loss today at the size that reached this check.
+        would_be: Money,
+    },
+    /// Size clipped (or the order denied) so this week's worst-case loss fits the weekly cap.
+    WeeklyLossCap {
+        /// The cap.
+        limit: Money,
+        /// Realised plus committed loss this week at the size that reached this check.
+        would_be: Money,
+    },
+    /// A policy's per-order `check` hook clipped or denied the order.
+    PolicyHook {
+        /// The policy file.
+        source: LimitSource,
+        /// The hook's reason.
+        message: String,
+    },
+    /// A policy script failed; the order is denied (fail closed).
+    ScriptError {
+        /// `FILE:LINE:COL: message`.
+        error: String,
     },
     /// The event already has as many bins as allowed.
     MaxBinsPerEvent {
         /// The limit.
         limit: u32,
+        /// Which file set the limit.
+        source: LimitSource,
     },
 }
 
@@ -72,30 +140,47 @@ impl Reason {
     pub fn code(&self) -> &'static str {
         match self {
             Reason::SeriesNotAllowed { .. } => "SERIES_NOT_ALLOWED",
-            Reason::MakerOnly => "MAKER_ONLY",
+            Reason::MakerOnly { .. } => "MAKER_ONLY",
             Reason::MaxContractsPerOrder { .. } => "MAX_CONTRACTS_PER_ORDER",
             Reason::MaxLossPerStrike { .. } => "MAX_LOSS_PER_STRIKE",
+            Reason::MaxLossPerSeries { .. } => "MAX_LOSS_PER_SERIES",
+            Reason::NoSeriesLimit { .. } => "NO_SERIES_LIMIT",
+            Reason::DailyLossCap { .. } => "DAILY_LOSS_CAP",
+            Reason::WeeklyLossCap { .. } => "WEEKLY_LOSS_CAP",
+            Reason::PolicyHook { .. } => "POLICY_HOOK",
+            Reason::ScriptError { .. } => "SCRIPT_ERROR",
             Reason::MaxBinsPerEvent { .. } => "MAX_BINS_PER_EVENT",
         }
     }
 }
 
 impl fmt::Display for Reason {
-    /// `CODE: key=value ...`, stable for reports, audit lines and tests.
+    /// `CODE: key=value ... [source]`, stable for reports, audit lines and tests.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.code())?;
+        write!(f, "{}: ", self.code())?;
         match self {
-            Reason::SeriesNotAllowed { series } => write!(f, ": series={series}"),
-            Reason::MakerOnly => write!(f, ": role=taker"),
-            Reason::MaxContractsPerOrder { limit, asked } => write!(f, ": limit={limit} asked={asked}"),
-            Reason::MaxLossPerStrike { limit, would_be } => write!(f, ": limit={limit} would_be={would_be}"),
-            Reason::MaxBinsPerEvent { limit } => write!(f, ": limit={limit}"),
+            Reason::SeriesNotAllowed { series, source } => write!(f, "series={series} [{}]", source.as_str()),
+            Reason::MakerOnly { source } => write!(f, "role=taker [{}]", source.as_str()),
+            Reason::MaxContractsPerOrder { limit, asked, source } => {
+                write!(f, "limit={limit} asked={asked} [{}]", source.as_str())
+            }
+            Reason::MaxLossPerStrike { limit, would_be, source }
+            | Reason::MaxLossPerSeries { limit, would_be, source } => {
+                write!(f, "limit={limit} would_be={would_be} [{}]", source.as_str())
+            }
+            Reason::NoSeriesLimit { series } => write!(f, "series={series} [pal.rhai]"),
+            Reason::DailyLossCap { limit, would_be } | Reason::WeeklyLossCap { limit, would_be } => {
+                write!(f, "limit={limit} would_be={would_be} [pilot.rhai]")
+            }
+            Reason::PolicyHook { source, message } => write!(f, "{message} [{}]", source.as_str()),
+            Reason::ScriptError { error } => write!(f, "{error}"),
+            Reason::MaxBinsPerEvent { limit, source } => write!(f, "limit={limit} [{}]", source.as_str()),
         }
     }
 }
 
 /// What happened to one proposal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// Passed unchanged.
@@ -121,83 +206,6 @@ pub struct Decision {
     pub reasons: Vec<Reason>,
 }
 
-impl CoreCeilings {
-    /// Applies the ceilings to one event's proposals (best first), recomputing fees, EV and
-    /// worst-case loss for any clipped size.
-    pub fn apply(&self, proposals: Vec<Proposal>, schedule: &FeeSchedule, rounding: Rounding) -> Vec<Decision> {
-        let mut bins: BTreeSet<String> = BTreeSet::new();
-        proposals
-            .into_iter()
-            .map(|proposal| {
-                let asked = proposal.count;
-                let mut reasons = Vec::new();
-                let allowed = self.allowed_size(&proposal, schedule, rounding, &mut reasons);
-                let allowed = if allowed.is_zero() || bins.contains(&proposal.ticker) {
-                    allowed
-                } else if bins.len() >= self.max_bins_per_event as usize {
-                    reasons.push(Reason::MaxBinsPerEvent { limit: self.max_bins_per_event });
-                    Count::ZERO
-                } else {
-                    allowed
-                };
-                if !allowed.is_zero() {
-                    bins.insert(proposal.ticker.clone());
-                }
-                let verdict = match (allowed.is_zero(), allowed == asked) {
-                    (true, _) => Verdict::Denied,
-                    (false, true) => Verdict::Approved,
-                    (false, false) => Verdict::Clipped,
-                };
-                let proposal =
-                    if verdict == Verdict::Clipped { resize(&proposal, allowed, schedule, rounding) } else { proposal };
-                Decision { proposal, asked, allowed, verdict, reasons }
-            })
-            .collect()
-    }
-
-    /// Checks 1–4 for one proposal; returns the size that survives them.
-    fn allowed_size(
-        &self,
-        p: &Proposal,
-        schedule: &FeeSchedule,
-        rounding: Rounding,
-        reasons: &mut Vec<Reason>,
-    ) -> Count {
-        if !self.allowed_series.iter().any(|s| s == &p.series) {
-            reasons.push(Reason::SeriesNotAllowed { series: p.series.clone() });
-            return Count::ZERO;
-        }
-        if self.maker_only && p.role == Role::Taker {
-            reasons.push(Reason::MakerOnly);
-            return Count::ZERO;
-        }
-        let mut size = p.count;
-        if size > self.max_contracts_per_order {
-            reasons.push(Reason::MaxContractsPerOrder { limit: self.max_contracts_per_order, asked: size });
-            size = self.max_contracts_per_order;
-        }
-        let loss = |c: Count| max_loss(schedule, rounding, p.role, p.price, c);
-        let would_be = loss(size);
-        if would_be > self.max_loss_per_strike {
-            reasons.push(Reason::MaxLossPerStrike { limit: self.max_loss_per_strike, would_be });
-            size = largest_whole_size(size, |c| loss(c) <= self.max_loss_per_strike);
-        }
-        size
-    }
-}
-
-/// The largest whole-contract count `<= upper` for which `fits` holds (`fits` must be
-/// monotone: true up to some size, false after), zero when none does.
-fn largest_whole_size(upper: Count, fits: impl Fn(Count) -> bool) -> Count {
-    let whole = |n: i64| Count::from_whole(n).expect("non-negative");
-    let (mut lo, mut hi) = (0_i64, upper.whole());
-    while lo < hi {
-        let mid = lo + (hi - lo + 1) / 2;
-        if fits(whole(mid)) { lo = mid } else { hi = mid - 1 }
-    }
-    whole(lo)
-}
-
 /// The same proposal at another size, with fee, EV and worst-case loss recomputed.
 pub fn resize(p: &Proposal, count: Count, schedule: &FeeSchedule, rounding: Rounding) -> Proposal {
     let yes_prob = match p.side {
@@ -218,41 +226,6 @@ pub fn resize(p: &Proposal, count: Count, schedule: &FeeSchedule, rounding: Roun
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Price, Side};
-    use crate::pricing::fees::FeeMultiplier;
-
-    fn ceilings() -> CoreCeilings {
-        toml::from_str(
-            r#"
-            max_contracts_per_order = "10"
-            max_loss_per_strike = "2.00"
-            max_bins_per_event = 2
-            maker_only = true
-            allowed_series = ["KXA"]
-            "#,
-        )
-        .unwrap()
-    }
-
-    fn proposal(ticker: &str, role: Role, count: i64, price: &str) -> Proposal {
-        Proposal {
-            series: "KXA".into(),
-            event: "KXA-1".into(),
-            ticker: ticker.into(),
-            label: String::new(),
-            side: Side::Yes,
-            role,
-            price: price.parse::<Price>().unwrap(),
-            count: Count::from_whole(count).unwrap(),
-            model_p: 0.5,
-            market_p: 0.4,
-            ev_per_contract: Money::ZERO,
-            ev_order: Money::ZERO,
-            fee: Money::ZERO,
-            max_loss: Money::ZERO,
-            kelly: 0.0,
-        }
-    }
 
     #[test]
     fn missing_ceiling_is_an_error() {
@@ -261,48 +234,14 @@ mod tests {
     }
 
     #[test]
-    fn clips_and_denies_in_order() {
-        let s = FeeSchedule::quadratic_with_maker_fees(FeeMultiplier::ONE);
-        let decisions = ceilings().apply(
-            vec![
-                proposal("a", Role::Maker, 20, "0.10"), // 10 after contracts; loss 1.00 + 0.02 fits
-                proposal("b", Role::Taker, 1, "0.10"),  // taker denied
-                proposal("c", Role::Maker, 10, "0.30"), // loss 3.00+0.04 > 2 → 6 contracts (1.80 + 0.03)
-                proposal("d", Role::Maker, 1, "0.10"),  // third bin denied
-            ],
-            &s,
-            Rounding::Cent,
-        );
-        let summary: Vec<String> = decisions
-            .iter()
-            .map(|d| {
-                format!(
-                    "{} {:?} {} {}",
-                    d.proposal.ticker,
-                    d.verdict,
-                    d.allowed,
-                    d.reasons.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("; ")
-                )
-            })
-            .collect();
-        assert_eq!(
-            summary,
-            [
-                "a Clipped 10.00 MAX_CONTRACTS_PER_ORDER: limit=10.00 asked=20.00",
-                "b Denied 0.00 MAKER_ONLY: role=taker",
-                "c Clipped 6.00 MAX_LOSS_PER_STRIKE: limit=2.00 would_be=3.04",
-                "d Denied 0.00 MAX_BINS_PER_EVENT: limit=2",
-            ]
-        );
-        assert_eq!(decisions[2].proposal.max_loss.to_string(), "1.83");
-    }
-
-    #[test]
-    fn disallowed_series() {
-        let s = FeeSchedule::quadratic_with_maker_fees(FeeMultiplier::ONE);
-        let mut p = proposal("a", Role::Maker, 1, "0.10");
-        p.series = "KXB".into();
-        let d = &ceilings().apply(vec![p], &s, Rounding::Cent)[0];
-        assert_eq!(d.reasons[0].to_string(), "SERIES_NOT_ALLOWED: series=KXB");
+    fn reasons_print_code_figures_and_source() {
+        let r = Reason::MaxLossPerStrike {
+            limit: "2.00".parse().unwrap(),
+            would_be: "3.04".parse().unwrap(),
+            source: LimitSource::Pal,
+        };
+        assert_eq!(r.to_string(), "MAX_LOSS_PER_STRIKE: limit=2.00 would_be=3.04 [pal.rhai]");
+        assert_eq!(serde_json::to_value(&r).unwrap()["code"], "MAX_LOSS_PER_STRIKE");
+        assert_eq!(serde_json::to_value(&r).unwrap()["source"], "pal.rhai");
     }
 }

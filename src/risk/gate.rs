@@ -1,7 +1,9 @@
 //! The built-in GO/NO-GO gate for a series' scan: a latched kill switch, or quotes too odd
 //! to trade against, mean NO-GO. (Operator gate scripts can only add reasons to say NO-GO.)
 
-use serde::Serialize;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 use crate::pricing::market_pmf::PmfFlag;
 
@@ -18,6 +20,53 @@ impl Gate {
     /// `GO` or `NO-GO`.
     pub fn badge(&self) -> &'static str {
         if self.go { "GO" } else { "NO-GO" }
+    }
+}
+
+/// What a gate script judges: monitors, freshness and safety state for one series.
+/// Unknown figures are `None` (scripts see `()`), never a made-up number.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateContext {
+    /// Series ticker.
+    pub series: String,
+    /// The kill-switch file exists.
+    #[serde(default)]
+    pub kill_switch: bool,
+    /// Blocking quote problems found by the scan, as `CODE: detail` strings.
+    #[serde(default)]
+    pub book_flags: Vec<String>,
+    /// Monitor name → status (`ok`, `warn`, `alert`, ...).
+    #[serde(default)]
+    pub monitors: BTreeMap<String, String>,
+    /// Age of the newest market data, seconds.
+    #[serde(default)]
+    pub data_age_secs: Option<f64>,
+    /// Age of the model calibration, hours.
+    #[serde(default)]
+    pub calibration_age_hours: Option<f64>,
+    /// Age of the last heartbeat, seconds.
+    #[serde(default)]
+    pub heartbeat_age_secs: Option<f64>,
+    /// Local clock minus exchange clock, milliseconds.
+    #[serde(default)]
+    pub clock_skew_ms: Option<i64>,
+    /// Wall time in New York, `HH:MM`.
+    #[serde(default)]
+    pub now_et: String,
+}
+
+impl Gate {
+    /// The built-in gate tightened by a script's verdict: GO only when both say GO;
+    /// reasons both give appear once.
+    pub fn and(mut self, other: Gate) -> Gate {
+        self.go &= other.go;
+        for reason in other.reasons {
+            if !self.reasons.contains(&reason) {
+                self.reasons.push(reason);
+            }
+        }
+        self
     }
 }
 

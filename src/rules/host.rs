@@ -160,6 +160,7 @@ impl Host {
     ) -> Result<T, ScriptError> {
         let mut scope = Scope::new();
         self.arm_deadline();
+        // The top level (imports, constants) is evaluated before the function runs.
         let result = self.engine.call_fn::<Dynamic>(&mut scope, ast, name, args);
         self.disarm_deadline();
         let value = result.map_err(|e| ScriptError::from_eval(file, &e))?;
@@ -170,6 +171,16 @@ impl Host {
             column: None,
             message: format!("{name}() returned {type_name}, expected {}", std::any::type_name::<T>()),
         })
+    }
+
+    /// True when the script defines `name` taking `arity` parameters.
+    pub fn defines(ast: &AST, name: &str, arity: usize) -> bool {
+        ast.iter_functions().any(|f| f.name == name && f.params.len() == arity)
+    }
+
+    /// The engine, read-only (for definitions).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     fn arm_deadline(&self) {

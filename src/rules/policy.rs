@@ -1,0 +1,527 @@
+//! The policy set — `pal.rhai`, `pilot.rhai`, `gates.rhai`, the `lib/` modules and (when
+//! given) the playbooks — compiled and validated as one unit, so a reload either takes all
+//! of it or none of it.
+//!
+//! Validation: every file compiles and its top level runs; required functions exist with the
+//! right arity (`pal()`, `pilot()`, `gate(ctx)`; optional `check(order, exposure)` in PAL
+//! and pilot); the declarative tables have the right shape and only tighten the core
+//! ceilings; `gate` and the hooks return the right shapes on a smoke input. The tables are
+//! evaluated here, once, into native [`LimitTable`] data.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rhai::{AST, Dynamic};
+use sha2::{Digest, Sha256};
+
+use crate::model::{Count, Money, Price, Proposal, Role, Side};
+use crate::risk::ceilings::{CoreCeilings, LimitSource, Reason};
+use crate::risk::gate::{Gate, GateContext};
+use crate::risk::glob::Glob;
+use crate::risk::limits::{Exposure, HookVerdict, LimitTable, OrderHook, PalTable, PilotTable, SeriesPal};
+use crate::rules::api::{self, OrderView};
+use crate::rules::host::{Host, Limits, ScriptError};
+use crate::rules::shape::{self, Fields, ShapeError};
+
+/// PAL policy file name.
+pub const PAL_FILE: &str = "pal.rhai";
+/// Pilot limits file name.
+pub const PILOT_FILE: &str = "pilot.rhai";
+/// Gating rules file name.
+pub const GATES_FILE: &str = "gates.rhai";
+
+/// Where the set lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyPaths {
+    /// `policies/` (holds the three policy files, `lib/` and `tests/`).
+    pub policies: PathBuf,
+    /// `scripts/` (playbooks), when they belong to the set.
+    pub scripts: Option<PathBuf>,
+}
+
+impl PolicyPaths {
+    /// `policies/lib`, the only place scripts may import from.
+    pub fn lib(&self) -> PathBuf {
+        self.policies.join("lib")
+    }
+
+    /// `policies/tests`, the set's own test cases.
+    pub fn tests(&self) -> PathBuf {
+        self.policies.join("tests")
+    }
+}
+
+/// A file of the set and its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FileDigest {
+    /// Path as given.
+    pub path: PathBuf,
+    /// Lower-case hex SHA-256 of the contents.
+    pub sha256: String,
+}
+
+/// One compiled script.
+#[derive(Debug, Clone)]
+pub struct Script {
+    /// The file.
+    pub path: PathBuf,
+    source: String,
+    ast: AST,
+}
+
+impl Script {
+    /// The compiled script.
+    pub fn ast(&self) -> &AST {
+        &self.ast
+    }
+
+    /// An error located at the first place `needle` appears in the source (e.g. a map key).
+    fn error_at(&self, needle: &str, message: String) -> ScriptError {
+        let (line, column) = locate(&self.source, needle).map_or((None, None), |(l, c)| (Some(l), Some(c)));
+        ScriptError { file: self.path.clone(), line, column, message }
+    }
+
+    fn shape_error(&self, err: &ShapeError) -> ScriptError {
+        self.error_at(err.key(), err.to_string())
+    }
+}
+
+/// 1-based line and column of the first `needle` that is a whole word (for keys: followed by
+/// `:`, if any such occurrence exists).
+fn locate(source: &str, needle: &str) -> Option<(usize, usize)> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut fallback = None;
+    for (n, line) in source.lines().enumerate() {
+        let mut from = 0;
+        while let Some(i) = line[from..].find(needle).map(|i| i + from) {
+            let before = line[..i].chars().next_back();
+            let after = &line[i + needle.len()..];
+            if !before.is_some_and(is_word) && !after.chars().next().is_some_and(is_word) {
+                let hit = (n + 1, line[..i].chars().count() + 1);
+                if after.trim_start().starts_with(':') {
+                    return Some(hit);
+                }
+                fallback.get_or_insert(hit);
+            }
+            from = i + needle.len();
+        }
+    }
+    fallback
+}
+
+/// A compiled, validated policy set with its limit table evaluated.
+pub struct PolicySet {
+    host: Host,
+    pal: Script,
+    pilot: Script,
+    gates: Script,
+    hooks: Vec<(LimitSource, Script)>,
+    playbooks: Vec<Script>,
+    table: LimitTable,
+    files: Vec<FileDigest>,
+    digest: String,
+}
+
+impl std::fmt::Debug for PolicySet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicySet").field("digest", &self.digest).field("table", &self.table).finish_non_exhaustive()
+    }
+}
+
+impl PolicySet {
+    /// Compiles and validates the set (everything but its test cases). Returns every problem
+    /// found, not just the first.
+    pub fn compile(paths: &PolicyPaths, core: &CoreCeilings) -> Result<PolicySet, Vec<ScriptError>> {
+        let mut host = Host::new(&paths.lib(), Limits::default());
+        api::register(host.engine_mut());
+        let files = collect_files(paths).map_err(|e| vec![e])?;
+        let mut errors = Vec::new();
+        let mut compiled = Vec::new();
+        for file in files.iter().filter(|f| f.path.extension().is_some_and(|e| e == "rhai")) {
+            match compile_file(&host, &file.path) {
+                Ok(script) => compiled.push(script),
+                Err(e) => errors.push(e),
+            }
+        }
+        let take = |name: &str, errors: &mut Vec<ScriptError>| {
+            let path = paths.policies.join(name);
+            let found = compiled.iter().find(|s| s.path == path).cloned();
+            if found.is_none() && !errors.iter().any(|e| e.file == path) {
+                errors.push(ScriptError { file: path, line: None, column: None, message: "missing".to_string() });
+            }
+            found
+        };
+        let (pal, pilot, gates) = (take(PAL_FILE, &mut errors), take(PILOT_FILE, &mut errors), take(GATES_FILE, &mut errors));
+        let (Some(pal), Some(pilot), Some(gates)) = (pal, pilot, gates) else { return Err(errors) };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        for (script, function, arity) in [(&pal, "pal", 0), (&pilot, "pilot", 0), (&gates, "gate", 1)] {
+            if !Host::defines(&script.ast, function, arity) {
+                let params = if arity == 1 { "ctx" } else { "" };
+                errors.push(ScriptError {
+                    file: script.path.clone(),
+                    line: None,
+                    column: None,
+                    message: format!("required function {function}({params}) is not defined"),
+                });
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let pal_table = evaluate(&host, &pal, "pal", |v| pal_table(v, core)).map_err(|e| vec![e]);
+        let pilot_table = evaluate(&host, &pilot, "pilot", |v| pilot_table(v, core)).map_err(|e| vec![e]);
+        let (pal_table, pilot_table) = match (pal_table, pilot_table) {
+            (Ok(a), Ok(b)) => (a, b),
+            (a, b) => return Err(a.err().into_iter().chain(b.err()).flatten().collect()),
+        };
+        let hooks = [(LimitSource::Pal, &pal), (LimitSource::Pilot, &pilot)]
+            .into_iter()
+            .filter(|(_, s)| Host::defines(&s.ast, "check", 2))
+            .map(|(source, s)| (source, s.clone()))
+            .collect();
+        let playbook_dir = paths.scripts.as_deref();
+        let playbooks =
+            compiled.iter().filter(|s| playbook_dir.is_some_and(|d| s.path.starts_with(d))).cloned().collect();
+        let table = LimitTable::new(core.clone(), Some(pal_table), Some(pilot_table));
+        let digest = set_digest(&files);
+        let set = PolicySet { host, pal, pilot, gates, hooks, playbooks, table, files, digest };
+        set.smoke_test(core).map_err(|e| vec![e])?;
+        Ok(set)
+    }
+
+    /// The effective limits.
+    pub fn table(&self) -> &LimitTable {
+        &self.table
+    }
+
+    /// The per-order hook, when a policy defines `check`.
+    pub fn hook(&self) -> Option<&dyn OrderHook> {
+        if self.hooks.is_empty() { None } else { Some(self) }
+    }
+
+    /// SHA-256 over the whole set (each file's path and hash).
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+
+    /// Every file of the set with its hash.
+    pub fn files(&self) -> &[FileDigest] {
+        &self.files
+    }
+
+    /// The compiled playbooks (when the set includes `scripts/`).
+    pub fn playbooks(&self) -> &[Script] {
+        &self.playbooks
+    }
+
+    /// The PAL, pilot and gates scripts.
+    pub fn policy_scripts(&self) -> [&Script; 3] {
+        [&self.pal, &self.pilot, &self.gates]
+    }
+
+    /// Runs `gate(ctx)`. Any error or wrong shape is NO-GO naming file, line and column.
+    pub fn gate(&self, ctx: &GateContext) -> Gate {
+        let script = &self.gates;
+        let result = self
+            .host
+            .call::<Dynamic>(&script.path, &script.ast, "gate", (ctx.clone(),))
+            .and_then(|v| gate_shape(&v).map_err(|e| script.shape_error(&e)));
+        result.unwrap_or_else(|e| Gate { go: false, reasons: vec![Reason::ScriptError { error: e.to_string() }.to_string()] })
+    }
+
+    /// Calls each hook once on a harmless order and the gate on a calm context, so a hook or
+    /// gate that cannot run at all is rejected at load rather than on the first order.
+    fn smoke_test(&self, core: &CoreCeilings) -> Result<(), ScriptError> {
+        let series = core.allowed_series.first().cloned().unwrap_or_default();
+        let order = Proposal {
+            series: series.clone(),
+            event: format!("{series}-SMOKE"),
+            ticker: format!("{series}-SMOKE-T1"),
+            label: "smoke".to_string(),
+            side: Side::Yes,
+            role: Role::Maker,
+            price: Price::from_cents(50).expect("valid"),
+            count: Count::from_whole(1).expect("valid"),
+            model_p: 0.5,
+            market_p: 0.5,
+            ev_per_contract: Money::ZERO,
+            ev_order: Money::ZERO,
+            fee: Money::ZERO,
+            max_loss: Money::from_units(50_000_000),
+            kelly: 0.0,
+        };
+        for (_, script) in &self.hooks {
+            self.call_hook(script, &OrderView(Arc::new(order.clone())), &Exposure::default())?;
+        }
+        let ctx = GateContext { series, now_et: "12:00".to_string(), ..GateContext::default() };
+        let value = self.host.call::<Dynamic>(&self.gates.path, &self.gates.ast, "gate", (ctx,))?;
+        gate_shape(&value).map_err(|e| self.gates.shape_error(&e))?;
+        Ok(())
+    }
+
+    fn call_hook(&self, script: &Script, order: &OrderView, exposure: &Exposure) -> Result<HookReply, ScriptError> {
+        let value = self.host.call::<Dynamic>(&script.path, &script.ast, "check", (order.clone(), *exposure))?;
+        hook_shape(&value).map_err(|e| script.error_at("check", format!("check() {e}")))
+    }
+}
+
+impl OrderHook for PolicySet {
+    fn check(&self, proposal: &Proposal, exposure: &Exposure) -> HookVerdict {
+        let order = OrderView(Arc::new(proposal.clone()));
+        let mut verdict = HookVerdict::Allow;
+        for (source, script) in &self.hooks {
+            match self.call_hook(script, &order, exposure) {
+                Err(e) => return HookVerdict::Deny { reason: Reason::ScriptError { error: e.to_string() } },
+                Ok(HookReply::Allow) => {}
+                Ok(HookReply::Deny(message)) => {
+                    return HookVerdict::Deny { reason: Reason::PolicyHook { source: *source, message } };
+                }
+                Ok(HookReply::Clip(max, message)) => {
+                    let tighter = match &verdict {
+                        HookVerdict::Clip { max: current, .. } => max < *current,
+                        _ => true,
+                    };
+                    if tighter {
+                        verdict = HookVerdict::Clip { max, reason: Reason::PolicyHook { source: *source, message } };
+                    }
+                }
+            }
+        }
+        verdict
+    }
+}
+
+/// What a `check` hook returned, checked.
+enum HookReply {
+    Allow,
+    Deny(String),
+    Clip(Count, String),
+}
+
+/// `()`/`true` allow; `false` denies; `#{ allow: false, reason }` denies;
+/// `#{ max_contracts, reason }` clips.
+fn hook_shape(value: &Dynamic) -> Result<HookReply, String> {
+    if value.is_unit() {
+        return Ok(HookReply::Allow);
+    }
+    if let Ok(b) = value.as_bool() {
+        return Ok(if b { HookReply::Allow } else { HookReply::Deny("check() returned false".to_string()) });
+    }
+    let fields = Fields::of(value, "check()", &[], &["allow", "max_contracts", "reason"])
+        .map_err(|_| format!("returned {}; expected (), a bool or #{{allow, max_contracts, reason}}", value.type_name()))?;
+    let reason = || -> Result<String, String> {
+        let v = fields.get("reason").ok_or("must give a reason when it denies or clips")?;
+        shape::string(v, "check().reason").map_err(|e| e.to_string())
+    };
+    if let Some(allow) = fields.get("allow") {
+        if !shape::boolean(allow, "check().allow").map_err(|e| e.to_string())? {
+            return Ok(HookReply::Deny(reason()?));
+        }
+    }
+    match fields.get("max_contracts") {
+        Some(v) => Ok(HookReply::Clip(shape::count(v, "check().max_contracts").map_err(|e| e.to_string())?, reason()?)),
+        None => Ok(HookReply::Allow),
+    }
+}
+
+fn gate_shape(value: &Dynamic) -> Result<Gate, ShapeError> {
+    let fields = Fields::of(value, "gate()", &["go", "reasons"], &[])?;
+    let go = shape::boolean(fields.req("go"), &fields.path_of("go"))?;
+    let items = shape::array(fields.req("reasons"), &fields.path_of("reasons"))?;
+    let reasons = items
+        .iter()
+        .enumerate()
+        .map(|(i, r)| shape::string(r, &format!("gate().reasons[{i}]")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Gate { go, reasons })
+}
+
+fn compile_file(host: &Host, path: &Path) -> Result<Script, ScriptError> {
+    let source = std::fs::read_to_string(path).map_err(|e| ScriptError {
+        file: path.to_path_buf(),
+        line: None,
+        column: None,
+        message: format!("cannot read: {e}"),
+    })?;
+    if source.trim().is_empty() {
+        return Err(ScriptError { file: path.to_path_buf(), line: None, column: None, message: "empty file".into() });
+    }
+    let ast = host.compile(path, &source)?;
+    Ok(Script { path: path.to_path_buf(), source, ast })
+}
+
+/// Runs the script's top level, then `function()`, and reads the result with `read`.
+fn evaluate<T>(
+    host: &Host,
+    script: &Script,
+    function: &str,
+    read: impl FnOnce(&Dynamic) -> Result<T, ShapeError>,
+) -> Result<T, ScriptError> {
+    host.run(&script.path, &script.ast)?;
+    let value = host.call::<Dynamic>(&script.path, &script.ast, function, ())?;
+    read(&value).map_err(|e| script.shape_error(&e))
+}
+
+fn loosens(path: String, value: impl std::fmt::Display, core: impl std::fmt::Display, field: &str) -> ShapeError {
+    ShapeError {
+        path,
+        message: format!(
+            "{value} loosens the core ceiling {field} = {core} (configs/limits.toml); scripts may only tighten"
+        ),
+    }
+}
+
+fn pal_table(value: &Dynamic, core: &CoreCeilings) -> Result<PalTable, ShapeError> {
+    let fields = Fields::of(value, "pal()", &["series", "strikes"], &["default"])?;
+    let series_pal = |v: &Dynamic, path: &str| -> Result<SeriesPal, ShapeError> {
+        let f = Fields::of(v, path, &["max_loss", "strike_loss"], &[])?;
+        let strike_loss = shape::money(f.req("strike_loss"), &f.path_of("strike_loss"))?;
+        if strike_loss > core.max_loss_per_strike {
+            return Err(loosens(f.path_of("strike_loss"), strike_loss, core.max_loss_per_strike, "max_loss_per_strike"));
+        }
+        Ok(SeriesPal { max_loss: shape::money(f.req("max_loss"), &f.path_of("max_loss"))?, strike_loss })
+    };
+    let mut series = std::collections::BTreeMap::new();
+    for (ticker, v) in shape::map(fields.req("series"), "pal().series")? {
+        let pal = series_pal(&v, &format!("pal().series.{ticker}"))?;
+        series.insert(ticker.to_string(), pal);
+    }
+    let default = fields.get("default").map(|v| series_pal(v, "pal().default")).transpose()?;
+    let mut strikes = Vec::new();
+    for (i, rule) in shape::array(fields.req("strikes"), "pal().strikes")?.iter().enumerate() {
+        let path = format!("pal().strikes[{i}]");
+        let f = Fields::of(rule, &path, &["pattern", "max_loss"], &[])?;
+        let pattern = shape::string(f.req("pattern"), &f.path_of("pattern"))?;
+        let glob = Glob::new(&pattern).map_err(|message| ShapeError { path: f.path_of("pattern"), message })?;
+        let max_loss = shape::money(f.req("max_loss"), &f.path_of("max_loss"))?;
+        if max_loss > core.max_loss_per_strike {
+            return Err(loosens(f.path_of("max_loss"), max_loss, core.max_loss_per_strike, "max_loss_per_strike"));
+        }
+        strikes.push((glob, max_loss));
+    }
+    Ok(PalTable { series, default, strikes })
+}
+
+fn pilot_table(value: &Dynamic, core: &CoreCeilings) -> Result<PilotTable, ShapeError> {
+    let f = Fields::of(
+        value,
+        "pilot()",
+        &[
+            "max_contracts_per_order",
+            "max_unique_bins_per_event",
+            "maker_only",
+            "allowed_series",
+            "daily_loss_cap",
+            "weekly_loss_cap",
+        ],
+        &[],
+    )?;
+    let max_contracts = shape::count(f.req("max_contracts_per_order"), &f.path_of("max_contracts_per_order"))?;
+    if max_contracts > core.max_contracts_per_order {
+        return Err(loosens(
+            f.path_of("max_contracts_per_order"),
+            max_contracts,
+            core.max_contracts_per_order,
+            "max_contracts_per_order",
+        ));
+    }
+    let bins = shape::small_int(f.req("max_unique_bins_per_event"), &f.path_of("max_unique_bins_per_event"))?;
+    if bins > core.max_bins_per_event {
+        return Err(loosens(f.path_of("max_unique_bins_per_event"), bins, core.max_bins_per_event, "max_bins_per_event"));
+    }
+    let maker_only = shape::boolean(f.req("maker_only"), &f.path_of("maker_only"))?;
+    if core.maker_only && !maker_only {
+        return Err(loosens(f.path_of("maker_only"), false, true, "maker_only"));
+    }
+    let allowed_series = shape::string_set(f.req("allowed_series"), &f.path_of("allowed_series"))?;
+    if let Some(extra) = allowed_series.iter().find(|s| !core.allowed_series.contains(s)) {
+        return Err(loosens(f.path_of("allowed_series"), format!("\"{extra}\""), format!("{:?}", core.allowed_series), "allowed_series"));
+    }
+    Ok(PilotTable {
+        max_contracts_per_order: max_contracts,
+        max_unique_bins_per_event: bins,
+        maker_only,
+        allowed_series,
+        daily_loss_cap: shape::money(f.req("daily_loss_cap"), &f.path_of("daily_loss_cap"))?,
+        weekly_loss_cap: shape::money(f.req("weekly_loss_cap"), &f.path_of("weekly_loss_cap"))?,
+    })
+}
+
+/// The set's files in a stable order: `policies/*.rhai`, `policies/lib/*.rhai`,
+/// `policies/tests/*.toml`, then `scripts/*.rhai`.
+fn collect_files(paths: &PolicyPaths) -> Result<Vec<FileDigest>, ScriptError> {
+    let mut out = Vec::new();
+    let dirs = [
+        (Some(paths.policies.clone()), "rhai", true),
+        (Some(paths.lib()), "rhai", false),
+        (Some(paths.tests()), "toml", false),
+        (paths.scripts.clone(), "rhai", true),
+    ];
+    for (dir, ext, required) in dirs {
+        let Some(dir) = dir else { continue };
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                return Err(ScriptError { file: dir, line: None, column: None, message: format!("cannot list: {e}") });
+            }
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == ext))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let bytes = std::fs::read(&path).map_err(|e| ScriptError {
+                file: path.clone(),
+                line: None,
+                column: None,
+                message: format!("cannot read: {e}"),
+            })?;
+            out.push(FileDigest { sha256: sha256_hex(&bytes), path });
+        }
+    }
+    Ok(out)
+}
+
+/// Lower-case hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn set_digest(files: &[FileDigest]) -> String {
+    let mut text = String::new();
+    for f in files {
+        let name = f.path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        let parent = f.path.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy()).unwrap_or_default();
+        text.push_str(&format!("{parent}/{name} {}\n", f.sha256));
+    }
+    sha256_hex(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locate_prefers_keys() {
+        let src = "fn pilot() {\n  // max_contracts_per_order is the size cap\n  #{ max_contracts_per_order: 10 }\n}";
+        assert_eq!(locate(src, "max_contracts_per_order"), Some((3, 6)));
+        assert_eq!(locate(src, "pilot"), Some((1, 4)));
+        assert_eq!(locate(src, "nothing"), None);
+    }
+
+    #[test]
+    fn hook_shapes() {
+        assert!(matches!(hook_shape(&Dynamic::UNIT), Ok(HookReply::Allow)));
+        assert!(matches!(hook_shape(&Dynamic::from(false)), Ok(HookReply::Deny(_))));
+        let mut m = rhai::Map::new();
+        m.insert("max_contracts".into(), Dynamic::from(3_i64));
+        assert!(hook_shape(&Dynamic::from_map(m.clone())).unwrap_err().contains("reason"));
+        m.insert("reason".into(), Dynamic::from("thin book"));
+        assert!(matches!(hook_shape(&Dynamic::from_map(m)), Ok(HookReply::Clip(c, _)) if c.whole() == 3));
+        assert!(hook_shape(&Dynamic::from(1.5_f64)).unwrap_err().contains("expected ()"));
+    }
+}
