@@ -38,6 +38,11 @@ pub struct ScanConfig {
     pub views: ViewsConfig,
 }
 
+/// Loads `limits.toml` alone (the core ceilings policy commands check scripts against).
+pub fn load_limits(dir: &Path) -> Result<CoreCeilings, ConfigError> {
+    Ok(read_toml(&dir.join("limits.toml"))?)
+}
+
 impl ScanConfig {
     /// Loads and validates `limits.toml`, `fees.toml` and `views.toml` from `dir`.
     pub fn load(dir: &Path) -> Result<ScanConfig, ConfigError> {

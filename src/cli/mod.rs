@@ -1,6 +1,8 @@
 //! Command-line interface: argument definitions and dispatch. No business logic lives here.
 
 mod fees;
+mod playbook;
+mod policy;
 mod scan;
 
 use std::process::ExitCode;
@@ -17,10 +19,14 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Scan ladder events: PMFs, EV after fees, proposals, ceilings, dry broker, reports.
+    /// Scan ladder events: PMFs, EV after fees, proposals, policy limits, dry broker, reports.
     Scan(scan::ScanArgs),
     /// Compute the Kalshi fee of one order.
     Fees(fees::FeesArgs),
+    /// Check, dry-run, test, watch and describe the Rhai policy set.
+    Policy(policy::PolicyArgs),
+    /// List and run session playbooks (scripts/*.rhai).
+    Playbook(playbook::PlaybookArgs),
 }
 
 /// Parses the command line and runs the chosen command.
@@ -29,6 +35,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Fees(args) => fees::run(args),
+        Command::Policy(args) => policy::run(args),
+        Command::Playbook(args) => playbook::run(args),
     }
 }
 

@@ -81,13 +81,17 @@ pub trait Broker {
     fn mode(&self) -> &'static str;
     /// Places one order.
     fn place(&mut self, intent: &OrderIntent, expected_value: Money, at: DateTime<Utc>) -> Result<(), BrokerError>;
+    /// Cancels every open order; always allowed. Returns how many were open.
+    fn cancel_all(&mut self, reason: &str, at: DateTime<Utc>) -> Result<usize, BrokerError>;
 }
 
-/// Records intents to `data/proc/audit/…jsonl`; sends nothing.
+/// Records intents to `data/proc/audit/…jsonl`; sends nothing. A rehearsal broker (no
+/// audit path) records nothing at all.
 #[derive(Debug)]
 pub struct DryBroker {
-    audit_path: PathBuf,
+    audit_path: Option<PathBuf>,
     seen: BTreeSet<String>,
+    open: BTreeSet<String>,
 }
 
 #[derive(Serialize)]
@@ -100,21 +104,40 @@ struct AuditLine<'a> {
     ev_order: Money,
 }
 
+#[derive(Serialize)]
+struct CancelAllLine<'a> {
+    ts: String,
+    mode: &'static str,
+    event: &'static str,
+    reason: &'a str,
+    open_orders: usize,
+}
+
 impl DryBroker {
     /// A dry broker that appends to `audit_path`.
     pub fn new(audit_path: PathBuf) -> DryBroker {
-        DryBroker { audit_path, seen: BTreeSet::new() }
+        DryBroker { audit_path: Some(audit_path), seen: BTreeSet::new(), open: BTreeSet::new() }
     }
 
-    /// The audit log's path.
-    pub fn audit_path(&self) -> &std::path::Path {
-        &self.audit_path
+    /// A broker for rehearsals (`--dry-run`): checks and counts, writes nothing.
+    pub fn rehearsal() -> DryBroker {
+        DryBroker { audit_path: None, seen: BTreeSet::new(), open: BTreeSet::new() }
+    }
+
+    /// The audit log's path (none for a rehearsal).
+    pub fn audit_path(&self) -> Option<&std::path::Path> {
+        self.audit_path.as_deref()
+    }
+
+    fn append(&self, line: &impl Serialize) -> Result<(), BrokerError> {
+        let Some(path) = &self.audit_path else { return Ok(()) };
+        crate::storage::append_jsonl(path, line).map_err(|source| BrokerError::Audit { path: path.clone(), source })
     }
 }
 
 impl Broker for DryBroker {
     fn mode(&self) -> &'static str {
-        "dry"
+        if self.audit_path.is_some() { "dry" } else { "rehearsal" }
     }
 
     fn place(&mut self, intent: &OrderIntent, expected_value: Money, at: DateTime<Utc>) -> Result<(), BrokerError> {
@@ -123,12 +146,27 @@ impl Broker for DryBroker {
         }
         let line = AuditLine {
             ts: at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            mode: "dry",
+            mode: self.mode(),
             event: "order_intent",
             intent,
             ev_order: expected_value,
         };
-        crate::storage::append_jsonl(&self.audit_path, &line)
-            .map_err(|source| BrokerError::Audit { path: self.audit_path.clone(), source })
+        self.append(&line)?;
+        self.open.insert(intent.client_order_id.clone());
+        Ok(())
+    }
+
+    fn cancel_all(&mut self, reason: &str, at: DateTime<Utc>) -> Result<usize, BrokerError> {
+        let line = CancelAllLine {
+            ts: at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            mode: self.mode(),
+            event: "cancel_all",
+            reason,
+            open_orders: self.open.len(),
+        };
+        self.append(&line)?;
+        let cancelled = self.open.len();
+        self.open.clear();
+        Ok(cancelled)
     }
 }

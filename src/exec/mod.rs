@@ -3,4 +3,6 @@
 pub mod broker;
 pub mod clock;
 pub mod offline;
+pub mod playbook;
+pub mod policy_eval;
 pub mod scan;

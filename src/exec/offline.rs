@@ -165,8 +165,14 @@ pub struct Inputs {
 impl Inputs {
     /// Loads configs and fixtures.
     pub fn load(configs: &Path, fixtures: &Path, series: &[String], params: ScanParamsInput) -> Result<Inputs, SessionError> {
+        let mut inputs = Inputs::without_fixtures(configs, params)?;
+        inputs.fixtures = load_market_fixtures(fixtures, series)?;
+        Ok(inputs)
+    }
+
+    /// Loads configs only (for engines that are built but not run, e.g. `policy defs`).
+    pub fn without_fixtures(configs: &Path, params: ScanParamsInput) -> Result<Inputs, SessionError> {
         let config = ScanConfig::load(configs)?;
-        let fixtures = load_market_fixtures(fixtures, series)?;
         let params = ScanParams {
             min_ev: params.min_ev,
             contracts: params.contracts,
@@ -175,7 +181,7 @@ impl Inputs {
             rounding: config.fees.rounding,
             kelly_cap: params.kelly_cap,
         };
-        Ok(Inputs { config, fixtures, params })
+        Ok(Inputs { config, fixtures: Vec::new(), params })
     }
 }
 
@@ -214,7 +220,7 @@ pub fn run_offline_scan(req: &ScanRequest, clock: &dyn Clock) -> Result<ScanOutc
     for plan in &planned {
         let orders = submit(plan, &mut broker, &format!("ka-dry-{stamp}"), &mut sequence, now)?;
         let written = Written { broker: &broker, orders, now, stamp: &stamp, policy: policies.digest() };
-        outcomes.push(write_series(req, plan, &inputs, &written)?);
+        outcomes.push(write_series(&req.out_root, plan, &inputs, &written)?);
     }
     Ok(ScanOutcome { series: outcomes, audit, policy: policies.digest().to_string() })
 }
@@ -249,28 +255,33 @@ pub fn plan_session(
     now: DateTime<Utc>,
 ) -> Result<Vec<PlannedSeries>, SessionError> {
     let mut decider = Decider::new(policies.table(), policies.hook(), Ledger::default());
-    let now_et = now.with_timezone(&chrono_tz::America::New_York).format("%H:%M").to_string();
-    inputs
-        .fixtures
-        .iter()
-        .map(|f| {
-            let mut plan = plan_series(f, &inputs.config, &inputs.params, kill_switch, &mut decider)?;
-            let context = GateContext {
-                series: plan.series.clone(),
-                kill_switch,
-                book_flags: plan.gate.reasons.iter().filter(|r| r.starts_with("MARKET_PMF")).cloned().collect(),
-                monitors: Default::default(),
-                // Fixtures are a snapshot taken "now"; there is no exchange to drift from.
-                data_age_secs: Some(0.0),
-                calibration_age_hours: None,
-                heartbeat_age_secs: Some(0.0),
-                clock_skew_ms: Some(0),
-                now_et: now_et.clone(),
-            };
-            plan.gate = plan.gate.clone().and(policies.gate(&context));
-            Ok(plan)
-        })
-        .collect()
+    inputs.fixtures.iter().map(|f| plan_gated(f, inputs, policies, &mut decider, kill_switch, now)).collect()
+}
+
+/// Scans, decides and gates one series. No I/O.
+pub fn plan_gated(
+    fixture: &SeriesFixture,
+    inputs: &Inputs,
+    policies: &PolicySet,
+    decider: &mut Decider<'_>,
+    kill_switch: bool,
+    now: DateTime<Utc>,
+) -> Result<PlannedSeries, SessionError> {
+    let mut plan = plan_series(fixture, &inputs.config, &inputs.params, kill_switch, decider)?;
+    let context = GateContext {
+        series: plan.series.clone(),
+        kill_switch,
+        book_flags: plan.gate.reasons.iter().filter(|r| r.starts_with("MARKET_PMF")).cloned().collect(),
+        monitors: Default::default(),
+        // Fixtures are a snapshot taken "now"; there is no exchange to drift from.
+        data_age_secs: Some(0.0),
+        calibration_age_hours: None,
+        heartbeat_age_secs: Some(0.0),
+        clock_skew_ms: Some(0),
+        now_et: now.with_timezone(&chrono_tz::America::New_York).format("%H:%M").to_string(),
+    };
+    plan.gate = plan.gate.clone().and(policies.gate(&context));
+    Ok(plan)
 }
 
 fn plan_series(
@@ -341,21 +352,27 @@ fn describe_view(view: &crate::strategies::views::View) -> String {
 }
 
 /// What the session did, for the written outputs.
-struct Written<'a> {
-    broker: &'a DryBroker,
-    orders: usize,
-    now: DateTime<Utc>,
-    stamp: &'a str,
-    policy: &'a str,
+pub struct Written<'a> {
+    /// The broker the orders went to.
+    pub broker: &'a DryBroker,
+    /// Orders sent for this series.
+    pub orders: usize,
+    /// When.
+    pub now: DateTime<Utc>,
+    /// `YYYYMMDDTHHMMSSZ`, in file names.
+    pub stamp: &'a str,
+    /// SHA-256 of the policy set that decided.
+    pub policy: &'a str,
 }
 
-fn write_series(
-    req: &ScanRequest,
+/// Writes one series' Markdown report and proposals JSON (atomically) under `out_root`.
+pub fn write_series(
+    out_root: &Path,
     plan: &PlannedSeries,
     inputs: &Inputs,
     w: &Written<'_>,
 ) -> Result<SeriesOutcome, SessionError> {
-    let audit_display = relative(w.broker.audit_path(), &req.out_root);
+    let audit_display = w.broker.audit_path().map_or_else(String::new, |p| relative(p, out_root));
     let report = render_series_report(
         &ReportContext {
             series: &plan.series,
@@ -375,7 +392,7 @@ fn write_series(
         &plan.scans,
     );
     let (now, stamp) = (w.now, w.stamp);
-    let report_path = req.out_root.join("reports").join(&plan.series).join(format!("scan_{stamp}.md"));
+    let report_path = out_root.join("reports").join(&plan.series).join(format!("scan_{stamp}.md"));
     write(&report_path, report.as_bytes())?;
     let proposals = ProposalsFile {
         generated_at: now.to_rfc3339(),
@@ -389,7 +406,7 @@ fn write_series(
     };
     let json = serde_json::to_vec_pretty(&proposals).expect("proposals serialise");
     let proposals_path =
-        req.out_root.join("data/proc/proposals").join(&plan.series).join(format!("proposals_{stamp}.json"));
+        out_root.join("data/proc/proposals").join(&plan.series).join(format!("proposals_{stamp}.json"));
     write(&proposals_path, &json)?;
     let decisions = plan.scans.iter().flat_map(|s| &s.decisions);
     Ok(SeriesOutcome {

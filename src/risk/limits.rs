@@ -183,7 +183,8 @@ impl Ledger {
         }
     }
 
-    fn commit(&mut self, p: &Proposal, loss: Money) {
+    /// Records an order's worst-case loss against its market, series, period and event.
+    pub fn commit(&mut self, p: &Proposal, loss: Money) {
         *self.by_ticker.entry(p.ticker.clone()).or_insert(Money::ZERO) += loss;
         *self.by_series.entry(p.series.clone()).or_insert(Money::ZERO) += loss;
         self.committed += loss;

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use rhai::{Array, Dynamic, Engine, EvalAltResult, ImmutableString, Map, Position};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, ImmutableString, Map, Position, RhaiNativeFunc, Variant};
 
 use crate::exec::scan::RungRow;
 use crate::model::{Count, Money, Price, Proposal, Role, Side};
@@ -22,6 +22,24 @@ pub struct BinView(pub Arc<RungRow>);
 /// A script-side error at no particular position (the host adds file and line).
 pub fn runtime_error(message: impl Into<String>) -> Box<EvalAltResult> {
     Box::new(EvalAltResult::ErrorRuntime(Dynamic::from(message.into()), Position::NONE))
+}
+
+/// Registers `func` as `name` with parameter names and types, return type (last entry of
+/// `signature`) and a doc comment, so `policy defs` shows them to editors.
+pub fn register_documented<A: 'static, const N: usize, const X: bool, R: Variant + Clone, const F: bool, FUNC>(
+    engine: &mut Engine,
+    name: &str,
+    signature: &[&str],
+    doc: &str,
+    func: FUNC,
+) where
+    FUNC: RhaiNativeFunc<A, N, X, R, F> + Send + Sync + 'static,
+{
+    let comment: String = doc.lines().map(|l| format!("/// {l}\n")).collect();
+    FuncRegistration::new(name)
+        .with_params_info(signature)
+        .with_comments([comment.trim_end()])
+        .register_into_engine(engine, func);
 }
 
 fn opt_dynamic<T: Into<Dynamic>>(value: Option<T>) -> Dynamic {
@@ -58,40 +76,47 @@ macro_rules! ordered {
 
 fn register_money(engine: &mut Engine) {
     engine.register_type_with_name::<Money>("Money");
-    engine
-        .register_fn("money", |s: &str| s.parse::<Money>().map_err(|e| runtime_error(format!("money(\"{s}\"): {e}"))))
-        .register_fn("money", |dollars: i64| {
-            dollars
-                .checked_mul(100_000_000)
-                .map(Money::from_units)
-                .ok_or_else(|| runtime_error(format!("money({dollars}): out of range")))
-        })
-        .register_fn("+", |a: Money, b: Money| {
-            a.units().checked_add(b.units()).map(Money::from_units).ok_or_else(|| runtime_error("money overflow"))
-        })
-        .register_fn("-", |a: Money, b: Money| {
-            a.units().checked_sub(b.units()).map(Money::from_units).ok_or_else(|| runtime_error("money overflow"))
-        })
-        .register_fn("*", |a: Money, n: i64| {
-            a.units().checked_mul(n).map(Money::from_units).ok_or_else(|| runtime_error("money overflow"))
-        })
-        .register_get("is_negative", |m: &mut Money| m.is_negative());
+    register_documented(engine, "money", &["text: &str", "Money"], "Exact dollars from text: money(\"5.00\").", |s: &str| {
+        s.parse::<Money>().map_err(|e| runtime_error(format!("money(\"{s}\"): {e}")))
+    });
+    register_documented(engine, "money", &["dollars: int", "Money"], "Whole dollars: money(5).", |dollars: i64| {
+        dollars
+            .checked_mul(100_000_000)
+            .map(Money::from_units)
+            .ok_or_else(|| runtime_error(format!("money({dollars}): out of range")))
+    });
+    let checked = |op: Option<i64>| op.map(Money::from_units).ok_or_else(|| runtime_error("money overflow"));
+    register_documented(engine, "+", &["a: Money", "b: Money", "Money"], "Exact sum.", move |a: Money, b: Money| {
+        checked(a.units().checked_add(b.units()))
+    });
+    register_documented(engine, "-", &["a: Money", "b: Money", "Money"], "Exact difference.", move |a: Money, b: Money| {
+        checked(a.units().checked_sub(b.units()))
+    });
+    register_documented(engine, "*", &["a: Money", "n: int", "Money"], "Exact multiple.", move |a: Money, n: i64| {
+        checked(a.units().checked_mul(n))
+    });
+    engine.register_get("is_negative", |m: &mut Money| m.is_negative());
     ordered!(engine, Money);
 }
 
 fn register_count(engine: &mut Engine) {
     engine.register_type_with_name::<Count>("Count");
-    engine
-        .register_fn("count", |s: &str| s.parse::<Count>().map_err(|e| runtime_error(format!("count(\"{s}\"): {e}"))))
-        .register_fn("count", |n: i64| Count::from_whole(n).map_err(|e| runtime_error(format!("count({n}): {e}"))))
-        .register_get("whole", |c: &mut Count| c.whole());
+    register_documented(engine, "count", &["text: &str", "Count"], "Contracts from text: count(\"10\").", |s: &str| {
+        s.parse::<Count>().map_err(|e| runtime_error(format!("count(\"{s}\"): {e}")))
+    });
+    register_documented(engine, "count", &["contracts: int", "Count"], "Whole contracts: count(10).", |n: i64| {
+        Count::from_whole(n).map_err(|e| runtime_error(format!("count({n}): {e}")))
+    });
+    engine.register_get("whole", |c: &mut Count| c.whole());
     ordered!(engine, Count);
 }
 
 fn register_price(engine: &mut Engine) {
     engine.register_type_with_name::<Price>("Price");
+    register_documented(engine, "price", &["text: &str", "Price"], "A price in dollars: price(\"0.56\").", |s: &str| {
+        s.parse::<Price>().map_err(|e| runtime_error(format!("price(\"{s}\"): {e}")))
+    });
     engine
-        .register_fn("price", |s: &str| s.parse::<Price>().map_err(|e| runtime_error(format!("price(\"{s}\"): {e}"))))
         .register_get("probability", |p: &mut Price| p.as_probability())
         .register_get("complement", |p: &mut Price| p.complement());
     ordered!(engine, Price);

@@ -4,6 +4,8 @@
 
 pub mod api;
 pub mod cases;
+pub mod check;
 pub mod host;
 pub mod policy;
+pub mod reload;
 pub mod shape;

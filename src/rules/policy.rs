@@ -132,8 +132,7 @@ impl PolicySet {
     /// Compiles and validates the set (everything but its test cases). Returns every problem
     /// found, not just the first.
     pub fn compile(paths: &PolicyPaths, core: &CoreCeilings) -> Result<PolicySet, Vec<ScriptError>> {
-        let mut host = Host::new(&paths.lib(), Limits::default());
-        api::register(host.engine_mut());
+        let host = policy_host(paths);
         let files = collect_files(paths).map_err(|e| vec![e])?;
         let mut errors = Vec::new();
         let mut compiled = Vec::new();
@@ -156,25 +155,12 @@ impl PolicySet {
         if !errors.is_empty() {
             return Err(errors);
         }
-        for (script, function, arity) in [(&pal, "pal", 0), (&pilot, "pilot", 0), (&gates, "gate", 1)] {
-            if !Host::defines(&script.ast, function, arity) {
-                let params = if arity == 1 { "ctx" } else { "" };
-                errors.push(ScriptError {
-                    file: script.path.clone(),
-                    line: None,
-                    column: None,
-                    message: format!("required function {function}({params}) is not defined"),
-                });
-            }
-        }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        let pal_table = evaluate(&host, &pal, "pal", |v| pal_table(v, core)).map_err(|e| vec![e]);
-        let pilot_table = evaluate(&host, &pilot, "pilot", |v| pilot_table(v, core)).map_err(|e| vec![e]);
-        let (pal_table, pilot_table) = match (pal_table, pilot_table) {
-            (Ok(a), Ok(b)) => (a, b),
-            (a, b) => return Err(a.err().into_iter().chain(b.err()).flatten().collect()),
+        let pal_table = validate_pal(&host, &pal, core);
+        let pilot_table = validate_pilot(&host, &pilot, core);
+        let gates_ok = validate_gates(&host, &gates, core);
+        let (pal_table, pilot_table) = match (pal_table, pilot_table, gates_ok) {
+            (Ok(a), Ok(b), Ok(())) => (a, b),
+            (a, b, c) => return Err(a.err().into_iter().chain(b.err()).chain(c.err()).collect()),
         };
         let hooks = [(LimitSource::Pal, &pal), (LimitSource::Pilot, &pilot)]
             .into_iter()
@@ -186,9 +172,7 @@ impl PolicySet {
             compiled.iter().filter(|s| playbook_dir.is_some_and(|d| s.path.starts_with(d))).cloned().collect();
         let table = LimitTable::new(core.clone(), Some(pal_table), Some(pilot_table));
         let digest = set_digest(&files);
-        let set = PolicySet { host, pal, pilot, gates, hooks, playbooks, table, files, digest };
-        set.smoke_test(core).map_err(|e| vec![e])?;
-        Ok(set)
+        Ok(PolicySet { host, pal, pilot, gates, hooks, playbooks, table, files, digest })
     }
 
     /// The effective limits.
@@ -231,40 +215,88 @@ impl PolicySet {
         result.unwrap_or_else(|e| Gate { go: false, reasons: vec![Reason::ScriptError { error: e.to_string() }.to_string()] })
     }
 
-    /// Calls each hook once on a harmless order and the gate on a calm context, so a hook or
-    /// gate that cannot run at all is rejected at load rather than on the first order.
-    fn smoke_test(&self, core: &CoreCeilings) -> Result<(), ScriptError> {
-        let series = core.allowed_series.first().cloned().unwrap_or_default();
-        let order = Proposal {
-            series: series.clone(),
-            event: format!("{series}-SMOKE"),
-            ticker: format!("{series}-SMOKE-T1"),
-            label: "smoke".to_string(),
-            side: Side::Yes,
-            role: Role::Maker,
-            price: Price::from_cents(50).expect("valid"),
-            count: Count::from_whole(1).expect("valid"),
-            model_p: 0.5,
-            market_p: 0.5,
-            ev_per_contract: Money::ZERO,
-            ev_order: Money::ZERO,
-            fee: Money::ZERO,
-            max_loss: Money::from_units(50_000_000),
-            kelly: 0.0,
-        };
-        for (_, script) in &self.hooks {
-            self.call_hook(script, &OrderView(Arc::new(order.clone())), &Exposure::default())?;
-        }
-        let ctx = GateContext { series, now_et: "12:00".to_string(), ..GateContext::default() };
-        let value = self.host.call::<Dynamic>(&self.gates.path, &self.gates.ast, "gate", (ctx,))?;
-        gate_shape(&value).map_err(|e| self.gates.shape_error(&e))?;
-        Ok(())
-    }
-
     fn call_hook(&self, script: &Script, order: &OrderView, exposure: &Exposure) -> Result<HookReply, ScriptError> {
-        let value = self.host.call::<Dynamic>(&script.path, &script.ast, "check", (order.clone(), *exposure))?;
-        hook_shape(&value).map_err(|e| script.error_at("check", format!("check() {e}")))
+        call_hook(&self.host, script, order, exposure)
     }
+}
+
+/// A host with the policy API, importing from the set's `lib/`.
+pub fn policy_host(paths: &PolicyPaths) -> Host {
+    let mut host = Host::new(&paths.lib(), Limits::default());
+    api::register(host.engine_mut());
+    host
+}
+
+fn call_hook(host: &Host, script: &Script, order: &OrderView, exposure: &Exposure) -> Result<HookReply, ScriptError> {
+    let value = host.call::<Dynamic>(&script.path, &script.ast, "check", (order.clone(), *exposure))?;
+    hook_shape(&value).map_err(|e| script.error_at("check", format!("check() {e}")))
+}
+
+fn require(script: &Script, function: &str, params: &[&str]) -> Result<(), ScriptError> {
+    if Host::defines(&script.ast, function, params.len()) {
+        return Ok(());
+    }
+    Err(ScriptError {
+        file: script.path.clone(),
+        line: None,
+        column: None,
+        message: format!("required function {function}({}) is not defined", params.join(", ")),
+    })
+}
+
+/// Checks `pal.rhai`: `pal()` exists and returns a table that only tightens `core`; an
+/// optional `check` hook runs on a harmless order.
+pub fn validate_pal(host: &Host, script: &Script, core: &CoreCeilings) -> Result<PalTable, ScriptError> {
+    require(script, "pal", &[])?;
+    let table = evaluate(host, script, "pal", |v| pal_table(v, core))?;
+    smoke_hook(host, script, core)?;
+    Ok(table)
+}
+
+/// Checks `pilot.rhai` like [`validate_pal`].
+pub fn validate_pilot(host: &Host, script: &Script, core: &CoreCeilings) -> Result<PilotTable, ScriptError> {
+    require(script, "pilot", &[])?;
+    let table = evaluate(host, script, "pilot", |v| pilot_table(v, core))?;
+    smoke_hook(host, script, core)?;
+    Ok(table)
+}
+
+/// Checks `gates.rhai`: `gate(ctx)` exists and returns the right shape on a calm context.
+pub fn validate_gates(host: &Host, script: &Script, core: &CoreCeilings) -> Result<(), ScriptError> {
+    require(script, "gate", &["ctx"])?;
+    host.run(&script.path, &script.ast)?;
+    let series = core.allowed_series.first().cloned().unwrap_or_default();
+    let ctx = GateContext { series, now_et: "12:00".to_string(), ..GateContext::default() };
+    let value = host.call::<Dynamic>(&script.path, &script.ast, "gate", (ctx,))?;
+    gate_shape(&value).map_err(|e| script.shape_error(&e))?;
+    Ok(())
+}
+
+/// Calls a `check` hook, when defined, once on a harmless order, so a hook that cannot run
+/// at all is rejected at load rather than on the first order.
+fn smoke_hook(host: &Host, script: &Script, core: &CoreCeilings) -> Result<(), ScriptError> {
+    if !Host::defines(&script.ast, "check", 2) {
+        return Ok(());
+    }
+    let series = core.allowed_series.first().cloned().unwrap_or_default();
+    let order = Proposal {
+        series: series.clone(),
+        event: format!("{series}-SMOKE"),
+        ticker: format!("{series}-SMOKE-T1"),
+        label: "smoke".to_string(),
+        side: Side::Yes,
+        role: Role::Maker,
+        price: Price::from_cents(50).expect("valid"),
+        count: Count::from_whole(1).expect("valid"),
+        model_p: 0.5,
+        market_p: 0.5,
+        ev_per_contract: Money::ZERO,
+        ev_order: Money::ZERO,
+        fee: Money::ZERO,
+        max_loss: Money::from_units(50_000_000),
+        kelly: 0.0,
+    };
+    call_hook(host, script, &OrderView(Arc::new(order)), &Exposure::default()).map(|_| ())
 }
 
 impl OrderHook for PolicySet {
@@ -338,7 +370,8 @@ fn gate_shape(value: &Dynamic) -> Result<Gate, ShapeError> {
     Ok(Gate { go, reasons })
 }
 
-fn compile_file(host: &Host, path: &Path) -> Result<Script, ScriptError> {
+/// Reads and compiles one script (empty files are refused).
+pub fn compile_file(host: &Host, path: &Path) -> Result<Script, ScriptError> {
     let source = std::fs::read_to_string(path).map_err(|e| ScriptError {
         file: path.to_path_buf(),
         line: None,

@@ -1,0 +1,157 @@
+//! `kalshi-alpha playbook list|run`: named session playbooks from `scripts/`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand};
+use kalshi_alpha::config::load_limits;
+use kalshi_alpha::exec::clock::{Clock, FixedClock, SystemClock};
+use kalshi_alpha::exec::playbook::{PlaybookRequest, list, run as run_playbook};
+use kalshi_alpha::rules::policy::PolicyPaths;
+use kalshi_alpha::rules::reload::Reloader;
+
+use crate::cli::scan::ScannerArgs;
+
+/// Arguments of `playbook`.
+#[derive(Debug, Args)]
+pub struct PlaybookArgs {
+    #[command(subcommand)]
+    command: PlaybookCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum PlaybookCommand {
+    /// List the playbooks in scripts/.
+    List(ListArgs),
+    /// Run a playbook; writes a session record under reports/sessions/.
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+struct ListArgs {
+    /// Playbook directory.
+    #[arg(long, default_value = "scripts")]
+    scripts: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Playbook name (scripts/NAME.rhai).
+    name: String,
+    /// Rehearse: wait_until does not sleep, nothing is sent or recorded except the session record.
+    #[arg(long)]
+    dry_run: bool,
+    /// Playbook directory.
+    #[arg(long, default_value = "scripts")]
+    scripts: PathBuf,
+    /// Policy directory; reloaded while the playbook runs when a file changes.
+    #[arg(long, default_value = "policies")]
+    policies: PathBuf,
+    /// Directory with limits.toml, fees.toml, views.toml.
+    #[arg(long, default_value = "configs")]
+    configs: PathBuf,
+    /// Fixture root (holds kalshi/); markets come from fixtures until connectivity lands.
+    #[arg(long, default_value = "fixtures")]
+    fixtures: PathBuf,
+    /// Root for reports/ and data/.
+    #[arg(long, default_value = ".")]
+    out: PathBuf,
+    /// Kill-switch file; while it exists every series is NO-GO.
+    #[arg(long, default_value = "data/proc/state/kill_switch")]
+    kill_switch: PathBuf,
+    #[command(flatten)]
+    scanner: ScannerArgs,
+    /// Start the session clock at this instant (RFC 3339).
+    #[arg(long)]
+    now: Option<DateTime<Utc>>,
+    /// Print the session record as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `playbook`.
+pub fn run(args: PlaybookArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        PlaybookCommand::List(a) => {
+            let playbooks = list(&a.scripts)?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&playbooks)?);
+            } else {
+                for p in &playbooks {
+                    println!("{:<20} {}  sha256={}", p.name, p.description, &p.sha256[..12]);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        PlaybookCommand::Run(a) => run_one(a),
+    }
+}
+
+fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let core = load_limits(&args.configs)?;
+    let paths = PolicyPaths { policies: args.policies.clone(), scripts: None };
+    let audit = args.out.join("data/proc/audit/policy_reloads.jsonl");
+    let reloader = Reloader::start(paths.clone(), core, audit).map_err(|problems| {
+        let lines: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
+        anyhow::anyhow!("policy set {} rejected:\n{}", args.policies.display(), lines.join("\n"))
+    })?;
+    let kill_switch = if args.kill_switch.is_relative() { args.out.join(&args.kill_switch) } else { args.kill_switch };
+    let req = PlaybookRequest {
+        name: args.name,
+        scripts: args.scripts,
+        fixtures: args.fixtures,
+        configs: args.configs,
+        out_root: args.out,
+        params: args.scanner.input()?,
+        kill_switch,
+        dry_run: args.dry_run,
+    };
+    let clock: Arc<dyn Clock + Send + Sync> = match args.now {
+        Some(t) => Arc::new(FixedClock(t)),
+        None => Arc::new(SystemClock),
+    };
+    let handle = reloader.handle();
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let outcome = reloader.watch(Duration::from_millis(75), &stop, &SystemClock, |attempt| {
+                tracing::warn!(target: "policy", "{attempt}");
+            });
+            if let Err(e) = outcome {
+                tracing::error!(target: "policy", "policy watch stopped: {e}");
+            }
+        })
+    };
+    let record = run_playbook(req, &paths.lib(), handle, clock);
+    stop.store(true, Ordering::Relaxed);
+    let _ = watcher.join();
+    let record = record?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&record)?);
+    } else {
+        for (series, gate) in &record.gates {
+            println!("{series:<16} {}", gate.badge());
+        }
+        println!(
+            "session {}: {} steps, {} order(s) ({} broker); record {}",
+            record.outcome,
+            record.steps.len(),
+            record.orders,
+            record.broker,
+            record.record.display()
+        );
+    }
+    if let Some(error) = &record.error {
+        eprintln!("error: {error}");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,578 @@
+//! Session playbooks: `scripts/<name>.rhai` decides the order and conditions of a session;
+//! the host steps registered here do the work (scan, gate, submit, cancel all, report, log,
+//! wait until an ET time). Each step is timed and recorded; the session record is written
+//! atomically under `reports/sessions/` whether the playbook completes or fails.
+//!
+//! `--dry-run` rehearses: `wait_until` advances a virtual clock instead of sleeping,
+//! `submit` and `cancel_all` go to a broker that records nothing, and `report` writes
+//! nothing. Only the session record (marked `dry_run`) is written.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::America::New_York;
+use rhai::{Array, Dynamic, EvalAltResult, Map};
+use serde::Serialize;
+use serde_json::json;
+use thiserror::Error;
+
+use crate::exec::broker::{Broker, DryBroker};
+use crate::exec::clock::Clock;
+use crate::exec::offline::{Inputs, PlannedSeries, ScanParamsInput, SessionError, Written, plan_gated, submit, write_series};
+use crate::risk::ceilings::Verdict;
+use crate::risk::gate::Gate;
+use crate::risk::limits::{Decider, Ledger};
+use crate::rules::api::{self, BinView, register_documented, runtime_error};
+use crate::rules::host::{Host, Limits, ScriptError};
+use crate::rules::policy::sha256_hex;
+use crate::rules::reload::Active;
+
+/// What to run and where.
+#[derive(Debug, Clone)]
+pub struct PlaybookRequest {
+    /// Playbook name (`scripts/<name>.rhai`).
+    pub name: String,
+    /// Playbook directory.
+    pub scripts: PathBuf,
+    /// Fixture root.
+    pub fixtures: PathBuf,
+    /// Config directory.
+    pub configs: PathBuf,
+    /// Root for `reports/` and `data/`.
+    pub out_root: PathBuf,
+    /// Scanner knobs.
+    pub params: ScanParamsInput,
+    /// Kill-switch file.
+    pub kill_switch: PathBuf,
+    /// Rehearse: no sleeping, nothing recorded but the session record.
+    pub dry_run: bool,
+}
+
+/// A playbook on disk.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlaybookInfo {
+    /// Name (file stem).
+    pub name: String,
+    /// The file.
+    pub path: PathBuf,
+    /// The first comment line.
+    pub description: String,
+    /// SHA-256 of the file.
+    pub sha256: String,
+}
+
+/// Why a playbook could not run (a playbook that fails part-way still gets a record).
+#[derive(Debug, Error)]
+pub enum PlaybookError {
+    /// No such playbook, or the directory cannot be read.
+    #[error("{path}: {message}")]
+    NotFound {
+        /// The path looked at.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// The playbook does not compile.
+    #[error(transparent)]
+    Script(#[from] ScriptError),
+    /// Configs or fixtures.
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    /// The session record could not be written.
+    #[error("{path}: cannot write session record: {source}")]
+    Record {
+        /// The record file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// One host step, as recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRecord {
+    /// Step name.
+    pub step: String,
+    /// Arguments, as given.
+    pub args: Vec<String>,
+    /// Session time at the start (virtual under `--dry-run`).
+    pub at: String,
+    /// Wall time the step took, milliseconds.
+    pub duration_ms: f64,
+    /// Policy version and SHA-256 in force, for steps that decide.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// What the step returned or did.
+    pub result: serde_json::Value,
+}
+
+/// The session record written under `reports/sessions/`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionRecord {
+    /// Playbook name.
+    pub playbook: String,
+    /// Its SHA-256.
+    pub sha256: String,
+    /// Rehearsal?
+    pub dry_run: bool,
+    /// Broker mode (`dry` or `rehearsal`).
+    pub broker: String,
+    /// Session start.
+    pub started: String,
+    /// Session end (virtual under `--dry-run`).
+    pub finished: String,
+    /// `completed` or `failed`.
+    pub outcome: String,
+    /// The script error, when failed.
+    pub error: Option<String>,
+    /// Every step, in order.
+    pub steps: Vec<StepRecord>,
+    /// Last GO/NO-GO per series.
+    pub gates: BTreeMap<String, Gate>,
+    /// Orders sent to the broker.
+    pub orders: usize,
+    /// Where this record is.
+    pub record: PathBuf,
+}
+
+/// The playbooks in `dir`, by name.
+pub fn list(dir: &Path) -> Result<Vec<PlaybookInfo>, PlaybookError> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| PlaybookError::NotFound { path: dir.to_path_buf(), message: format!("cannot list: {e}") })?;
+    let mut out = Vec::new();
+    for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        if path.extension().is_none_or(|e| e != "rhai") {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path)
+            .map_err(|e| PlaybookError::NotFound { path: path.clone(), message: format!("cannot read: {e}") })?;
+        let description =
+            source.lines().find_map(|l| l.trim().strip_prefix("//")).map(|d| d.trim().to_string()).unwrap_or_default();
+        let name = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+        out.push(PlaybookInfo { name, sha256: sha256_hex(source.as_bytes()), path, description });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// The session's mutable state, shared with the registered steps.
+struct Session {
+    req: PlaybookRequest,
+    inputs: Inputs,
+    policies: Arc<arc_swap::ArcSwap<Active>>,
+    clock: Arc<dyn Clock + Send + Sync>,
+    offset: chrono::Duration,
+    broker: DryBroker,
+    ledger: Ledger,
+    plans: BTreeMap<String, PlannedSeries>,
+    orders_by_series: BTreeMap<String, usize>,
+    steps: Vec<StepRecord>,
+    gates: BTreeMap<String, Gate>,
+    orders: usize,
+    sequence: usize,
+    stamp: String,
+}
+
+type Shared = Arc<Mutex<Session>>;
+type StepResult<T> = Result<T, Box<EvalAltResult>>;
+
+fn lock(shared: &Shared) -> MutexGuard<'_, Session> {
+    shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Session {
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now() + self.offset
+    }
+
+    fn record(&mut self, step: &str, args: &[&str], started: Instant, at: DateTime<Utc>, policy: Option<String>, result: serde_json::Value) {
+        self.steps.push(StepRecord {
+            step: step.to_string(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            at: at.to_rfc3339(),
+            duration_ms: started.elapsed().as_micros() as f64 / 1e3,
+            policy,
+            result,
+        });
+    }
+
+    fn scan(&mut self, series: &str, event: Option<&str>) -> StepResult<Map> {
+        let (started, at) = (Instant::now(), self.now());
+        let fixture = self
+            .inputs
+            .fixtures
+            .iter()
+            .find(|f| f.series.ticker == series)
+            .ok_or_else(|| runtime_error(format!("scan: no fixtures for series {series}")))?;
+        let mut fixture = fixture.clone();
+        if let Some(event) = event {
+            fixture.events.retain(|e| e.event.event_ticker == event);
+            if fixture.events.is_empty() {
+                return Err(runtime_error(format!("scan: no fixture for event {event} in series {series}")));
+            }
+        }
+        let active = self.policies.load_full();
+        let policy = format!("v{} sha256={}", active.version, active.set.digest());
+        let mut decider = Decider::new(active.set.table(), active.set.hook(), self.ledger.clone());
+        let kill_switch = self.req.kill_switch.exists();
+        let plan = plan_gated(&fixture, &self.inputs, &active.set, &mut decider, kill_switch, at)
+            .map_err(|e| runtime_error(format!("scan {series}: {e}")))?;
+        let result = scan_map(&plan);
+        let decisions = plan.scans.iter().flat_map(|s| &s.decisions);
+        let summary = json!({
+            "gate": &plan.gate,
+            "events": plan.scans.len(),
+            "decisions": decisions.map(|d| json!({
+                "ticker": d.proposal.ticker, "side": d.proposal.side, "asked": d.asked, "allowed": d.allowed,
+                "verdict": d.verdict, "reasons": d.reasons.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        });
+        self.gates.insert(series.to_string(), plan.gate.clone());
+        self.plans.insert(series.to_string(), plan);
+        let args: Vec<&str> = std::iter::once(series).chain(event).collect();
+        self.record("scan", &args, started, at, Some(policy), summary);
+        Ok(result)
+    }
+
+    fn plan(&mut self, step: &str, series: &str) -> StepResult<&PlannedSeries> {
+        if !self.plans.contains_key(series) {
+            self.scan(series, None)?;
+        }
+        self.plans.get(series).ok_or_else(|| runtime_error(format!("{step}: series {series} was not scanned")))
+    }
+
+    fn gate(&mut self, series: &str) -> StepResult<Map> {
+        let (started, at) = (Instant::now(), self.now());
+        let gate = self.plan("gate", series)?.gate.clone();
+        self.record("gate", &[series], started, at, None, json!(&gate));
+        Ok(gate_map(&gate))
+    }
+
+    fn submit(&mut self, series: &str) -> StepResult<i64> {
+        let (started, at) = (Instant::now(), self.now());
+        let plan = self.plan("submit", series)?.clone();
+        let prefix = format!("ka-{}-{}", if self.req.dry_run { "rehearsal" } else { "dry" }, self.stamp);
+        let placed = submit(&plan, &mut self.broker, &prefix, &mut self.sequence, at)
+            .map_err(|e| runtime_error(format!("submit {series}: {e}")))?;
+        if plan.gate.go {
+            for d in plan.scans.iter().flat_map(|s| &s.decisions).filter(|d| d.verdict != Verdict::Denied) {
+                self.ledger.commit(&d.proposal, d.proposal.max_loss);
+            }
+        }
+        self.orders += placed;
+        *self.orders_by_series.entry(series.to_string()).or_default() += placed;
+        let result = json!({ "gate": plan.gate.badge(), "orders": placed, "broker": self.broker.mode() });
+        self.record("submit", &[series], started, at, None, result);
+        Ok(i64::try_from(placed).unwrap_or(i64::MAX))
+    }
+
+    fn cancel_all(&mut self, reason: &str) -> StepResult<i64> {
+        let (started, at) = (Instant::now(), self.now());
+        let cancelled =
+            self.broker.cancel_all(reason, at).map_err(|e| runtime_error(format!("cancel_all: {e}")))?;
+        self.record("cancel_all", &[reason], started, at, None, json!({ "cancelled": cancelled }));
+        Ok(i64::try_from(cancelled).unwrap_or(i64::MAX))
+    }
+
+    fn report(&mut self, series: &str) -> StepResult<String> {
+        let (started, at) = (Instant::now(), self.now());
+        let plan = self.plan("report", series)?.clone();
+        let active = self.policies.load_full();
+        let path = if self.req.dry_run {
+            "(dry run: no report written)".to_string()
+        } else {
+            let written = Written {
+                broker: &self.broker,
+                orders: self.orders_by_series.get(series).copied().unwrap_or(0),
+                now: at,
+                stamp: &self.stamp,
+                policy: active.set.digest(),
+            };
+            let outcome = write_series(&self.req.out_root, &plan, &self.inputs, &written)
+                .map_err(|e| runtime_error(format!("report {series}: {e}")))?;
+            outcome.report.display().to_string()
+        };
+        self.record("report", &[series], started, at, None, json!({ "report": path }));
+        Ok(path)
+    }
+
+    fn log(&mut self, message: &str) {
+        let at = self.now();
+        tracing::info!(target: "playbook", "{message}");
+        println!("[{}] {message}", at.with_timezone(&New_York).format("%H:%M:%S %Z"));
+        self.record("log", &[message], Instant::now(), at, None, serde_json::Value::Null);
+    }
+
+    fn now_et(&self) -> String {
+        self.now().with_timezone(&New_York).format("%H:%M").to_string()
+    }
+
+    /// Sleeps (or, rehearsing, advances the virtual clock) until `hh_mm` New York time today.
+    fn wait_until(shared: &Shared, hh_mm: &str) -> StepResult<bool> {
+        let (started, now, dry_run) = {
+            let s = lock(shared);
+            (Instant::now(), s.now(), s.req.dry_run)
+        };
+        let target = et_today(now, hh_mm).map_err(runtime_error)?;
+        let waited = target > now;
+        if waited {
+            let wait = (target - now).to_std().unwrap_or(Duration::ZERO);
+            if dry_run {
+                lock(shared).offset += target - now;
+            } else {
+                // The session lock is not held while sleeping.
+                std::thread::sleep(wait);
+            }
+        }
+        let result = json!({ "until": target.to_rfc3339(), "waited": waited, "slept": waited && !dry_run });
+        lock(shared).record("wait_until", &[hh_mm], started, now, None, result);
+        Ok(waited)
+    }
+}
+
+/// `hh_mm` (24-hour `HH:MM`) today in New York, as of `now`.
+fn et_today(now: DateTime<Utc>, hh_mm: &str) -> Result<DateTime<Utc>, String> {
+    let time = NaiveTime::parse_from_str(hh_mm, "%H:%M")
+        .map_err(|_| format!("wait_until(\"{hh_mm}\"): expected a 24-hour time like \"15:55\""))?;
+    let date = now.with_timezone(&New_York).date_naive();
+    New_York
+        .from_local_datetime(&date.and_time(time))
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| format!("wait_until(\"{hh_mm}\"): no such time today in New York"))
+}
+
+fn gate_map(gate: &Gate) -> Map {
+    let mut m = Map::new();
+    m.insert("go".into(), gate.go.into());
+    m.insert("reasons".into(), gate.reasons.iter().map(|r| Dynamic::from(r.clone())).collect::<Array>().into());
+    m
+}
+
+fn scan_map(plan: &PlannedSeries) -> Map {
+    let mut m = gate_map(&plan.gate);
+    m.insert("series".into(), plan.series.clone().into());
+    let decisions = plan.scans.iter().flat_map(|s| &s.decisions);
+    let approved = decisions.clone().filter(|d| d.verdict != Verdict::Denied).count();
+    m.insert("approved".into(), Dynamic::from(i64::try_from(approved).unwrap_or(i64::MAX)));
+    m.insert("denied".into(), Dynamic::from(i64::try_from(decisions.count() - approved).unwrap_or(i64::MAX)));
+    let events: Array = plan
+        .scans
+        .iter()
+        .map(|scan| {
+            let mut e = Map::new();
+            e.insert("event".into(), scan.event.clone().into());
+            e.insert("title".into(), scan.title.clone().into());
+            let bins: Array = scan.rows.iter().map(|r| Dynamic::from(BinView(Arc::new(r.clone())))).collect();
+            e.insert("bins".into(), bins.into());
+            let decisions: Array = scan
+                .decisions
+                .iter()
+                .map(|d| {
+                    let mut x = Map::new();
+                    x.insert("ticker".into(), d.proposal.ticker.clone().into());
+                    x.insert("label".into(), d.proposal.label.clone().into());
+                    x.insert("side".into(), d.proposal.side.as_str().into());
+                    x.insert("price".into(), Dynamic::from(d.proposal.price));
+                    x.insert("asked".into(), Dynamic::from(d.asked));
+                    x.insert("allowed".into(), Dynamic::from(d.allowed));
+                    x.insert("verdict".into(), format!("{:?}", d.verdict).to_lowercase().into());
+                    x.insert("ev".into(), Dynamic::from(d.proposal.ev_order));
+                    let reasons: Array = d.reasons.iter().map(|r| Dynamic::from(r.to_string())).collect();
+                    x.insert("reasons".into(), reasons.into());
+                    Dynamic::from_map(x)
+                })
+                .collect();
+            e.insert("decisions".into(), decisions.into());
+            Dynamic::from_map(e)
+        })
+        .collect();
+    m.insert("events".into(), events.into());
+    m
+}
+
+/// Registers the host steps on `host`, bound to one session.
+fn register_steps(host: &mut Host, shared: &Shared) {
+    let engine = host.engine_mut();
+    let s = Arc::clone(shared);
+    register_documented(
+        engine,
+        "scan",
+        &["series: &str", "Map"],
+        "Scans every fixture event of a series through the active policy set.\nReturns #{series, go, reasons, approved, denied, events: [#{event, title, bins, decisions}]}.",
+        move |series: &str| lock(&s).scan(series, None),
+    );
+    let s = Arc::clone(shared);
+    register_documented(
+        engine,
+        "scan",
+        &["series: &str", "event: &str", "Map"],
+        "Scans one event of a series; returns the same map as scan(series).",
+        move |series: &str, event: &str| lock(&s).scan(series, Some(event)),
+    );
+    let s = Arc::clone(shared);
+    register_documented(
+        engine,
+        "gate",
+        &["series: &str", "Map"],
+        "GO/NO-GO of the series' last scan (scans first if needed): #{go, reasons}; read it as result[\"go\"].",
+        move |series: &str| lock(&s).gate(series),
+    );
+    let s = Arc::clone(shared);
+    register_documented(
+        engine,
+        "submit",
+        &["series: &str", "int"],
+        "Sends the approved and clipped orders of the series' last scan to the broker when it is GO.\nReturns how many were sent (0 on NO-GO).",
+        move |series: &str| lock(&s).submit(series),
+    );
+    let s = Arc::clone(shared);
+    register_documented(
+        engine,
+        "cancel_all",
+        &["reason: &str", "int"],
+        "Cancels every open order of the session (always allowed); returns how many were open.",
+        move |reason: &str| lock(&s).cancel_all(reason),
+    );
+    let s = Arc::clone(shared);
+    register_documented(
+        engine,
+        "report",
+        &["series: &str", "String"],
+        "Writes the series' Markdown report and proposals JSON; returns the report path.",
+        move |series: &str| lock(&s).report(series),
+    );
+    let s = Arc::clone(shared);
+    register_documented(
+        engine,
+        "log",
+        &["message: &str", "()"],
+        "Prints a line with the session's New York time and records it.",
+        move |message: &str| lock(&s).log(message),
+    );
+    let s = Arc::clone(shared);
+    register_documented(
+        engine,
+        "now_et",
+        &["String"],
+        "The session's New York wall time, HH:MM.",
+        move || lock(&s).now_et(),
+    );
+    let s = Arc::clone(shared);
+    register_documented(
+        engine,
+        "wait_until",
+        &["hh_mm: &str", "bool"],
+        "Sleeps until HH:MM New York time today (under --dry-run the session clock jumps instead).\nReturns false when the time has already passed.",
+        move |hh_mm: &str| Session::wait_until(&s, hh_mm),
+    );
+}
+
+/// Limits for playbooks: a session may wait for hours, so the deadline is a day; the
+/// operation budget still stops runaway loops.
+fn playbook_limits() -> Limits {
+    Limits { max_operations: 1_000_000, deadline: Duration::from_secs(24 * 3600), ..Limits::default() }
+}
+
+/// The engine playbooks run in, with the policy API and the host steps bound to an idle
+/// session over `inputs` (for `policy defs`).
+pub fn definitions_host(
+    lib: &Path,
+    req: PlaybookRequest,
+    inputs: Inputs,
+    policies: Arc<arc_swap::ArcSwap<Active>>,
+    clock: Arc<dyn Clock + Send + Sync>,
+) -> Host {
+    let mut host = Host::new(lib, playbook_limits());
+    api::register(host.engine_mut());
+    let shared = new_session(req, inputs, policies, clock);
+    register_steps(&mut host, &shared);
+    host
+}
+
+fn new_session(req: PlaybookRequest, inputs: Inputs, policies: Arc<arc_swap::ArcSwap<Active>>, clock: Arc<dyn Clock + Send + Sync>) -> Shared {
+    let now = clock.now();
+    let broker = if req.dry_run {
+        DryBroker::rehearsal()
+    } else {
+        let audit = req.out_root.join("data/proc/audit").join(format!("dry_orders_{}.jsonl", now.format("%Y-%m-%d")));
+        DryBroker::new(audit)
+    };
+    Arc::new(Mutex::new(Session {
+        req,
+        inputs,
+        policies,
+        clock,
+        offset: chrono::Duration::zero(),
+        broker,
+        ledger: Ledger::default(),
+        plans: BTreeMap::new(),
+        orders_by_series: BTreeMap::new(),
+        steps: Vec::new(),
+        gates: BTreeMap::new(),
+        orders: 0,
+        sequence: 0,
+        stamp: now.format("%Y%m%dT%H%M%SZ").to_string(),
+    }))
+}
+
+/// Runs a playbook to the end (or its first error) and writes the session record. A script
+/// error is recorded and returned inside the record (`outcome = failed`), not as `Err`.
+pub fn run(
+    req: PlaybookRequest,
+    lib: &Path,
+    policies: Arc<arc_swap::ArcSwap<Active>>,
+    clock: Arc<dyn Clock + Send + Sync>,
+) -> Result<SessionRecord, PlaybookError> {
+    let path = req.scripts.join(format!("{}.rhai", req.name));
+    let source = std::fs::read_to_string(&path).map_err(|e| PlaybookError::NotFound {
+        path: path.clone(),
+        message: format!("no such playbook ({e}); `playbook list` shows what exists"),
+    })?;
+    let inputs = Inputs::load(&req.configs, &req.fixtures, &[], req.params)?;
+    let mut host = Host::new(lib, playbook_limits());
+    api::register(host.engine_mut());
+    let ast = host.compile(&path, &source)?;
+    let started = clock.now();
+    let shared = new_session(req, inputs, policies, clock);
+    register_steps(&mut host, &shared);
+    let result = host.run(&path, &ast);
+    let s = lock(&shared);
+    let record_path = s.req.out_root.join("reports/sessions").join(format!("{}_{}.json", s.req.name, s.stamp));
+    let record = SessionRecord {
+        playbook: s.req.name.clone(),
+        sha256: sha256_hex(source.as_bytes()),
+        dry_run: s.req.dry_run,
+        broker: s.broker.mode().to_string(),
+        started: started.to_rfc3339(),
+        finished: s.now().to_rfc3339(),
+        outcome: if result.is_ok() { "completed" } else { "failed" }.to_string(),
+        error: result.err().map(|e| e.to_string()),
+        steps: s.steps.clone(),
+        gates: s.gates.clone(),
+        orders: s.orders,
+        record: record_path.clone(),
+    };
+    let json = serde_json::to_vec_pretty(&record).expect("session record serialises");
+    crate::storage::write_atomic(&record_path, &json)
+        .map_err(|source| PlaybookError::Record { path: record_path, source })?;
+    Ok(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn et_times_follow_new_york_offsets() {
+        let now: DateTime<Utc> = "2026-11-24T15:00:00Z".parse().unwrap(); // 10:00 EST
+        assert_eq!(et_today(now, "15:55").unwrap().to_rfc3339(), "2026-11-24T20:55:00+00:00");
+        let summer: DateTime<Utc> = "2026-07-01T15:00:00Z".parse().unwrap(); // 11:00 EDT
+        assert_eq!(et_today(summer, "08:30").unwrap().to_rfc3339(), "2026-07-01T12:30:00+00:00");
+        assert!(et_today(now, "25:00").unwrap_err().contains("24-hour"));
+    }
+}
