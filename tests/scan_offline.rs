@@ -92,12 +92,16 @@ fn threshold_ladder_numbers_match_hand_computation() {
     let doc = proposals(&ws, "KXINXU");
     // Strike 6849.9999 on a 0.01 grid: YES iff v >= 6850.00, i.e. x >= 6849.995.
     // P(YES) = 1 − Φ((6849.995 − 6838)/22) = 0.292799; fair NO 0.707201; edge at 0.63 = 0.077201.
-    // Series fee_type quadratic: makers pay nothing. 7 × 0.63 = 4.41 <= 5.00 < 8 × 0.63.
+    // Series fee_type quadratic: makers pay nothing. pal.rhai gives KXINXU strikes 4.00
+    // (tighter than the core 5.00): 6 × 0.63 = 3.78 <= 4.00 < 7 × 0.63.
     let d = decision(&doc, "KXINXU-26NOV24H1600-T6849.9999");
-    assert_eq!(d["allowed"], "7.00");
+    assert_eq!(d["allowed"], "6.00");
     assert_eq!(d["proposal"]["fee"], "0.00");
-    assert_eq!(d["proposal"]["ev_order"], "0.540407");
-    assert_eq!(d["proposal"]["max_loss"], "4.41");
+    assert_eq!(d["proposal"]["ev_order"], "0.463206");
+    assert_eq!(d["proposal"]["max_loss"], "3.78");
+    assert_eq!(d["reasons"][0]["code"], "MAX_LOSS_PER_STRIKE");
+    assert_eq!(d["reasons"][0]["source"], "pal.rhai");
+    assert_eq!(d["reasons"][0]["would_be"], "6.30");
     // Quotes at 6899.9999 (mid 0.02) and 6924.9999 (mid 0.03) rise: PAV pools them at 0.025.
     let flags = doc["events"][0]["flags"].as_array().unwrap();
     assert!(flags.iter().any(|f| f["flag"] == "non_monotone" && f["violations"] == 1), "{flags:?}");
@@ -137,12 +141,37 @@ fn kill_switch_means_no_go_and_no_orders() {
 fn tighter_ceiling_in_limits_file_denies() {
     let ws = Workspace::new();
     ws.edit("configs/limits.toml", "max_bins_per_event = 2", "max_bins_per_event = 1");
+    ws.edit("policies/pilot.rhai", "max_unique_bins_per_event: 2", "max_unique_bins_per_event: 1");
     let out = scan(&ws, &["--series", "KXHIGHNY"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let doc = proposals(&ws, "KXHIGHNY");
     let d = decision(&doc, "KXHIGHNY-26NOV25-B47.5");
     assert_eq!(d["verdict"], "denied");
     assert_eq!(d["reasons"][0]["code"], "MAX_BINS_PER_EVENT");
+}
+
+#[test]
+fn core_tightened_below_a_script_refuses_to_run() {
+    // The script now asks for more than the core allows: that is loosening, and the whole
+    // set is refused (fail closed) until the script is brought in line.
+    let ws = Workspace::new();
+    ws.edit("configs/limits.toml", "max_bins_per_event = 2", "max_bins_per_event = 1");
+    let out = scan(&ws, &["--series", "KXHIGHNY"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("policies/pilot.rhai:10:9: pilot().max_unique_bins_per_event: 2 loosens"), "{err}");
+    assert!(!ws.path("reports").exists() && !ws.path("data").exists());
+}
+
+#[test]
+fn report_names_the_policy_version() {
+    let ws = Workspace::new();
+    let out = scan(&ws, &["--series", "KXCPI"]);
+    let line = stdout(&out).lines().find(|l| l.starts_with("policy: sha256=")).unwrap().to_string();
+    let sha = line.trim_start_matches("policy: sha256=");
+    assert_eq!(sha.len(), 64);
+    assert!(ws.read(&format!("reports/KXCPI/scan_{STAMP}.md")).contains(&format!("sha256 `{sha}`")));
+    assert_eq!(proposals(&ws, "KXCPI")["decided_by"], format!("limits.toml + policies sha256={sha}"));
 }
 
 #[test]

@@ -278,7 +278,8 @@ impl<'a> Decider<'a> {
         let proposal =
             if verdict == Verdict::Clipped { resize(&proposal, allowed, schedule, rounding) } else { proposal };
         if verdict != Verdict::Denied {
-            self.ledger.commit(&proposal, proposal.max_loss);
+            // The loss is recomputed, not read from the proposal: the ledger trusts only the fee schedule.
+            self.ledger.commit(&proposal, max_loss(schedule, rounding, proposal.role, proposal.price, allowed));
         }
         Decision { proposal, asked, allowed, verdict, reasons }
     }
@@ -484,7 +485,7 @@ mod tests {
 
     fn pal() -> PalTable {
         PalTable {
-            series: [("KXA".to_string(), SeriesPal { max_loss: money("2.50"), strike_loss: money("1.50") })].into(),
+            series: [("KXA".to_string(), SeriesPal { max_loss: money("2.00"), strike_loss: money("1.50") })].into(),
             default: None,
             strikes: vec![(Glob::new("*-T9*").unwrap(), money("0.50"))],
         }
@@ -513,7 +514,7 @@ mod tests {
             vec![
                 proposal("KXA-1-B1", Role::Maker, 20, "0.10"), // pilot 8; loss 0.80+0.02 fits 1.50
                 proposal("KXA-1-T9", Role::Maker, 10, "0.10"), // pattern 0.50 → 4 (0.40 + 0.01)
-                proposal("KXA-1-B2", Role::Maker, 10, "0.10"), // series 2.50 - 1.23 used → clipped
+                proposal("KXA-1-B2", Role::Maker, 10, "0.10"), // series 2.00 - 1.23 used: 8 → 7, then bins
                 other,                                         // core allows KXB, pilot does not
             ],
         );
@@ -522,7 +523,7 @@ mod tests {
             [
                 "KXA-1-B1 Clipped 8.00 MAX_CONTRACTS_PER_ORDER: limit=8.00 asked=20.00 [pilot.rhai]",
                 "KXA-1-T9 Clipped 4.00 MAX_CONTRACTS_PER_ORDER: limit=8.00 asked=10.00 [pilot.rhai]; MAX_LOSS_PER_STRIKE: limit=0.50 would_be=0.82 [pal.rhai]",
-                "KXA-1-B2 Denied 0.00 MAX_CONTRACTS_PER_ORDER: limit=8.00 asked=10.00 [pilot.rhai]; MAX_LOSS_PER_SERIES: limit=2.50 would_be=2.07 [pal.rhai]; MAX_BINS_PER_EVENT: limit=2 [limits.toml]",
+                "KXA-1-B2 Denied 0.00 MAX_CONTRACTS_PER_ORDER: limit=8.00 asked=10.00 [pilot.rhai]; MAX_LOSS_PER_SERIES: limit=2.00 would_be=2.05 [pal.rhai]; MAX_BINS_PER_EVENT: limit=2 [limits.toml]",
                 "x Denied 0.00 SERIES_NOT_ALLOWED: series=KXB [pilot.rhai]",
             ]
         );

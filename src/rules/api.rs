@@ -218,7 +218,7 @@ mod tests {
         let m = eval(r#"money("0.10") + money("0.20") == money("0.30")"#).unwrap();
         assert!(m.as_bool().unwrap());
         let s = eval(r#"`${money("1.005") * 3}`"#).unwrap();
-        assert_eq!(s.into_string().unwrap(), "3.015");
+        assert_eq!(s.into_string().unwrap(), "3.0150");
         assert!(eval(r#"money("abc")"#).unwrap_err().contains("money(\"abc\")"));
         assert!(eval(r#"money(9223372036854775807)"#).unwrap_err().contains("out of range"));
         assert!(eval(r#"count(-1)"#).is_err());

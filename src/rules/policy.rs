@@ -75,6 +75,20 @@ impl Script {
         &self.ast
     }
 
+    /// Calls `name` in this script. Errors the engine cannot place (operation budget, stack
+    /// depth, size limits) are placed at the function's definition.
+    fn call(&self, host: &Host, name: &str, args: impl rhai::FuncArgs) -> Result<Dynamic, ScriptError> {
+        host.call::<Dynamic>(&self.path, &self.ast, name, args).map_err(|mut e| {
+            if e.line.is_none() {
+                if let Some((line, column)) = locate(&self.source, &format!("fn {name}")) {
+                    (e.line, e.column) = (Some(line), Some(column));
+                    e.message = format!("{} (in {name}())", e.message);
+                }
+            }
+            e
+        })
+    }
+
     /// An error located at the first place `needle` appears in the source (e.g. a map key).
     fn error_at(&self, needle: &str, message: String) -> ScriptError {
         let (line, column) = locate(&self.source, needle).map_or((None, None), |(l, c)| (Some(l), Some(c)));
@@ -208,9 +222,8 @@ impl PolicySet {
     /// Runs `gate(ctx)`. Any error or wrong shape is NO-GO naming file, line and column.
     pub fn gate(&self, ctx: &GateContext) -> Gate {
         let script = &self.gates;
-        let result = self
-            .host
-            .call::<Dynamic>(&script.path, &script.ast, "gate", (ctx.clone(),))
+        let result = script
+            .call(&self.host, "gate", (ctx.clone(),))
             .and_then(|v| gate_shape(&v).map_err(|e| script.shape_error(&e)));
         result.unwrap_or_else(|e| Gate { go: false, reasons: vec![Reason::ScriptError { error: e.to_string() }.to_string()] })
     }
@@ -228,7 +241,7 @@ pub fn policy_host(paths: &PolicyPaths) -> Host {
 }
 
 fn call_hook(host: &Host, script: &Script, order: &OrderView, exposure: &Exposure) -> Result<HookReply, ScriptError> {
-    let value = host.call::<Dynamic>(&script.path, &script.ast, "check", (order.clone(), *exposure))?;
+    let value = script.call(host, "check", (order.clone(), *exposure))?;
     hook_shape(&value).map_err(|e| script.error_at("check", format!("check() {e}")))
 }
 
@@ -267,7 +280,7 @@ pub fn validate_gates(host: &Host, script: &Script, core: &CoreCeilings) -> Resu
     host.run(&script.path, &script.ast)?;
     let series = core.allowed_series.first().cloned().unwrap_or_default();
     let ctx = GateContext { series, now_et: "12:00".to_string(), ..GateContext::default() };
-    let value = host.call::<Dynamic>(&script.path, &script.ast, "gate", (ctx,))?;
+    let value = script.call(host, "gate", (ctx,))?;
     gate_shape(&value).map_err(|e| script.shape_error(&e))?;
     Ok(())
 }
@@ -326,6 +339,7 @@ impl OrderHook for PolicySet {
 }
 
 /// What a `check` hook returned, checked.
+#[derive(Debug)]
 enum HookReply {
     Allow,
     Deny(String),
@@ -393,7 +407,7 @@ fn evaluate<T>(
     read: impl FnOnce(&Dynamic) -> Result<T, ShapeError>,
 ) -> Result<T, ScriptError> {
     host.run(&script.path, &script.ast)?;
-    let value = host.call::<Dynamic>(&script.path, &script.ast, function, ())?;
+    let value = script.call(host, function, ())?;
     read(&value).map_err(|e| script.shape_error(&e))
 }
 

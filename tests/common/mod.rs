@@ -10,7 +10,8 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A temp directory holding copies of the bundled fixtures and configs, which tests may break.
+/// A temp directory holding copies of the bundled fixtures, configs, policies and playbooks,
+/// which tests may break.
 pub struct Workspace {
     pub dir: tempfile::TempDir,
 }
@@ -20,6 +21,8 @@ impl Workspace {
         let dir = tempfile::tempdir().expect("temp dir");
         copy_tree(&repo().join("fixtures"), &dir.path().join("fixtures"));
         copy_tree(&repo().join("configs"), &dir.path().join("configs"));
+        copy_tree(&repo().join("policies"), &dir.path().join("policies"));
+        copy_tree(&repo().join("scripts"), &dir.path().join("scripts"));
         Workspace { dir }
     }
 
