@@ -1,5 +1,5 @@
 //! One event through the scan pipeline: book → market PMF → model PMF → EV → proposals →
-//! ceilings, on the bundled fixtures (files are read once, outside the timed loop).
+//! core limits, on the bundled fixtures (files are read once, outside the timed loop).
 
 use std::path::Path;
 
@@ -9,6 +9,7 @@ use kalshi_alpha::drivers::fixtures::load_market_fixtures;
 use kalshi_alpha::exec::scan::{EventInput, ScanParams, scan_event};
 use kalshi_alpha::model::{Count, Money};
 use kalshi_alpha::pricing::fees::{FeeMultiplier, FeeType};
+use kalshi_alpha::risk::limits::{Decider, Ledger, LimitTable};
 
 fn pipeline(c: &mut Criterion) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -22,6 +23,7 @@ fn pipeline(c: &mut Criterion) {
         rounding: config.fees.rounding,
         kelly_cap: 0.25,
     };
+    let table = LimitTable::new(config.limits.clone(), None, None);
     for series in &fixtures {
         let fees = config
             .fees
@@ -35,7 +37,10 @@ fn pipeline(c: &mut Criterion) {
             let view = &config.views.events[&ev.event.event_ticker];
             let input = EventInput { event: &ev.event, books: &ev.books, fees: &fees, view };
             c.bench_function(&format!("scan_event/{}", ev.event.event_ticker), |b| {
-                b.iter(|| scan_event(black_box(input), &params, &config.limits).unwrap())
+                b.iter(|| {
+                    let mut decider = Decider::new(&table, None, Ledger::default());
+                    scan_event(black_box(input), &params, &mut decider).unwrap()
+                })
             });
         }
     }

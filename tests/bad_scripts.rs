@@ -17,7 +17,7 @@ fn check_fails(file: &str, source: &str) -> String {
     assert!(started.elapsed() < Duration::from_secs(20), "policy check must not hang");
     assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
     let text = stdout(&out);
-    assert!(text.starts_with(&format!("{file}")), "problem names the file: {text}");
+    assert!(text.starts_with(file), "problem names the file: {text}");
     text
 }
 
@@ -51,8 +51,7 @@ fn unbounded_recursion_is_stopped() {
 
 #[test]
 fn huge_string_is_stopped() {
-    let text =
-        check_fails("policies/gates.rhai", "fn gate(ctx) {\n    let s = \"x\";\n    loop { s += s; }\n}\n");
+    let text = check_fails("policies/gates.rhai", "fn gate(ctx) {\n    let s = \"x\";\n    loop { s += s; }\n}\n");
     has_position(&text, "policies/gates.rhai");
     assert!(text.contains("Length of string") || text.to_lowercase().contains("too large"), "{text}");
 }
@@ -65,7 +64,10 @@ fn eval_is_disabled() {
 
 #[test]
 fn absolute_import_is_refused() {
-    let text = check_fails("policies/gates.rhai", "import \"/etc/passwd\" as secrets;\nfn gate(ctx) { #{ \"go\": true, reasons: [] } }\n");
+    let text = check_fails(
+        "policies/gates.rhai",
+        "import \"/etc/passwd\" as secrets;\nfn gate(ctx) { #{ \"go\": true, reasons: [] } }\n",
+    );
     assert_eq!(has_position(&text, "policies/gates.rhai").0, 1, "{text}");
     assert!(text.contains("imports must name a module inside policies/lib"), "{text}");
 }
@@ -80,10 +82,7 @@ fn wrong_return_type_is_refused() {
 
 #[test]
 fn runtime_type_error_names_the_line() {
-    let text = check_fails(
-        "policies/pilot.rhai",
-        "fn pilot() {\n    let n = 1;\n    n + \"a\" * 2\n}\n",
-    );
+    let text = check_fails("policies/pilot.rhai", "fn pilot() {\n    let n = 1;\n    n + \"a\" * 2\n}\n");
     assert_eq!(has_position(&text, "policies/pilot.rhai").0, 3, "{text}");
 }
 
@@ -112,7 +111,11 @@ fn loosening_a_ceiling_is_refused_and_located() {
     );
     // A strike limit above the core is loosening too, and so is a series the core does not allow.
     ws.edit("policies/pilot.rhai", "max_contracts_per_order: 1000", "max_contracts_per_order: 20");
-    ws.edit("policies/pal.rhai", "max_loss: \"2.00\" },\n            #{ pattern: \"KXINXU-*-T6774*\"", "max_loss: \"9.00\" },\n            #{ pattern: \"KXINXU-*-T6774*\"");
+    ws.edit(
+        "policies/pal.rhai",
+        "max_loss: \"2.00\" },\n            #{ pattern: \"KXINXU-*-T6774*\"",
+        "max_loss: \"9.00\" },\n            #{ pattern: \"KXINXU-*-T6774*\"",
+    );
     let text = stdout(&ws.run(&["policy", "check"]));
     assert!(text.contains("pal().strikes[0].max_loss: 9.00 loosens"), "{text}");
     // The scan refuses to run with such a set and writes nothing.

@@ -122,9 +122,15 @@ fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
     let watcher = {
         let stop = Arc::clone(&stop);
         std::thread::spawn(move || {
-            let outcome = reloader.watch(Duration::from_millis(75), &stop, &SystemClock, |attempt| {
-                tracing::warn!(target: "policy", "{attempt}");
-            });
+            let outcome = reloader.watch(
+                Duration::from_millis(75),
+                &stop,
+                &SystemClock,
+                || {},
+                |attempt| {
+                    tracing::warn!(target: "policy", "{attempt}");
+                },
+            );
             if let Err(e) = outcome {
                 tracing::error!(target: "policy", "policy watch stopped: {e}");
             }

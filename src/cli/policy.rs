@@ -255,19 +255,20 @@ fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
             return Ok(print_problems(&problems));
         }
     };
-    let active = reloader.active();
-    println!(
-        "watching {} and {} (v{} sha256={}); audit {}",
-        args.set.policies.display(),
-        args.set.scripts.display(),
-        active.version,
-        active.set.digest(),
-        audit.display()
-    );
-    drop(active);
     let stop = AtomicBool::new(false);
+    let ready = || {
+        let active = reloader.active();
+        println!(
+            "watching {} and {} (v{} sha256={}); audit {}",
+            args.set.policies.display(),
+            args.set.scripts.display(),
+            active.version,
+            active.set.digest(),
+            audit.display()
+        );
+    };
     reloader
-        .watch(Duration::from_millis(args.debounce_ms), &stop, &SystemClock, |attempt| println!("{attempt}"))
+        .watch(Duration::from_millis(args.debounce_ms), &stop, &SystemClock, ready, |attempt| println!("{attempt}"))
         .context("watching stopped")?;
     Ok(ExitCode::SUCCESS)
 }

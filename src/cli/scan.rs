@@ -71,7 +71,10 @@ impl ScannerArgs {
     /// Checks the knobs and converts them.
     pub fn input(&self) -> anyhow::Result<ScanParamsInput> {
         anyhow::ensure!(!self.contracts.is_zero(), "--contracts must be positive");
-        anyhow::ensure!(self.kelly_cap.is_finite() && self.kelly_cap >= 0.0, "--kelly-cap must be a non-negative number");
+        anyhow::ensure!(
+            self.kelly_cap.is_finite() && self.kelly_cap >= 0.0,
+            "--kelly-cap must be a non-negative number"
+        );
         Ok(ScanParamsInput {
             min_ev: self.min_ev,
             contracts: self.contracts,

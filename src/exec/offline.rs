@@ -164,7 +164,12 @@ pub struct Inputs {
 
 impl Inputs {
     /// Loads configs and fixtures.
-    pub fn load(configs: &Path, fixtures: &Path, series: &[String], params: ScanParamsInput) -> Result<Inputs, SessionError> {
+    pub fn load(
+        configs: &Path,
+        fixtures: &Path,
+        series: &[String],
+        params: ScanParamsInput,
+    ) -> Result<Inputs, SessionError> {
         let mut inputs = Inputs::without_fixtures(configs, params)?;
         inputs.fixtures = load_market_fixtures(fixtures, series)?;
         Ok(inputs)
@@ -326,15 +331,7 @@ fn plan_series(
             .map_err(fee_err)?,
     };
     let gate = builtin_gate(kill_switch, scans.iter().map(|s| (s.event.as_str(), s.flags.as_slice())));
-    Ok(PlannedSeries {
-        title: series.title.clone(),
-        series: series.ticker.clone(),
-        fees,
-        scans,
-        views,
-        skipped,
-        gate,
-    })
+    Ok(PlannedSeries { title: series.title.clone(), series: series.ticker.clone(), fees, scans, views, skipped, gate })
 }
 
 fn describe_view(view: &crate::strategies::views::View) -> String {

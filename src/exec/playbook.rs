@@ -21,7 +21,9 @@ use thiserror::Error;
 
 use crate::exec::broker::{Broker, DryBroker};
 use crate::exec::clock::Clock;
-use crate::exec::offline::{Inputs, PlannedSeries, ScanParamsInput, SessionError, Written, plan_gated, submit, write_series};
+use crate::exec::offline::{
+    Inputs, PlannedSeries, ScanParamsInput, SessionError, Written, plan_gated, submit, write_series,
+};
 use crate::risk::ceilings::Verdict;
 use crate::risk::gate::Gate;
 use crate::risk::limits::{Decider, Ledger};
@@ -189,7 +191,15 @@ impl Session {
         self.clock.now() + self.offset
     }
 
-    fn record(&mut self, step: &str, args: &[&str], started: Instant, at: DateTime<Utc>, policy: Option<String>, result: serde_json::Value) {
+    fn record(
+        &mut self,
+        step: &str,
+        args: &[&str],
+        started: Instant,
+        at: DateTime<Utc>,
+        policy: Option<String>,
+        result: serde_json::Value,
+    ) {
         self.steps.push(StepRecord {
             step: step.to_string(),
             args: args.iter().map(|a| a.to_string()).collect(),
@@ -272,8 +282,7 @@ impl Session {
 
     fn cancel_all(&mut self, reason: &str) -> StepResult<i64> {
         let (started, at) = (Instant::now(), self.now());
-        let cancelled =
-            self.broker.cancel_all(reason, at).map_err(|e| runtime_error(format!("cancel_all: {e}")))?;
+        let cancelled = self.broker.cancel_all(reason, at).map_err(|e| runtime_error(format!("cancel_all: {e}")))?;
         self.record("cancel_all", &[reason], started, at, None, json!({ "cancelled": cancelled }));
         Ok(i64::try_from(cancelled).unwrap_or(i64::MAX))
     }
@@ -455,13 +464,9 @@ fn register_steps(host: &mut Host, shared: &Shared) {
         move |message: &str| lock(&s).log(message),
     );
     let s = Arc::clone(shared);
-    register_documented(
-        engine,
-        "now_et",
-        &["String"],
-        "The session's New York wall time, HH:MM.",
-        move || lock(&s).now_et(),
-    );
+    register_documented(engine, "now_et", &["String"], "The session's New York wall time, HH:MM.", move || {
+        lock(&s).now_et()
+    });
     let s = Arc::clone(shared);
     register_documented(
         engine,
@@ -494,7 +499,12 @@ pub fn definitions_host(
     host
 }
 
-fn new_session(req: PlaybookRequest, inputs: Inputs, policies: Arc<arc_swap::ArcSwap<Active>>, clock: Arc<dyn Clock + Send + Sync>) -> Shared {
+fn new_session(
+    req: PlaybookRequest,
+    inputs: Inputs,
+    policies: Arc<arc_swap::ArcSwap<Active>>,
+    clock: Arc<dyn Clock + Send + Sync>,
+) -> Shared {
     let now = clock.now();
     let broker = if req.dry_run {
         DryBroker::rehearsal()

@@ -115,7 +115,8 @@ pub fn render_rows(rows: &[EvalRow]) -> String {
 
 /// The differences, one line each: old → new.
 pub fn render_diff(diffs: &[EvalDiff]) -> String {
-    let mut table = vec![["event", "bin", "side", "asked", "allowed", "decision", "reason (new)"].map(String::from).to_vec()];
+    let mut table =
+        vec![["event", "bin", "side", "asked", "allowed", "decision", "reason (new)"].map(String::from).to_vec()];
     for d in diffs {
         let any = d.new.as_ref().or(d.old.as_ref()).expect("a diff has a side");
         let cell = |f: &dyn Fn(&EvalRow) -> String| {

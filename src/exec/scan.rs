@@ -123,7 +123,11 @@ pub struct EventScan {
 }
 
 /// Scans one event.
-pub fn scan_event(input: EventInput<'_>, params: &ScanParams, decider: &mut Decider<'_>) -> Result<EventScan, ScanError> {
+pub fn scan_event(
+    input: EventInput<'_>,
+    params: &ScanParams,
+    decider: &mut Decider<'_>,
+) -> Result<EventScan, ScanError> {
     let event = input.event;
     let rungs = event.markets.iter().map(|m| m.rung()).collect::<Result<Vec<_>, _>>()?;
     let ladder =

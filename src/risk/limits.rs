@@ -301,18 +301,25 @@ impl<'a> Decider<'a> {
         }
         let mut size = p.count;
         if size > t.max_contracts.value {
-            reasons.push(Reason::MaxContractsPerOrder { limit: t.max_contracts.value, asked: size, source: t.max_contracts.source });
+            reasons.push(Reason::MaxContractsPerOrder {
+                limit: t.max_contracts.value,
+                asked: size,
+                source: t.max_contracts.source,
+            });
             size = t.max_contracts.value;
         }
         let loss = |c: Count| max_loss(schedule, rounding, p.role, p.price, c);
         let exposure = self.ledger.exposure(p);
 
         let strike = t.strike_loss(&p.series, &p.ticker);
-        size = clip_to_budget(size, exposure.strike_loss, strike.value, loss, |would_be| Reason::MaxLossPerStrike {
-            limit: strike.value,
-            would_be,
-            source: strike.source,
-        }, reasons);
+        size = clip_to_budget(
+            size,
+            exposure.strike_loss,
+            strike.value,
+            loss,
+            |would_be| Reason::MaxLossPerStrike { limit: strike.value, would_be, source: strike.source },
+            reasons,
+        );
 
         match t.series_loss(&p.series) {
             None => {}
@@ -321,24 +328,35 @@ impl<'a> Decider<'a> {
                 return Count::ZERO;
             }
             Some(Some(limit)) => {
-                size = clip_to_budget(size, exposure.series_loss, limit, loss, |would_be| Reason::MaxLossPerSeries {
+                size = clip_to_budget(
+                    size,
+                    exposure.series_loss,
                     limit,
-                    would_be,
-                    source: LimitSource::Pal,
-                }, reasons);
+                    loss,
+                    |would_be| Reason::MaxLossPerSeries { limit, would_be, source: LimitSource::Pal },
+                    reasons,
+                );
             }
         }
         if let Some(pilot) = &t.pilot {
             let daily = pilot.daily_loss_cap;
-            size = clip_to_budget(size, exposure.daily_loss, daily, loss, |would_be| Reason::DailyLossCap {
-                limit: daily,
-                would_be,
-            }, reasons);
+            size = clip_to_budget(
+                size,
+                exposure.daily_loss,
+                daily,
+                loss,
+                |would_be| Reason::DailyLossCap { limit: daily, would_be },
+                reasons,
+            );
             let weekly = pilot.weekly_loss_cap;
-            size = clip_to_budget(size, exposure.weekly_loss, weekly, loss, |would_be| Reason::WeeklyLossCap {
-                limit: weekly,
-                would_be,
-            }, reasons);
+            size = clip_to_budget(
+                size,
+                exposure.weekly_loss,
+                weekly,
+                loss,
+                |would_be| Reason::WeeklyLossCap { limit: weekly, would_be },
+                reasons,
+            );
         }
         size
     }
@@ -534,11 +552,8 @@ mod tests {
         let mut pilot = pilot();
         pilot.daily_loss_cap = money("1.00");
         let table = LimitTable::new(core(), None, Some(pilot));
-        let out = decide(
-            &table,
-            None,
-            vec![proposal("a", Role::Maker, 5, "0.10"), proposal("b", Role::Maker, 5, "0.10")],
-        );
+        let out =
+            decide(&table, None, vec![proposal("a", Role::Maker, 5, "0.10"), proposal("b", Role::Maker, 5, "0.10")]);
         assert_eq!(out[0], "a Approved 5.00");
         assert_eq!(out[1], "b Clipped 4.00 DAILY_LOSS_CAP: limit=1.00 would_be=1.02 [pilot.rhai]");
     }

@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, ImmutableString, Map, Position, RhaiNativeFunc, Variant};
+use rhai::{
+    Array, Dynamic, Engine, EvalAltResult, FuncRegistration, ImmutableString, Map, Position, RhaiNativeFunc, Variant,
+};
 
 use crate::exec::scan::RungRow;
 use crate::model::{Count, Money, Price, Proposal, Role, Side};
@@ -76,9 +78,13 @@ macro_rules! ordered {
 
 fn register_money(engine: &mut Engine) {
     engine.register_type_with_name::<Money>("Money");
-    register_documented(engine, "money", &["text: &str", "Money"], "Exact dollars from text: money(\"5.00\").", |s: &str| {
-        s.parse::<Money>().map_err(|e| runtime_error(format!("money(\"{s}\"): {e}")))
-    });
+    register_documented(
+        engine,
+        "money",
+        &["text: &str", "Money"],
+        "Exact dollars from text: money(\"5.00\").",
+        |s: &str| s.parse::<Money>().map_err(|e| runtime_error(format!("money(\"{s}\"): {e}"))),
+    );
     register_documented(engine, "money", &["dollars: int", "Money"], "Whole dollars: money(5).", |dollars: i64| {
         dollars
             .checked_mul(100_000_000)
@@ -89,9 +95,13 @@ fn register_money(engine: &mut Engine) {
     register_documented(engine, "+", &["a: Money", "b: Money", "Money"], "Exact sum.", move |a: Money, b: Money| {
         checked(a.units().checked_add(b.units()))
     });
-    register_documented(engine, "-", &["a: Money", "b: Money", "Money"], "Exact difference.", move |a: Money, b: Money| {
-        checked(a.units().checked_sub(b.units()))
-    });
+    register_documented(
+        engine,
+        "-",
+        &["a: Money", "b: Money", "Money"],
+        "Exact difference.",
+        move |a: Money, b: Money| checked(a.units().checked_sub(b.units())),
+    );
     register_documented(engine, "*", &["a: Money", "n: int", "Money"], "Exact multiple.", move |a: Money, n: i64| {
         checked(a.units().checked_mul(n))
     });
@@ -113,9 +123,13 @@ fn register_count(engine: &mut Engine) {
 
 fn register_price(engine: &mut Engine) {
     engine.register_type_with_name::<Price>("Price");
-    register_documented(engine, "price", &["text: &str", "Price"], "A price in dollars: price(\"0.56\").", |s: &str| {
-        s.parse::<Price>().map_err(|e| runtime_error(format!("price(\"{s}\"): {e}")))
-    });
+    register_documented(
+        engine,
+        "price",
+        &["text: &str", "Price"],
+        "A price in dollars: price(\"0.56\").",
+        |s: &str| s.parse::<Price>().map_err(|e| runtime_error(format!("price(\"{s}\"): {e}"))),
+    );
     engine
         .register_get("probability", |p: &mut Price| p.as_probability())
         .register_get("complement", |p: &mut Price| p.complement());
@@ -223,7 +237,9 @@ mod tests {
         assert!(eval(r#"money(9223372036854775807)"#).unwrap_err().contains("out of range"));
         assert!(eval(r#"count(-1)"#).is_err());
         assert!(eval(r#"price("1.5")"#).is_err());
-        assert!(eval(r#"count("2.5") < count(3) && price("0.40").complement == price("0.60")"#).unwrap().as_bool().unwrap());
+        assert!(
+            eval(r#"count("2.5") < count(3) && price("0.40").complement == price("0.60")"#).unwrap().as_bool().unwrap()
+        );
     }
 
     #[test]

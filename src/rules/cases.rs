@@ -176,9 +176,19 @@ pub fn load_checked(paths: &PolicyPaths, core: &CoreCeilings) -> Result<PolicySe
 /// Runs every case file in `dir` (none is fine) against `set`.
 pub fn run_all(set: &PolicySet, dir: &Path) -> Result<Vec<CaseOutcome>, ScriptError> {
     let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "toml")).collect(),
+        Ok(entries) => entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(ScriptError { file: dir.to_path_buf(), line: None, column: None, message: format!("cannot list: {e}") }),
+        Err(e) => {
+            return Err(ScriptError {
+                file: dir.to_path_buf(),
+                line: None,
+                column: None,
+                message: format!("cannot list: {e}"),
+            });
+        }
     };
     files.sort();
     let mut out = Vec::new();
@@ -200,12 +210,20 @@ pub fn run_all(set: &PolicySet, dir: &Path) -> Result<Vec<CaseOutcome>, ScriptEr
         }
         for case in &cases.gate {
             let gate = set.gate(&case.context);
-            let missing: Vec<&String> =
-                case.expect.reasons.iter().filter(|want| !gate.reasons.iter().any(|r| r.starts_with(want.as_str()))).collect();
+            let missing: Vec<&String> = case
+                .expect
+                .reasons
+                .iter()
+                .filter(|want| !gate.reasons.iter().any(|r| r.starts_with(want.as_str())))
+                .collect();
             let passed = gate.go == case.expect.go && missing.is_empty();
             let mut detail = format!("{} [{}]", gate.badge(), gate.reasons.join("; "));
             if !passed {
-                detail = format!("expected {} with {:?}, got {detail}", if case.expect.go { "GO" } else { "NO-GO" }, case.expect.reasons);
+                detail = format!(
+                    "expected {} with {:?}, got {detail}",
+                    if case.expect.go { "GO" } else { "NO-GO" },
+                    case.expect.reasons
+                );
             }
             out.push(CaseOutcome { file: file.clone(), name: case.name.clone(), passed, detail });
         }

@@ -90,6 +90,7 @@ impl ScriptError {
     fn from_eval(file: &Path, err: &EvalAltResult) -> ScriptError {
         let message = match err {
             EvalAltResult::ErrorTerminated(..) => "evaluation exceeded its wall-clock deadline".to_string(),
+            EvalAltResult::ErrorRuntime(value, _) => value.to_string(),
             other => {
                 let text = other.to_string();
                 // Rhai appends " (line L, position C)"; the position is reported separately.

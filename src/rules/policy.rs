@@ -95,8 +95,13 @@ impl Script {
         ScriptError { file: self.path.clone(), line, column, message }
     }
 
+    /// A wrong return shape, located at the offending key, or (for a missing key) at the
+    /// function that returned the value.
     fn shape_error(&self, err: &ShapeError) -> ScriptError {
-        self.error_at(err.key(), err.to_string())
+        let function = err.path.split("()").next().unwrap_or_default();
+        let needle =
+            if locate(&self.source, err.key()).is_some() { err.key().to_string() } else { format!("fn {function}") };
+        self.error_at(&needle, err.to_string())
     }
 }
 
@@ -164,7 +169,8 @@ impl PolicySet {
             }
             found
         };
-        let (pal, pilot, gates) = (take(PAL_FILE, &mut errors), take(PILOT_FILE, &mut errors), take(GATES_FILE, &mut errors));
+        let (pal, pilot, gates) =
+            (take(PAL_FILE, &mut errors), take(PILOT_FILE, &mut errors), take(GATES_FILE, &mut errors));
         let (Some(pal), Some(pilot), Some(gates)) = (pal, pilot, gates) else { return Err(errors) };
         if !errors.is_empty() {
             return Err(errors);
@@ -225,7 +231,10 @@ impl PolicySet {
         let result = script
             .call(&self.host, "gate", (ctx.clone(),))
             .and_then(|v| gate_shape(&v).map_err(|e| script.shape_error(&e)));
-        result.unwrap_or_else(|e| Gate { go: false, reasons: vec![Reason::ScriptError { error: e.to_string() }.to_string()] })
+        result.unwrap_or_else(|e| Gate {
+            go: false,
+            reasons: vec![Reason::ScriptError { error: e.to_string() }.to_string()],
+        })
     }
 
     fn call_hook(&self, script: &Script, order: &OrderView, exposure: &Exposure) -> Result<HookReply, ScriptError> {
@@ -355,8 +364,9 @@ fn hook_shape(value: &Dynamic) -> Result<HookReply, String> {
     if let Ok(b) = value.as_bool() {
         return Ok(if b { HookReply::Allow } else { HookReply::Deny("check() returned false".to_string()) });
     }
-    let fields = Fields::of(value, "check()", &[], &["allow", "max_contracts", "reason"])
-        .map_err(|_| format!("returned {}; expected (), a bool or #{{allow, max_contracts, reason}}", value.type_name()))?;
+    let fields = Fields::of(value, "check()", &[], &["allow", "max_contracts", "reason"]).map_err(|_| {
+        format!("returned {}; expected (), a bool or #{{allow, max_contracts, reason}}", value.type_name())
+    })?;
     let reason = || -> Result<String, String> {
         let v = fields.get("reason").ok_or("must give a reason when it denies or clips")?;
         shape::string(v, "check().reason").map_err(|e| e.to_string())
@@ -426,7 +436,12 @@ fn pal_table(value: &Dynamic, core: &CoreCeilings) -> Result<PalTable, ShapeErro
         let f = Fields::of(v, path, &["max_loss", "strike_loss"], &[])?;
         let strike_loss = shape::money(f.req("strike_loss"), &f.path_of("strike_loss"))?;
         if strike_loss > core.max_loss_per_strike {
-            return Err(loosens(f.path_of("strike_loss"), strike_loss, core.max_loss_per_strike, "max_loss_per_strike"));
+            return Err(loosens(
+                f.path_of("strike_loss"),
+                strike_loss,
+                core.max_loss_per_strike,
+                "max_loss_per_strike",
+            ));
         }
         Ok(SeriesPal { max_loss: shape::money(f.req("max_loss"), &f.path_of("max_loss"))?, strike_loss })
     };
@@ -476,7 +491,12 @@ fn pilot_table(value: &Dynamic, core: &CoreCeilings) -> Result<PilotTable, Shape
     }
     let bins = shape::small_int(f.req("max_unique_bins_per_event"), &f.path_of("max_unique_bins_per_event"))?;
     if bins > core.max_bins_per_event {
-        return Err(loosens(f.path_of("max_unique_bins_per_event"), bins, core.max_bins_per_event, "max_bins_per_event"));
+        return Err(loosens(
+            f.path_of("max_unique_bins_per_event"),
+            bins,
+            core.max_bins_per_event,
+            "max_bins_per_event",
+        ));
     }
     let maker_only = shape::boolean(f.req("maker_only"), &f.path_of("maker_only"))?;
     if core.maker_only && !maker_only {
@@ -484,7 +504,12 @@ fn pilot_table(value: &Dynamic, core: &CoreCeilings) -> Result<PilotTable, Shape
     }
     let allowed_series = shape::string_set(f.req("allowed_series"), &f.path_of("allowed_series"))?;
     if let Some(extra) = allowed_series.iter().find(|s| !core.allowed_series.contains(s)) {
-        return Err(loosens(f.path_of("allowed_series"), format!("\"{extra}\""), format!("{:?}", core.allowed_series), "allowed_series"));
+        return Err(loosens(
+            f.path_of("allowed_series"),
+            format!("\"{extra}\""),
+            format!("{:?}", core.allowed_series),
+            "allowed_series",
+        ));
     }
     Ok(PilotTable {
         max_contracts_per_order: max_contracts,
@@ -504,7 +529,7 @@ fn collect_files(paths: &PolicyPaths) -> Result<Vec<FileDigest>, ScriptError> {
         (Some(paths.policies.clone()), "rhai", true),
         (Some(paths.lib()), "rhai", false),
         (Some(paths.tests()), "toml", false),
-        (paths.scripts.clone(), "rhai", true),
+        (paths.scripts.clone(), "rhai", false),
     ];
     for (dir, ext, required) in dirs {
         let Some(dir) = dir else { continue };

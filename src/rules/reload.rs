@@ -151,8 +151,12 @@ impl Reloader {
             }
             Err(errors) => {
                 let error = errors.into_iter().next().expect("a rejected set has a problem");
-                let attempt =
-                    Attempt::Rejected { files: files.to_vec(), error, keeping: current.version, elapsed: started.elapsed() };
+                let attempt = Attempt::Rejected {
+                    files: files.to_vec(),
+                    error,
+                    keeping: current.version,
+                    elapsed: started.elapsed(),
+                };
                 self.audit_attempt(&attempt, None, clock)?;
                 attempt
             }
@@ -182,13 +186,15 @@ impl Reloader {
         Ok(())
     }
 
-    /// Watches the directories and reloads on change until `stop` is set, calling
-    /// `on_attempt` after each attempt. Changes closer together than `debounce` are one attempt.
+    /// Watches the directories and reloads on change until `stop` is set, calling `on_ready`
+    /// once the watches are in place and `on_attempt` after each attempt. Changes closer
+    /// together than `debounce` are one attempt.
     pub fn watch(
         &self,
         debounce: Duration,
         stop: &AtomicBool,
         clock: &dyn Clock,
+        on_ready: impl FnOnce(),
         mut on_attempt: impl FnMut(&Attempt),
     ) -> Result<(), WatchError> {
         let (tx, rx) = channel();
@@ -211,6 +217,7 @@ impl Reloader {
                 _ => Vec::new(),
             }
         };
+        on_ready();
         while !stop.load(Ordering::Relaxed) {
             let first = match rx.recv_timeout(Duration::from_millis(100)) {
                 Ok(event) => relevant(event),

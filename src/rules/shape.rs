@@ -50,7 +50,10 @@ impl Fields {
         for key in map.keys() {
             if !required.contains(&key.as_str()) && !optional.contains(&key.as_str()) {
                 let known: Vec<&str> = required.iter().chain(optional).copied().collect();
-                return Err(ShapeError::new(&format!("{path}.{key}"), format!("unknown key (known: {})", known.join(", "))));
+                return Err(ShapeError::new(
+                    &format!("{path}.{key}"),
+                    format!("unknown key (known: {})", known.join(", ")),
+                ));
             }
         }
         for key in required {
@@ -114,7 +117,10 @@ pub fn count(value: &Dynamic, path: &str) -> Result<Count, ShapeError> {
     if let Ok(s) = value.clone().into_string() {
         return s.parse::<Count>().map_err(|e| ShapeError::new(path, format!("\"{s}\": {e}")));
     }
-    Err(ShapeError::new(path, format!("expected a contract count (10, \"10\" or count(10)), got {}", value.type_name())))
+    Err(ShapeError::new(
+        path,
+        format!("expected a contract count (10, \"10\" or count(10)), got {}", value.type_name()),
+    ))
 }
 
 /// A non-negative integer that fits `u32`.
@@ -148,7 +154,10 @@ pub fn string_set(value: &Dynamic, path: &str) -> Result<BTreeSet<String>, Shape
 
 /// A map with any keys (e.g. series tickers).
 pub fn map(value: &Dynamic, path: &str) -> Result<Map, ShapeError> {
-    value.clone().try_cast::<Map>().ok_or_else(|| ShapeError::new(path, format!("expected a map #{{...}}, got {}", value.type_name())))
+    value
+        .clone()
+        .try_cast::<Map>()
+        .ok_or_else(|| ShapeError::new(path, format!("expected a map #{{...}}, got {}", value.type_name())))
 }
 
 /// An array.

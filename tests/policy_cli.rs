@@ -1,0 +1,175 @@
+//! `policy check|eval|test|defs` and `playbook list|run` through the real binary.
+
+mod common;
+
+use common::{Workspace, stderr, stdout};
+
+const NOW: &str = "2026-11-24T15:00:00Z";
+
+#[test]
+fn shipped_set_checks_clean() {
+    let ws = Workspace::new();
+    let out = ws.run(&["policy", "check"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    let text = stdout(&out);
+    // pal, pilot, gates, lib/freshness, 3 case files, 3 playbooks
+    assert!(text.starts_with("ok: 10 files, policy set sha256="), "{text}");
+    let one =
+        ws.run(&["policy", "check", "policies/pal.rhai", "scripts/cpi_release.rhai", "policies/tests/gates.toml"]);
+    assert!(one.status.success(), "{}", stdout(&one));
+    assert_eq!(stdout(&one).lines().count(), 3);
+}
+
+#[test]
+fn check_names_each_bad_file() {
+    let ws = Workspace::new();
+    ws.write("scripts/broken.rhai", "log(\"unterminated);\n");
+    ws.write("candidate_pilot.rhai", "fn pilot() { #{ max_contracts_per_order: 5 } }\n");
+    std::fs::rename(ws.path("candidate_pilot.rhai"), ws.path("pilot.rhai")).unwrap();
+    let out = ws.run(&["policy", "check", "scripts/broken.rhai", "pilot.rhai", "policies/gates.rhai"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("scripts/broken.rhai:1:"), "{text}");
+    assert!(lines[1].starts_with("pilot.rhai:1:1: pilot().max_unique_bins_per_event: missing"), "{text}");
+    // The whole-set check sees the broken playbook too.
+    assert!(stdout(&ws.run(&["policy", "check"])).starts_with("scripts/broken.rhai:1:"));
+}
+
+#[test]
+fn eval_prints_every_decision_and_the_gate() {
+    let ws = Workspace::new();
+    let out = ws.run(&["policy", "eval", "--fixtures", "fixtures", "--now", NOW]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("event"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("KXCPI") && l.contains("GATE") && l.contains("GO")), "{text}");
+    let row = text.lines().find(|l| l.contains("KXINXU-26NOV24H1600-T6849.9999")).unwrap();
+    for cell in ["no", "10.00", "6.00", "clipped", "MAX_LOSS_PER_STRIKE: limit=4.00 would_be=6.30 [pal.rhai]"] {
+        assert!(row.contains(cell), "{row}");
+    }
+    assert!(!ws.path("reports").exists() && !ws.path("data").exists(), "eval writes nothing");
+}
+
+#[test]
+fn eval_against_shows_only_flips() {
+    let ws = Workspace::new();
+    std::process::Command::new("cp")
+        .args(["-r", "policies", "policies_old"])
+        .current_dir(ws.dir.path())
+        .status()
+        .unwrap();
+    let same = ws.run(&["policy", "eval", "--fixtures", "fixtures", "--against", "policies_old", "--now", NOW]);
+    assert!(same.status.success(), "{}", stderr(&same));
+    assert_eq!(stdout(&same).trim(), "0 decision(s) differ between policies_old (old) and policies (new)");
+
+    // Tighten: HIGHNY strikes to 2.00 (the 49–50 NO at 0.59 drops from 8 to 3 contracts,
+    // the 47–48 YES at 0.27 from 10 to 7), and its case files accordingly.
+    ws.edit(
+        "policies/pal.rhai",
+        "KXHIGHNY: #{ max_loss: \"12.00\", strike_loss: \"5.00\" }",
+        "KXHIGHNY: #{ max_loss: \"12.00\", strike_loss: \"2.00\" }",
+    );
+    let out =
+        ws.run(&["policy", "eval", "--fixtures", "fixtures", "--against", "policies_old", "--now", NOW, "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(doc["differ"], 2, "{doc:#}");
+    let flips = doc["differences"].as_array().unwrap();
+    let b49 = flips.iter().find(|d| d["new"]["bin"].as_str().unwrap().contains("B49.5")).unwrap();
+    assert_eq!(b49["old"]["allowed"], "8.00");
+    assert_eq!(b49["new"]["allowed"], "3.00");
+    assert_eq!(b49["new"]["decision"], "clipped");
+    let b47 = flips.iter().find(|d| d["new"]["bin"].as_str().unwrap().contains("B47.5")).unwrap();
+    assert_eq!((b47["old"]["decision"].as_str(), b47["new"]["decision"].as_str()), (Some("approved"), Some("clipped")));
+    assert_eq!(b47["new"]["allowed"], "7.00");
+    assert_ne!(doc["old_sha256"], doc["new_sha256"]);
+
+    let text =
+        stdout(&ws.run(&["policy", "eval", "--fixtures", "fixtures", "--against", "policies_old", "--now", NOW]));
+    assert!(text.contains("8.00 → 3.00"), "{text}");
+    assert!(text.contains("approved → clipped"), "{text}");
+    assert!(text.trim_end().ends_with("2 decision(s) differ between policies_old (old) and policies (new)"), "{text}");
+}
+
+#[test]
+fn test_command_reports_each_case() {
+    let ws = Workspace::new();
+    let out = ws.run(&["policy", "test"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(stdout(&out).trim_end().ends_with("15 passed, 0 failed"), "{}", stdout(&out));
+    ws.edit("policies/tests/pilot.toml", "allowed = \"20\"", "allowed = \"21\"");
+    let out = ws.run(&["policy", "test"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("FAIL policies/tests/pilot.toml: size above the pilot's 20"), "{text}");
+    assert!(text.contains("expected Clipped 21.00 [\"MAX_CONTRACTS_PER_ORDER\"], got Clipped 20.00"), "{text}");
+    assert!(text.trim_end().ends_with("14 passed, 1 failed"), "{text}");
+}
+
+#[test]
+fn defs_describe_the_api() {
+    let ws = Workspace::new();
+    let out = ws.run(&["policy", "defs", "--out", "defs"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let policy = ws.read("defs/policies/__static__.d.rhai");
+    assert!(policy.contains("fn money(text: string) -> Money;"), "{policy}");
+    assert!(policy.contains("fn get max_loss(_: Order) -> Money;"), "{policy}");
+    assert!(!policy.contains("fn scan("), "policies get no host steps");
+    let scripts = ws.read("defs/scripts/__static__.d.rhai");
+    assert!(scripts.contains("fn wait_until(hh_mm: string) -> bool;"), "{scripts}");
+    assert!(scripts.contains("fn cancel_all(reason: string) -> int;"), "{scripts}");
+}
+
+#[test]
+fn playbooks_list_and_rehearse() {
+    let ws = Workspace::new();
+    let list = stdout(&ws.run(&["playbook", "list"]));
+    let names: Vec<&str> = list.lines().map(|l| l.split_whitespace().next().unwrap()).collect();
+    assert_eq!(names, ["cpi_release", "daily_scan", "index_hourly"]);
+
+    let out = ws.run(&["playbook", "run", "cpi_release", "--dry-run", "--now", "2026-11-24T12:00:00Z"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("[08:20:00 EST] KXCPI-25NOV-T0.2 no 8.00 @ 0.3600: clipped"), "{text}");
+    assert!(text.contains("session completed: 11 steps, 2 order(s) (rehearsal broker)"), "{text}");
+    assert!(!ws.path("data").exists(), "a rehearsal sends and audits nothing");
+    assert!(!ws.path("reports/KXCPI").exists(), "a rehearsal writes no report");
+    let record: serde_json::Value =
+        serde_json::from_str(&ws.read("reports/sessions/cpi_release_20261124T120000Z.json")).unwrap();
+    assert_eq!(record["dry_run"], true);
+    assert_eq!(record["outcome"], "completed");
+    assert_eq!(record["finished"], "2026-11-24T13:29:00+00:00", "waits advance the virtual clock");
+    let steps: Vec<&str> = record["steps"].as_array().unwrap().iter().map(|s| s["step"].as_str().unwrap()).collect();
+    assert_eq!(
+        steps,
+        ["log", "wait_until", "scan", "gate", "log", "log", "submit", "report", "wait_until", "cancel_all", "log"]
+    );
+    assert!(record["steps"][2]["policy"].as_str().unwrap().starts_with("v1 sha256="));
+    assert_eq!(record["gates"]["KXCPI"]["go"], true);
+    assert_eq!(record["steps"][9]["result"]["cancelled"], 2);
+}
+
+#[test]
+fn playbook_run_submits_reports_and_fails_loudly() {
+    let ws = Workspace::new();
+    let out = ws.run(&["playbook", "run", "daily_scan", "--now", NOW]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("6 order(s) (dry broker)"), "{}", stdout(&out));
+    assert_eq!(ws.read("data/proc/audit/dry_orders_2026-11-24.jsonl").lines().count(), 6);
+    assert!(ws.read("reports/KXHIGHNY/scan_20261124T150000Z.md").contains("sha256 `"));
+
+    ws.write("scripts/typo.rhai", "// A playbook with a mistake.\nlog(\"start\");\nscan(\"KXNOPE\");\n");
+    let out = ws.run(&["playbook", "run", "typo", "--dry-run", "--now", NOW]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("scripts/typo.rhai:3:1: scan: no fixtures for series KXNOPE"), "{}", stderr(&out));
+    let record: serde_json::Value =
+        serde_json::from_str(&ws.read("reports/sessions/typo_20261124T150000Z.json")).unwrap();
+    assert_eq!(record["outcome"], "failed");
+    assert_eq!(record["steps"].as_array().unwrap().len(), 1, "the step before the error is recorded");
+
+    let missing = ws.run(&["playbook", "run", "nope"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains("scripts/nope.rhai"), "{}", stderr(&missing));
+}
