@@ -9,7 +9,7 @@ pub mod config;
 pub mod decode;
 /// Data drivers: offline fixtures in the real sources' formats.
 pub mod drivers;
-/// Scanner, brokers, clock and sessions.
+/// Scanner, brokers, clock, sessions, playbooks and policy evaluation.
 pub mod exec;
 /// Kalshi API shapes (current dollar-string era, legacy cents accepted).
 pub mod kalshi;
@@ -19,9 +19,9 @@ pub mod model;
 pub mod pricing;
 /// Markdown reports.
 pub mod report;
-/// Hard ceilings and the decisions they make on proposals.
+/// Hard ceilings, effective limits and the decisions they make on proposals.
 pub mod risk;
-/// The Rhai host that runs operator scripts, sandboxed.
+/// The Rhai rules engine: sandboxed host, script API, policy set, test cases, hot reload.
 pub mod rules;
 /// Atomic file writes and append-only audit logs.
 pub mod storage;
