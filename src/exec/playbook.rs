@@ -316,6 +316,18 @@ impl Session {
         self.record("log", &[message], Instant::now(), at, None, serde_json::Value::Null);
     }
 
+    fn info(&self) -> Map {
+        let active = self.policies.load();
+        let mut m = Map::new();
+        m.insert("playbook".into(), self.req.name.clone().into());
+        m.insert("dry_run".into(), self.req.dry_run.into());
+        m.insert("broker".into(), self.broker.mode().into());
+        m.insert("orders".into(), Dynamic::from(i64::try_from(self.orders).unwrap_or(i64::MAX)));
+        m.insert("policy_version".into(), Dynamic::from(i64::try_from(active.version).unwrap_or(i64::MAX)));
+        m.insert("policy_sha256".into(), active.set.digest().to_string().into());
+        m
+    }
+
     fn now_et(&self) -> String {
         self.now().with_timezone(&New_York).format("%H:%M").to_string()
     }
@@ -462,6 +474,14 @@ fn register_steps(host: &mut Host, shared: &Shared) {
         &["message: &str", "()"],
         "Prints a line with the session's New York time and records it.",
         move |message: &str| lock(&s).log(message),
+    );
+    let s = Arc::clone(shared);
+    register_documented(
+        engine,
+        "session",
+        &["Map"],
+        "This session: #{playbook, dry_run, broker, orders, policy_version, policy_sha256}.",
+        move || lock(&s).info(),
     );
     let s = Arc::clone(shared);
     register_documented(engine, "now_et", &["String"], "The session's New York wall time, HH:MM.", move || {

@@ -94,7 +94,7 @@ pub enum Reason {
         /// Which file set the limit.
         source: LimitSource,
     },
-    /// The PAL policy names no loss limit for this series (and no default): risk limits
+    /// The PAL policy names no loss limit for this series (and no `unlisted` entry): risk limits
     /// have no silent defaults.
     NoSeriesLimit {
         /// Series ticker.

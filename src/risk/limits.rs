@@ -48,7 +48,7 @@ pub struct PalTable {
     /// Per series: total worst-case loss and the default per-strike loss.
     pub series: BTreeMap<String, SeriesPal>,
     /// For series not listed; `None` means unlisted series may not trade.
-    pub default: Option<SeriesPal>,
+    pub unlisted: Option<SeriesPal>,
     /// Per-strike overrides, first matching pattern wins.
     pub strikes: Vec<(Glob, Money)>,
 }
@@ -107,27 +107,12 @@ impl LimitTable {
         LimitTable { core, pal, pilot, max_contracts, max_bins, maker_only }
     }
 
-    /// The core ceilings.
-    pub fn core(&self) -> &CoreCeilings {
-        &self.core
-    }
-
-    /// The effective contracts-per-order limit.
-    pub fn max_contracts(&self) -> Bound<Count> {
-        self.max_contracts
-    }
-
-    /// The effective bins-per-event limit.
-    pub fn max_bins(&self) -> Bound<u32> {
-        self.max_bins
-    }
-
     /// The effective worst-case loss limit for one market.
     pub fn strike_loss(&self, series: &str, ticker: &str) -> Bound<Money> {
         let core = Bound { value: self.core.max_loss_per_strike, source: LimitSource::Core };
         let Some(pal) = &self.pal else { return core };
         let by_pattern = pal.strikes.iter().find(|(g, _)| g.matches(ticker)).map(|(_, m)| *m);
-        let by_series = pal.series.get(series).or(pal.default.as_ref()).map(|s| s.strike_loss);
+        let by_series = pal.series.get(series).or(pal.unlisted.as_ref()).map(|s| s.strike_loss);
         match by_pattern.or(by_series) {
             Some(value) => core.tighten(value, LimitSource::Pal),
             None => core,
@@ -138,7 +123,7 @@ impl LimitTable {
     /// the policy does not cover the series.
     pub fn series_loss(&self, series: &str) -> Option<Option<Money>> {
         let pal = self.pal.as_ref()?;
-        Some(pal.series.get(series).or(pal.default.as_ref()).map(|s| s.max_loss))
+        Some(pal.series.get(series).or(pal.unlisted.as_ref()).map(|s| s.max_loss))
     }
 
     fn series_denial(&self, series: &str) -> Option<Reason> {
@@ -243,11 +228,6 @@ impl<'a> Decider<'a> {
     /// A decider starting from `ledger`.
     pub fn new(table: &'a LimitTable, hook: Option<&'a dyn OrderHook>, ledger: Ledger) -> Decider<'a> {
         Decider { table, hook, ledger }
-    }
-
-    /// The ledger so far.
-    pub fn ledger(&self) -> &Ledger {
-        &self.ledger
     }
 
     /// Decides one event's proposals (best first), recomputing fees, EV and worst-case loss
@@ -504,7 +484,7 @@ mod tests {
     fn pal() -> PalTable {
         PalTable {
             series: [("KXA".to_string(), SeriesPal { max_loss: money("2.00"), strike_loss: money("1.50") })].into(),
-            default: None,
+            unlisted: None,
             strikes: vec![(Glob::new("*-T9*").unwrap(), money("0.50"))],
         }
     }
@@ -523,7 +503,6 @@ mod tests {
     #[test]
     fn scripts_tighten_and_name_their_file() {
         let table = LimitTable::new(core(), Some(pal()), Some(pilot()));
-        assert_eq!(table.max_bins().value, 2, "pilot's 5 does not loosen core's 2");
         let mut other = proposal("x", Role::Maker, 1, "0.10");
         other.series = "KXB".into();
         let out = decide(
@@ -559,7 +538,7 @@ mod tests {
     }
 
     #[test]
-    fn unlisted_series_without_default_is_denied() {
+    fn unlisted_series_without_a_limit_is_denied() {
         let mut pal = pal();
         pal.series.clear();
         let table = LimitTable::new(core(), Some(pal), None);

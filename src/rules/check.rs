@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::risk::ceilings::CoreCeilings;
-use crate::rules::cases::{CaseFile, load_checked, run_all};
+use crate::rules::cases::{CaseFile, run_all};
 use crate::rules::host::ScriptError;
 use crate::rules::policy::{
     GATES_FILE, PAL_FILE, PILOT_FILE, PolicyPaths, compile_file, policy_host, validate_gates, validate_pal,
@@ -92,11 +92,6 @@ fn check_cases(paths: &PolicyPaths, core: &CoreCeilings, file: &Path) -> Result<
         }),
         None => Ok(()),
     }
-}
-
-/// Validates the whole set, cases included; returns every problem (empty when valid).
-pub fn check_set(paths: &PolicyPaths, core: &CoreCeilings) -> Result<String, Vec<ScriptError>> {
-    load_checked(paths, core).map(|set| set.digest().to_string())
 }
 
 #[cfg(test)]

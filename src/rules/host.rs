@@ -308,6 +308,7 @@ mod tests {
         assert!(up.message.contains("inside policies/lib"), "{up}");
         assert!(run_main(&host, "fn main() { undefined_var }").is_err(), "strict variables");
         assert!(run_main(&host, "fn main() { let m = #{a: 1}; m.b }").is_err(), "missing map property");
+        assert!(run_main(&host, "fn main() { let t = timestamp(); 1 }").is_err(), "no clock (rhai no_time)");
     }
 
     #[test]

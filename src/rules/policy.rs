@@ -70,11 +70,6 @@ pub struct Script {
 }
 
 impl Script {
-    /// The compiled script.
-    pub fn ast(&self) -> &AST {
-        &self.ast
-    }
-
     /// Calls `name` in this script. Errors the engine cannot place (operation budget, stack
     /// depth, size limits) are placed at the function's definition.
     fn call(&self, host: &Host, name: &str, args: impl rhai::FuncArgs) -> Result<Dynamic, ScriptError> {
@@ -131,11 +126,8 @@ fn locate(source: &str, needle: &str) -> Option<(usize, usize)> {
 /// A compiled, validated policy set with its limit table evaluated.
 pub struct PolicySet {
     host: Host,
-    pal: Script,
-    pilot: Script,
     gates: Script,
     hooks: Vec<(LimitSource, Script)>,
-    playbooks: Vec<Script>,
     table: LimitTable,
     files: Vec<FileDigest>,
     digest: String,
@@ -187,12 +179,9 @@ impl PolicySet {
             .filter(|(_, s)| Host::defines(&s.ast, "check", 2))
             .map(|(source, s)| (source, s.clone()))
             .collect();
-        let playbook_dir = paths.scripts.as_deref();
-        let playbooks =
-            compiled.iter().filter(|s| playbook_dir.is_some_and(|d| s.path.starts_with(d))).cloned().collect();
         let table = LimitTable::new(core.clone(), Some(pal_table), Some(pilot_table));
         let digest = set_digest(&files);
-        Ok(PolicySet { host, pal, pilot, gates, hooks, playbooks, table, files, digest })
+        Ok(PolicySet { host, gates, hooks, table, files, digest })
     }
 
     /// The effective limits.
@@ -213,16 +202,6 @@ impl PolicySet {
     /// Every file of the set with its hash.
     pub fn files(&self) -> &[FileDigest] {
         &self.files
-    }
-
-    /// The compiled playbooks (when the set includes `scripts/`).
-    pub fn playbooks(&self) -> &[Script] {
-        &self.playbooks
-    }
-
-    /// The PAL, pilot and gates scripts.
-    pub fn policy_scripts(&self) -> [&Script; 3] {
-        [&self.pal, &self.pilot, &self.gates]
     }
 
     /// Runs `gate(ctx)`. Any error or wrong shape is NO-GO naming file, line and column.
@@ -431,7 +410,7 @@ fn loosens(path: String, value: impl std::fmt::Display, core: impl std::fmt::Dis
 }
 
 fn pal_table(value: &Dynamic, core: &CoreCeilings) -> Result<PalTable, ShapeError> {
-    let fields = Fields::of(value, "pal()", &["series", "strikes"], &["default"])?;
+    let fields = Fields::of(value, "pal()", &["series", "strikes"], &["unlisted"])?;
     let series_pal = |v: &Dynamic, path: &str| -> Result<SeriesPal, ShapeError> {
         let f = Fields::of(v, path, &["max_loss", "strike_loss"], &[])?;
         let strike_loss = shape::money(f.req("strike_loss"), &f.path_of("strike_loss"))?;
@@ -450,7 +429,7 @@ fn pal_table(value: &Dynamic, core: &CoreCeilings) -> Result<PalTable, ShapeErro
         let pal = series_pal(&v, &format!("pal().series.{ticker}"))?;
         series.insert(ticker.to_string(), pal);
     }
-    let default = fields.get("default").map(|v| series_pal(v, "pal().default")).transpose()?;
+    let unlisted = fields.get("unlisted").map(|v| series_pal(v, "pal().unlisted")).transpose()?;
     let mut strikes = Vec::new();
     for (i, rule) in shape::array(fields.req("strikes"), "pal().strikes")?.iter().enumerate() {
         let path = format!("pal().strikes[{i}]");
@@ -463,7 +442,7 @@ fn pal_table(value: &Dynamic, core: &CoreCeilings) -> Result<PalTable, ShapeErro
         }
         strikes.push((glob, max_loss));
     }
-    Ok(PalTable { series, default, strikes })
+    Ok(PalTable { series, unlisted, strikes })
 }
 
 fn pilot_table(value: &Dynamic, core: &CoreCeilings) -> Result<PilotTable, ShapeError> {
@@ -576,6 +555,117 @@ fn set_digest(files: &[FileDigest]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const PAL: &str = r#"fn pal() { #{ series: #{ KXA: #{ max_loss: "10.00", strike_loss: "3.00" } },
+        strikes: [ #{ pattern: "KXA-*-T9*", max_loss: "1.00" } ], unlisted: #{ max_loss: 4, strike_loss: "0.50" } } }"#;
+    const PILOT: &str = r#"fn pilot() { #{ max_contracts_per_order: 10, max_unique_bins_per_event: 2, maker_only: true,
+        allowed_series: ["KXA", "KXB"], daily_loss_cap: "20.00", weekly_loss_cap: "50.00" } }"#;
+    const GATES: &str = r#"fn gate(ctx) { if ctx.kill_switch { #{ "go": false, reasons: ["KILL"] } } else { #{ "go": true, reasons: [] } } }"#;
+
+    fn core() -> CoreCeilings {
+        toml::from_str(
+            r#"
+            max_contracts_per_order = "25"
+            max_loss_per_strike = "5.00"
+            max_bins_per_event = 2
+            maker_only = true
+            allowed_series = ["KXA", "KXB"]
+            "#,
+        )
+        .unwrap()
+    }
+
+    /// A set made of the minimal files above, with `overrides` replacing or adding files.
+    fn set_with(overrides: &[(&str, &str)]) -> (tempfile::TempDir, Result<PolicySet, Vec<ScriptError>>) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("lib")).unwrap();
+        for (name, text) in [(PAL_FILE, PAL), (PILOT_FILE, PILOT), (GATES_FILE, GATES)].iter().chain(overrides) {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let paths = PolicyPaths { policies: dir.path().to_path_buf(), scripts: None };
+        let set = PolicySet::compile(&paths, &core());
+        (dir, set)
+    }
+
+    fn money(s: &str) -> Money {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn pal_table_resolves_patterns_series_and_default() {
+        let (_dir, set) = set_with(&[]);
+        let set = set.unwrap();
+        let t = set.table();
+        assert_eq!(t.strike_loss("KXA", "KXA-1-T95").value, money("1.00"), "pattern first");
+        assert_eq!(t.strike_loss("KXA", "KXA-1-B5").value, money("3.00"), "series default");
+        assert_eq!(t.strike_loss("KXB", "KXB-1-B5").value, money("0.50"), "policy default");
+        assert_eq!(t.series_loss("KXB"), Some(Some(money("4.00"))));
+        assert!(set.hook().is_none(), "no check() defined");
+        assert_eq!(set.digest().len(), 64);
+    }
+
+    #[test]
+    fn pilot_loosening_is_refused_at_its_key() {
+        let loose = PILOT.replace("allowed_series: [\"KXA\", \"KXB\"]", "allowed_series: [\"KXA\", \"KXZ\"]");
+        let (_dir, set) = set_with(&[(PILOT_FILE, &loose)]);
+        let errors = set.unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!((errors[0].line, errors[0].column), (Some(2), Some(9)), "{}", errors[0]);
+        assert!(errors[0].message.contains("\"KXZ\" loosens the core ceiling allowed_series"), "{}", errors[0]);
+    }
+
+    #[test]
+    fn gate_runs_and_fails_closed_on_a_bad_shape() {
+        let (_dir, set) = set_with(&[]);
+        let set = set.unwrap();
+        let calm = GateContext { series: "KXA".into(), ..GateContext::default() };
+        assert!(set.gate(&calm).go);
+        assert_eq!(set.gate(&GateContext { kill_switch: true, ..calm.clone() }).reasons, ["KILL"]);
+        let odd =
+            r#"fn gate(ctx) { if ctx.series == "KXB" { #{ "go": true } } else { #{ "go": true, reasons: [] } } }"#;
+        let (_dir, set) = set_with(&[(GATES_FILE, odd)]);
+        let gate = set.unwrap().gate(&GateContext { series: "KXB".into(), ..GateContext::default() });
+        assert!(!gate.go);
+        assert!(gate.reasons[0].starts_with("SCRIPT_ERROR: "), "{gate:?}");
+        assert!(gate.reasons[0].contains("gate().reasons: missing"), "{gate:?}");
+    }
+
+    #[test]
+    fn hooks_combine_tightest_and_deny_wins() {
+        let pal = format!("{PAL}\nfn check(order, exposure) {{ #{{ max_contracts: 4, reason: \"pal says 4\" }} }}");
+        let pilot = format!(
+            "{PILOT}\nfn check(order, exposure) {{ if order.ticker == \"KXA-1-X\" {{ #{{ allow: false, reason: \"no X\" }} }} else {{ #{{ max_contracts: 6, reason: \"pilot says 6\" }} }} }}"
+        );
+        let (_dir, set) = set_with(&[(PAL_FILE, &pal), (PILOT_FILE, &pilot)]);
+        let set = set.unwrap();
+        let mut p = Proposal {
+            series: "KXA".into(),
+            event: "KXA-1".into(),
+            ticker: "KXA-1-B5".into(),
+            label: String::new(),
+            side: Side::Yes,
+            role: Role::Maker,
+            price: Price::from_cents(10).unwrap(),
+            count: Count::from_whole(10).unwrap(),
+            model_p: 0.5,
+            market_p: 0.5,
+            ev_per_contract: Money::ZERO,
+            ev_order: Money::ZERO,
+            fee: Money::ZERO,
+            max_loss: Money::ZERO,
+            kelly: 0.0,
+        };
+        let hook = set.hook().unwrap();
+        match hook.check(&p, &Exposure::default()) {
+            HookVerdict::Clip { max, reason } => {
+                assert_eq!(max.whole(), 4);
+                assert_eq!(reason.to_string(), "POLICY_HOOK: pal says 4 [pal.rhai]");
+            }
+            other => panic!("{other:?}"),
+        }
+        p.ticker = "KXA-1-X".into();
+        assert!(matches!(hook.check(&p, &Exposure::default()), HookVerdict::Deny { .. }));
+    }
 
     #[test]
     fn locate_prefers_keys() {
