@@ -98,11 +98,9 @@ fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
     let core = load_limits(&args.configs)?;
     let paths = PolicyPaths { policies: args.policies.clone(), scripts: None };
     let audit = args.out.join("data/proc/audit/policy_reloads.jsonl");
-    let reloader = Reloader::start(paths.clone(), core, audit).map_err(|problems| {
-        let lines: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
-        anyhow::anyhow!("policy set {} rejected:\n{}", args.policies.display(), lines.join("\n"))
-    })?;
-    let kill_switch = if args.kill_switch.is_relative() { args.out.join(&args.kill_switch) } else { args.kill_switch };
+    let reloader = Reloader::start(paths.clone(), core, audit)
+        .map_err(|problems| crate::cli::rejected(&args.policies, &problems))?;
+    let kill_switch = crate::cli::under(&args.out, args.kill_switch);
     let req = PlaybookRequest {
         name: args.name,
         scripts: args.scripts,

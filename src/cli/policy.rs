@@ -174,10 +174,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
 
 fn load_set(policies: &Path, core: &kalshi_alpha::risk::ceilings::CoreCeilings) -> anyhow::Result<PolicySet> {
     let paths = PolicyPaths { policies: policies.to_path_buf(), scripts: None };
-    load_checked(&paths, core).map_err(|problems| {
-        let lines: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
-        anyhow::anyhow!("policy set {} rejected:\n{}", policies.display(), lines.join("\n"))
-    })
+    load_checked(&paths, core).map_err(|problems| crate::cli::rejected(policies, &problems))
 }
 
 fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {

@@ -94,7 +94,7 @@ enum BrokerArg {
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(args.offline, "online scanning needs Kalshi connectivity, which is not built yet: pass --offline");
     let BrokerArg::Dry = args.broker;
-    let kill_switch = if args.kill_switch.is_relative() { args.out.join(&args.kill_switch) } else { args.kill_switch };
+    let kill_switch = crate::cli::under(&args.out, args.kill_switch);
     let request = ScanRequest {
         fixtures: args.fixtures,
         configs: args.configs,
