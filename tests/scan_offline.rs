@@ -181,3 +181,28 @@ fn online_scan_is_refused_without_offline() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("--offline"));
 }
+
+#[test]
+fn daily_cap_counts_only_what_go_series_send() {
+    // Cap 10.00. KXCPI (scanned first) approves 2.88 + 2.40 of worst-case loss; KXHIGHNY then
+    // wants 4.76 + 2.74.
+    let capped = |cpi_no_go: bool| {
+        let ws = Workspace::new();
+        ws.edit("policies/pilot.rhai", "daily_loss_cap: \"25.00\"", "daily_loss_cap: \"10.00\"");
+        ws.edit("policies/tests/pilot.toml", "daily_loss = \"24.00\"", "daily_loss = \"9.00\"");
+        if cpi_no_go {
+            ws.edit(
+                "policies/gates.rhai",
+                "    let reasons = [];\n",
+                "    let reasons = [];\n    if ctx.series == \"KXCPI\" && ctx.now_et == \"10:00\" { reasons.push(\"CPI_BLACKOUT\"); }\n",
+            );
+        }
+        let out = scan(&ws, &[]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let doc = proposals(&ws, "KXHIGHNY");
+        let d = decision(&doc, "KXHIGHNY-26NOV25-B49.5");
+        d["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    assert!(capped(false).contains(&"DAILY_LOSS_CAP".to_string()), "5.28 + 4.76 > 10.00");
+    assert_eq!(capped(true), ["MAX_LOSS_PER_STRIKE"], "a NO-GO series commits nothing");
+}

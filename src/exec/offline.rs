@@ -263,7 +263,8 @@ pub fn plan_session(
     inputs.fixtures.iter().map(|f| plan_gated(f, inputs, policies, &mut decider, kill_switch, now)).collect()
 }
 
-/// Scans, decides and gates one series. No I/O.
+/// Scans, decides and gates one series. A NO-GO series sends nothing, so its approvals are
+/// taken back out of the decider's ledger. No I/O.
 pub fn plan_gated(
     fixture: &SeriesFixture,
     inputs: &Inputs,
@@ -272,6 +273,7 @@ pub fn plan_gated(
     kill_switch: bool,
     now: DateTime<Utc>,
 ) -> Result<PlannedSeries, SessionError> {
+    let before = decider.ledger().clone();
     let mut plan = plan_series(fixture, &inputs.config, &inputs.params, kill_switch, decider)?;
     let context = GateContext {
         series: plan.series.clone(),
@@ -286,6 +288,9 @@ pub fn plan_gated(
         now_et: now.with_timezone(&chrono_tz::America::New_York).format("%H:%M").to_string(),
     };
     plan.gate = plan.gate.clone().and(policies.gate(&context));
+    if !plan.gate.go {
+        decider.restore(before);
+    }
     Ok(plan)
 }
 

@@ -230,6 +230,16 @@ impl<'a> Decider<'a> {
         Decider { table, hook, ledger }
     }
 
+    /// The exposure taken so far.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// Puts back an earlier ledger (orders decided since then will not be sent).
+    pub fn restore(&mut self, ledger: Ledger) {
+        self.ledger = ledger;
+    }
+
     /// Decides one event's proposals (best first), recomputing fees, EV and worst-case loss
     /// for any clipped size, and commits the approved ones to the ledger.
     pub fn decide(&mut self, proposals: Vec<Proposal>, schedule: &FeeSchedule, rounding: Rounding) -> Vec<Decision> {
