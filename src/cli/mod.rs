@@ -1,8 +1,10 @@
 //! Command-line interface: argument definitions and dispatch. No business logic lives here.
 
+mod auth;
 mod fees;
 mod playbook;
 mod policy;
+mod replay;
 mod scan;
 
 use std::process::ExitCode;
@@ -27,6 +29,10 @@ enum Command {
     Policy(policy::PolicyArgs),
     /// List and run session playbooks (scripts/*.rhai).
     Playbook(playbook::PlaybookArgs),
+    /// Signed request headers for curl smoke tests.
+    Auth(auth::AuthArgs),
+    /// Apply a recorded WebSocket session to fresh books; per market: best bid/ask, depth, messages, gaps.
+    Replay(replay::ReplayArgs),
 }
 
 /// Parses the command line and runs the chosen command.
@@ -37,6 +43,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Fees(args) => fees::run(args),
         Command::Policy(args) => policy::run(args),
         Command::Playbook(args) => playbook::run(args),
+        Command::Auth(args) => auth::run(args),
+        Command::Replay(args) => replay::run(args),
     }
 }
 

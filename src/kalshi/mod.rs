@@ -1,3 +1,14 @@
-//! Kalshi API types. Decoding only here; clients and signing come with the connectivity work.
+//! Kalshi API types: current dollar-string / `_fp` shapes, legacy integer fields read where
+//! present, unknown fields ignored and unknown enum values kept as `Unknown(..)`.
 
+pub mod credentials;
+pub mod error;
+pub mod exchange;
+pub mod live_book;
 pub mod market_data;
+pub mod open_enum;
+pub mod orders;
+pub mod portfolio;
+pub mod replay;
+pub mod signing;
+pub mod ws;

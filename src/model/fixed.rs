@@ -47,6 +47,9 @@ pub enum FixedError {
     /// A negative legacy integer count.
     #[error("invalid count: {0} is negative")]
     NegativeCount(i64),
+    /// A required figure is absent in both the current and the legacy field.
+    #[error("missing {0}")]
+    Missing(&'static str),
 }
 
 /// A price in dollars per contract, exact to 6 decimals, within `[0, 1]`.
@@ -214,6 +217,41 @@ impl fmt::Display for Count {
     }
 }
 
+/// A signed number of contracts, exact to 2 decimals: a position (+YES / −NO) or a book delta.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct SignedCount(i64);
+
+impl SignedCount {
+    /// Zero.
+    pub const ZERO: SignedCount = SignedCount(0);
+
+    /// Hundredths of a contract.
+    pub fn centis(self) -> i64 {
+        self.0
+    }
+
+    /// Builds from hundredths of a contract.
+    pub fn from_centis(centis: i64) -> SignedCount {
+        SignedCount(centis)
+    }
+}
+
+impl std::str::FromStr for SignedCount {
+    type Err = FixedError;
+    fn from_str(s: &str) -> Result<SignedCount, FixedError> {
+        parse_scaled(s, COUNT_DP, true)
+            .map(SignedCount)
+            .map_err(|source| FixedError::Decimal { kind: "signed count", source })
+    }
+}
+
+impl fmt::Display for SignedCount {
+    /// 2 decimals, with a sign when negative (`-5.00`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_scaled(self.0, COUNT_DP, COUNT_DP))
+    }
+}
+
 /// Signed dollars, exact to 8 decimals (so `Price × Count` never rounds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Money(i64);
@@ -352,6 +390,7 @@ macro_rules! string_serde {
 string_serde!(Price, "a dollar price string such as \"0.5600\"");
 string_serde!(Count, "a contract count string such as \"10.00\"");
 string_serde!(Money, "a dollar amount string such as \"1.32\"");
+string_serde!(SignedCount, "a signed contract count string such as \"-5.00\"");
 
 #[cfg(test)]
 mod tests {

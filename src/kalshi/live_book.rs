@@ -1,0 +1,298 @@
+//! Live order books from the WebSocket: snapshots and deltas applied exactly, sequence
+//! numbers tracked per subscription, gaps detected. Pure: time comes in as an argument.
+//!
+//! On a gap (`seq != last + 1`) the subscription's books are discarded (not trusted until a
+//! new snapshot) and the caller is told to ask for one; a terminal error asks for a new
+//! subscription. `ok` replies that carry a `seq` count like any other message.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::kalshi::open_enum::OutcomeSide;
+use crate::kalshi::ws::WsMessage;
+use crate::model::{Count, Level, OrderBook, Price, SignedCount};
+
+/// One side's bids, ascending by price: `(price micros, size centis)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Bids(Vec<(i64, i64)>);
+
+impl Bids {
+    fn from_levels(levels: &[Level]) -> Bids {
+        let mut v: Vec<(i64, i64)> =
+            levels.iter().filter(|l| !l.size.is_zero()).map(|l| (l.price.micros(), l.size.centis())).collect();
+        v.sort_unstable();
+        v.dedup_by(|b, a| {
+            // Same price twice in a snapshot: keep one level with both sizes.
+            if a.0 == b.0 {
+                a.1 += b.1;
+                true
+            } else {
+                false
+            }
+        });
+        Bids(v)
+    }
+
+    /// Adds a signed change; a level that reaches zero (or below) is removed. Returns false
+    /// when the change would take a level negative (an inconsistent stream).
+    fn apply(&mut self, price: i64, delta: i64) -> bool {
+        match self.0.binary_search_by_key(&price, |&(p, _)| p) {
+            Ok(i) => {
+                let size = self.0[i].1 + delta;
+                if size <= 0 {
+                    self.0.remove(i);
+                } else {
+                    self.0[i].1 = size;
+                }
+                size >= 0
+            }
+            Err(i) if delta > 0 => {
+                self.0.insert(i, (price, delta));
+                true
+            }
+            Err(_) => delta == 0,
+        }
+    }
+
+    fn levels(&self) -> Vec<Level> {
+        self.0
+            .iter()
+            .map(|&(p, c)| Level {
+                price: Price::from_micros(p).expect("stored prices are valid"),
+                size: Count::from_centis(c).expect("stored sizes are positive"),
+            })
+            .collect()
+    }
+
+    fn depth(&self) -> Depth {
+        Depth {
+            levels: self.0.len(),
+            contracts: Count::from_centis(self.0.iter().map(|l| l.1).sum()).unwrap_or(Count::ZERO),
+        }
+    }
+}
+
+/// Levels and contracts on one side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Depth {
+    /// Price levels.
+    pub levels: usize,
+    /// Contracts across them.
+    pub contracts: Count,
+}
+
+/// One market's live book.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LiveBook {
+    yes: Bids,
+    no: Bids,
+    /// A snapshot has arrived since the last gap.
+    pub valid: bool,
+    /// When the last message for this market arrived (unix ms, receive time).
+    pub last_update_ms: Option<i64>,
+    /// Messages applied.
+    pub messages: u64,
+}
+
+impl LiveBook {
+    /// Replaces the book with a snapshot.
+    pub fn reset(&mut self, yes: &[Level], no: &[Level]) {
+        self.yes = Bids::from_levels(yes);
+        self.no = Bids::from_levels(no);
+        self.valid = true;
+    }
+
+    /// Applies one change to the `side` bids at `price`. Under `use_yes_price` NO prices come
+    /// on the YES scale and are turned back (1 − p). Returns false for an impossible change.
+    pub fn apply(&mut self, side: &OutcomeSide, price: Price, delta: SignedCount, yes_scale: bool) -> bool {
+        match side {
+            OutcomeSide::Yes => self.yes.apply(price.micros(), delta.centis()),
+            OutcomeSide::No => {
+                let p = if yes_scale { price.complement() } else { price };
+                self.no.apply(p.micros(), delta.centis())
+            }
+            OutcomeSide::Unknown(_) => false,
+        }
+    }
+
+    /// The book as the pricing code reads it (YES and NO bids; implied asks).
+    pub fn to_book(&self) -> OrderBook {
+        OrderBook::from_levels(self.yes.levels(), self.no.levels())
+    }
+
+    /// Best YES bid.
+    pub fn best_yes_bid(&self) -> Option<Price> {
+        self.yes.0.last().map(|&(p, _)| Price::from_micros(p).expect("valid"))
+    }
+
+    /// Best YES ask (1 − best NO bid).
+    pub fn best_yes_ask(&self) -> Option<Price> {
+        self.no.0.last().map(|&(p, _)| Price::from_micros(p).expect("valid").complement())
+    }
+
+    /// YES-side depth.
+    pub fn yes_depth(&self) -> Depth {
+        self.yes.depth()
+    }
+
+    /// NO-side depth.
+    pub fn no_depth(&self) -> Depth {
+        self.no.depth()
+    }
+
+    /// Age of the last message, in ms, as of `now_ms` (`None` before any message).
+    pub fn age_ms(&self, now_ms: i64) -> Option<i64> {
+        self.last_update_ms.map(|t| now_ms - t)
+    }
+}
+
+/// A sequence gap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Gap {
+    /// Subscription.
+    pub sid: u64,
+    /// The seq expected.
+    pub expected: u64,
+    /// The seq received.
+    pub got: u64,
+}
+
+/// What the connection should do after a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BookAction {
+    /// Ask for fresh snapshots of these markets on `sid` (after a gap).
+    Resnapshot {
+        /// Subscription.
+        sid: u64,
+        /// Its markets.
+        markets: Vec<String>,
+    },
+    /// Subscribe again (the subscription ended with a terminal error).
+    Resubscribe {
+        /// The subscription that ended, if known.
+        sid: Option<u64>,
+    },
+}
+
+/// Something wrong inside one message (reported, not fatal).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Anomaly {
+    /// Market.
+    pub market: String,
+    /// What.
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Subscription {
+    last_seq: Option<u64>,
+    markets: Vec<String>,
+    yes_scale: bool,
+}
+
+/// Every live book of a connection, with per-subscription sequence tracking.
+#[derive(Debug, Clone, Default)]
+pub struct BookSet {
+    books: BTreeMap<String, LiveBook>,
+    subs: HashMap<u64, Subscription>,
+    yes_scale_commands: Vec<u64>,
+    /// Gaps seen, in order.
+    pub gaps: Vec<Gap>,
+    /// Problems inside messages.
+    pub anomalies: Vec<Anomaly>,
+}
+
+impl BookSet {
+    /// Remembers that command `id` subscribed with `use_yes_price`, so the subscription it
+    /// creates reads NO prices on the YES scale.
+    pub fn expect_yes_scale(&mut self, command_id: u64) {
+        self.yes_scale_commands.push(command_id);
+    }
+
+    /// The books, by market.
+    pub fn books(&self) -> &BTreeMap<String, LiveBook> {
+        &self.books
+    }
+
+    /// One market's book.
+    pub fn book(&self, market: &str) -> Option<&LiveBook> {
+        self.books.get(market)
+    }
+
+    /// Applies one server message received at `recv_ms`.
+    pub fn apply(&mut self, msg: &WsMessage, recv_ms: i64) -> Option<BookAction> {
+        if let WsMessage::Subscribed { id, sid, .. } = msg {
+            let yes_scale = id.is_some_and(|i| self.yes_scale_commands.contains(&i));
+            self.subs.insert(*sid, Subscription { yes_scale, ..Subscription::default() });
+            return None;
+        }
+        if let WsMessage::Error { sid, error, .. } = msg {
+            return error.is_terminal().then_some(BookAction::Resubscribe { sid: *sid });
+        }
+        let mut action = None;
+        if let Some((sid, seq)) = msg.sequence() {
+            let sub = self.subs.entry(sid).or_default();
+            let is_snapshot = matches!(msg, WsMessage::Snapshot { .. });
+            if let Some(last) = sub.last_seq {
+                if seq != last + 1 && !is_snapshot {
+                    self.gaps.push(Gap { sid, expected: last + 1, got: seq });
+                    for market in &sub.markets {
+                        if let Some(book) = self.books.get_mut(market) {
+                            book.valid = false;
+                        }
+                    }
+                    action = Some(BookAction::Resnapshot { sid, markets: sub.markets.clone() });
+                }
+            }
+            sub.last_seq = Some(seq);
+        }
+        match msg {
+            WsMessage::Snapshot { sid, book, .. } => {
+                let sub = self.subs.entry(*sid).or_default();
+                if !sub.markets.contains(&book.market_ticker) {
+                    sub.markets.push(book.market_ticker.clone());
+                }
+                let live = self.books.entry(book.market_ticker.clone()).or_default();
+                live.messages += 1;
+                live.last_update_ms = Some(recv_ms);
+                match book.levels() {
+                    Ok((yes, no)) => {
+                        let yes_scale = sub.yes_scale;
+                        // Under use_yes_price the NO levels come as 1 − p.
+                        let no: Vec<Level> = if yes_scale {
+                            no.into_iter().map(|l| Level { price: l.price.complement(), size: l.size }).collect()
+                        } else {
+                            no
+                        };
+                        live.reset(&yes, &no);
+                    }
+                    Err(e) => self.anomaly(&book.market_ticker, format!("snapshot: {e}")),
+                }
+            }
+            WsMessage::Delta { sid, delta, .. } => {
+                let yes_scale = self.subs.get(sid).is_some_and(|s| s.yes_scale);
+                let live = self.books.entry(delta.market_ticker.clone()).or_default();
+                live.messages += 1;
+                live.last_update_ms = Some(recv_ms);
+                let valid = live.valid;
+                match delta.change() {
+                    Ok((price, change)) if valid => {
+                        if !live.apply(&delta.side, price, change, yes_scale) {
+                            let detail = format!("delta {change} at {price} on {} leaves a negative level", delta.side);
+                            self.anomaly(&delta.market_ticker, detail);
+                        }
+                    }
+                    Ok(_) => {} // waiting for a snapshot after a gap
+                    Err(e) => self.anomaly(&delta.market_ticker, format!("delta: {e}")),
+                }
+            }
+            _ => {}
+        }
+        action
+    }
+
+    fn anomaly(&mut self, market: &str, detail: String) {
+        self.anomalies.push(Anomaly { market: market.to_string(), detail });
+    }
+}

@@ -1,0 +1,123 @@
+//! Replaying a recorded WebSocket session into fresh books. Pure: it takes the lines.
+//!
+//! A line is either a record written by `kalshi-alpha record` — `{"recv_ms": T, "msg": {…}}`
+//! for a server message, `{"sent_ms": T, "cmd": {…}}` for a command we sent — or one raw
+//! server message (`{"type": …}`).
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::kalshi::live_book::{Anomaly, BookSet, Depth, Gap};
+use crate::kalshi::ws::{Command, WsMessage};
+use crate::model::Price;
+
+/// One market after the replay.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MarketSummary {
+    /// Market ticker.
+    pub market: String,
+    /// Best YES bid.
+    pub best_yes_bid: Option<Price>,
+    /// Best YES ask.
+    pub best_yes_ask: Option<Price>,
+    /// YES bids.
+    pub yes_depth: Depth,
+    /// NO bids.
+    pub no_depth: Depth,
+    /// Book messages applied.
+    pub messages: u64,
+    /// False when a gap left the book waiting for a snapshot.
+    pub valid: bool,
+}
+
+/// What a replay found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReplayOutcome {
+    /// Server messages read.
+    pub messages: usize,
+    /// Per market, in ticker order.
+    pub markets: Vec<MarketSummary>,
+    /// Sequence gaps (reported, not fatal).
+    pub gaps: Vec<Gap>,
+    /// Messages whose contents were impossible (e.g. a delta below zero).
+    pub anomalies: Vec<Anomaly>,
+}
+
+/// A line that is not a record or a server message.
+#[derive(Debug, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct ReplayError {
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+#[derive(Deserialize)]
+struct Line<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default)]
+    recv_ms: Option<i64>,
+    #[serde(borrow, default)]
+    msg: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    cmd: Option<&'a RawValue>,
+}
+
+/// Feeds one line into `books`; returns whether it was a server message.
+pub fn apply_line(books: &mut BookSet, text: &str, line: usize, last_ms: &mut i64) -> Result<bool, ReplayError> {
+    let err = |message: String| ReplayError { line, message };
+    let parsed: Line<'_> = serde_json::from_str(text).map_err(|e| err(format!("not JSON: {e}")))?;
+    let server = if parsed.kind.is_some() {
+        Some(text)
+    } else if let Some(cmd) = parsed.cmd {
+        let command: Command = serde_json::from_str(cmd.get()).map_err(|e| err(format!("cmd: {e}")))?;
+        if command.cmd == "subscribe" && command.params.use_yes_price == Some(true) {
+            books.expect_yes_scale(command.id);
+        }
+        None
+    } else if let Some(msg) = parsed.msg {
+        Some(msg.get())
+    } else {
+        return Err(err("neither a server message nor a record (`recv_ms`+`msg` or `sent_ms`+`cmd`)".into()));
+    };
+    let Some(server) = server else { return Ok(false) };
+    if let Some(t) = parsed.recv_ms {
+        *last_ms = t;
+    }
+    let message = WsMessage::decode(server).map_err(|e| err(e.to_string()))?;
+    books.apply(&message, *last_ms);
+    Ok(true)
+}
+
+/// Replays `lines` into fresh books.
+pub fn replay<'a>(lines: impl IntoIterator<Item = &'a str>) -> Result<ReplayOutcome, ReplayError> {
+    let mut books = BookSet::default();
+    let mut messages = 0;
+    let mut last_ms = 0;
+    for (i, text) in lines.into_iter().enumerate() {
+        if text.trim().is_empty() {
+            continue;
+        }
+        if apply_line(&mut books, text, i + 1, &mut last_ms)? {
+            messages += 1;
+        }
+    }
+    let markets = books
+        .books()
+        .iter()
+        .map(|(market, book)| MarketSummary {
+            market: market.clone(),
+            best_yes_bid: book.best_yes_bid(),
+            best_yes_ask: book.best_yes_ask(),
+            yes_depth: book.yes_depth(),
+            no_depth: book.no_depth(),
+            messages: book.messages,
+            valid: book.valid,
+        })
+        .collect();
+    Ok(ReplayOutcome { messages, markets, gaps: books.gaps, anomalies: books.anomalies })
+}
