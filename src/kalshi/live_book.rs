@@ -296,3 +296,65 @@ impl BookSet {
         self.anomalies.push(Anomaly { market: market.to_string(), detail });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kalshi::ws::WsMessage;
+
+    fn msg(text: &str) -> WsMessage {
+        WsMessage::decode(text).unwrap()
+    }
+
+    #[test]
+    fn gap_discards_the_book_until_a_snapshot() {
+        let mut books = BookSet::default();
+        let snap = r#"{"type":"orderbook_snapshot","sid":7,"seq":1,"msg":{"market_ticker":"M","yes_dollars_fp":[["0.4000","10.00"]],"no_dollars_fp":[["0.5500","5.00"]]}}"#;
+        assert_eq!(books.apply(&msg(snap), 1), None);
+        let d2 = r#"{"type":"orderbook_delta","sid":7,"seq":2,"msg":{"market_ticker":"M","price_dollars":"0.4100","delta_fp":"2.50","side":"yes"}}"#;
+        assert_eq!(books.apply(&msg(d2), 2), None);
+        assert_eq!(books.book("M").unwrap().best_yes_bid().unwrap().to_string(), "0.4100");
+        let d4 = r#"{"type":"orderbook_delta","sid":7,"seq":4,"msg":{"market_ticker":"M","price_dollars":"0.4200","delta_fp":"1.00","side":"yes"}}"#;
+        assert_eq!(books.apply(&msg(d4), 3), Some(BookAction::Resnapshot { sid: 7, markets: vec!["M".into()] }));
+        assert_eq!(books.gaps, [Gap { sid: 7, expected: 3, got: 4 }]);
+        let book = books.book("M").unwrap();
+        assert!(!book.valid);
+        assert_eq!(book.best_yes_bid().unwrap().to_string(), "0.4100", "the gapped delta is not applied");
+        let resnap = snap.replace("\"seq\":1", "\"seq\":5");
+        assert_eq!(books.apply(&msg(&resnap), 4), None);
+        assert!(books.book("M").unwrap().valid);
+        assert_eq!(books.book("M").unwrap().age_ms(10), Some(6));
+    }
+
+    #[test]
+    fn ok_replies_take_a_seq_and_terminal_errors_resubscribe() {
+        let mut books = BookSet::default();
+        books.apply(&msg(r#"{"type":"orderbook_snapshot","sid":1,"seq":1,"msg":{"market_ticker":"M"}}"#), 0);
+        assert_eq!(books.apply(&msg(r#"{"type":"ok","id":3,"sid":1,"seq":2,"msg":{}}"#), 0), None);
+        let d = r#"{"type":"orderbook_delta","sid":1,"seq":3,"msg":{"market_ticker":"M","price_dollars":"0.1000","delta_fp":"1.00","side":"no"}}"#;
+        assert_eq!(books.apply(&msg(d), 0), None, "no gap: the ok took seq 2");
+        let terminal = r#"{"type":"error","id":9,"sid":1,"msg":{"code":25,"msg":"subscription ended"}}"#;
+        assert_eq!(books.apply(&msg(terminal), 0), Some(BookAction::Resubscribe { sid: Some(1) }));
+    }
+
+    #[test]
+    fn yes_scale_no_levels_are_turned_back() {
+        let mut books = BookSet::default();
+        books.expect_yes_scale(1);
+        books.apply(&msg(r#"{"type":"subscribed","id":1,"msg":{"channel":"orderbook_delta","sid":4}}"#), 0);
+        // NO bid at 0.30 sent as 0.70 on the YES scale: YES ask = 1 − 0.30 = 0.70.
+        books.apply(&msg(r#"{"type":"orderbook_snapshot","sid":4,"seq":1,"msg":{"market_ticker":"M","no_dollars_fp":[["0.7000","3.00"]]}}"#), 0);
+        assert_eq!(books.book("M").unwrap().best_yes_ask().unwrap().to_string(), "0.7000");
+        books.apply(&msg(r#"{"type":"orderbook_delta","sid":4,"seq":2,"msg":{"market_ticker":"M","price_dollars":"0.6500","delta_fp":"1.00","side":"no"}}"#), 0);
+        assert_eq!(books.book("M").unwrap().best_yes_ask().unwrap().to_string(), "0.6500", "NO bid 0.35");
+    }
+
+    #[test]
+    fn legacy_cent_messages_apply() {
+        let mut books = BookSet::default();
+        books.apply(&msg(r#"{"type":"orderbook_snapshot","sid":1,"seq":1,"msg":{"market_ticker":"M","yes":[[40,10]],"no":[[55,5]]}}"#), 0);
+        books.apply(&msg(r#"{"type":"orderbook_delta","sid":1,"seq":2,"msg":{"market_ticker":"M","price":40,"delta":-4,"side":"yes"}}"#), 0);
+        assert_eq!(books.book("M").unwrap().yes_depth().contracts.to_string(), "6.00");
+        assert_eq!(books.book("M").unwrap().best_yes_ask().unwrap().to_string(), "0.4500");
+    }
+}
