@@ -23,6 +23,8 @@ pub mod report;
 pub mod risk;
 /// The Rhai rules engine: sandboxed host, script API, policy set, test cases, hot reload.
 pub mod rules;
+/// The local exchange simulator (loopback HTTP) that tests and paper sessions trade against.
+pub mod sim;
 /// Atomic file writes and append-only audit logs.
 pub mod storage;
 /// Model distributions: operator views now, per-series strategies later.

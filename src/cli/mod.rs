@@ -6,6 +6,7 @@ mod playbook;
 mod policy;
 mod replay;
 mod scan;
+mod sim;
 
 use std::process::ExitCode;
 
@@ -31,6 +32,8 @@ enum Command {
     Playbook(playbook::PlaybookArgs),
     /// Signed request headers for curl smoke tests.
     Auth(auth::AuthArgs),
+    /// Run the local exchange simulator on loopback (HTTP API from fixtures, matching, faults).
+    Sim(sim::SimArgs),
     /// Apply a recorded WebSocket session to fresh books; per market: best bid/ask, depth, messages, gaps.
     Replay(replay::ReplayArgs),
 }
@@ -45,6 +48,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Playbook(args) => playbook::run(args),
         Command::Auth(args) => auth::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Sim(args) => sim::run_sim(args),
     }
 }
 

@@ -149,6 +149,24 @@ pub struct Market {
     pub rules_primary: String,
 }
 
+/// `GET /markets` (one page).
+#[derive(Debug, Clone, Deserialize)]
+pub struct MarketsPage {
+    /// Markets.
+    #[serde(default)]
+    pub markets: Vec<Market>,
+    /// Next page; empty at the end.
+    #[serde(default)]
+    pub cursor: String,
+}
+
+/// `GET /markets/{ticker}`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MarketResponse {
+    /// The market.
+    pub market: Market,
+}
+
 /// A market field that does not make sense.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum MarketError {

@@ -10,5 +10,6 @@ pub mod open_enum;
 pub mod orders;
 pub mod portfolio;
 pub mod replay;
+pub mod rest;
 pub mod signing;
 pub mod ws;

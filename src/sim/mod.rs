@@ -1,0 +1,61 @@
+//! A local exchange simulator on loopback: fixture market data, V2 order entry with
+//! price-time-priority matching, the account reads, order groups, signature checks and
+//! injected faults. Every test that talks to "the exchange" talks to this.
+
+pub mod exchange;
+pub mod faults;
+pub mod market;
+pub mod server;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use tokio::net::TcpListener;
+
+use crate::model::Money;
+use crate::sim::faults::{Dice, Faults};
+use crate::sim::market::{MarketData, SimFixtureError};
+use crate::sim::server::{PublicKeyError, SimState, read_public_key};
+
+/// How to run the simulator.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Fixture root (holds `kalshi/`).
+    pub fixtures: PathBuf,
+    /// Public key that must sign `/portfolio` requests; none means unchecked.
+    pub public_key: Option<PathBuf>,
+    /// Faults to inject.
+    pub faults: Faults,
+    /// Our starting cash.
+    pub cash: Money,
+}
+
+/// Why the simulator cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// Fixtures.
+    #[error(transparent)]
+    Fixtures(#[from] SimFixtureError),
+    /// The public key.
+    #[error(transparent)]
+    Key(#[from] PublicKeyError),
+}
+
+/// Builds the shared state from fixtures and settings.
+pub fn state(config: &SimConfig) -> Result<Arc<SimState>, SimError> {
+    let (markets, exchange) = MarketData::load(&config.fixtures, config.cash)?;
+    let public_key = config.public_key.as_deref().map(read_public_key).transpose()?;
+    Ok(Arc::new(SimState {
+        exchange: Mutex::new(exchange),
+        markets,
+        faults: config.faults,
+        dice: Mutex::new(Dice::new(config.faults.seed)),
+        public_key,
+        requests: Mutex::new(0),
+    }))
+}
+
+/// Serves `state` on `listener` (bind `127.0.0.1:0` for tests).
+pub async fn run(listener: TcpListener, state: Arc<SimState>) -> std::io::Result<()> {
+    server::serve(listener, state).await
+}
