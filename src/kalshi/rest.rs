@@ -409,7 +409,9 @@ impl RestClient {
         let mut seen = std::collections::HashSet::new();
         loop {
             let mut q: Vec<(&str, String)> = query.to_vec();
-            q.push(("limit", "200".to_string()));
+            if !q.iter().any(|(k, _)| *k == "limit") {
+                q.push(("limit", "200".to_string()));
+            }
             if !cursor.is_empty() {
                 q.push(("cursor", cursor.clone()));
             }
