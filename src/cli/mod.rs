@@ -1,6 +1,7 @@
 //! Command-line interface: argument definitions and dispatch. No business logic lives here.
 
 mod auth;
+mod exchange;
 mod fees;
 mod playbook;
 mod policy;
@@ -30,6 +31,12 @@ enum Command {
     Policy(policy::PolicyArgs),
     /// List and run session playbooks (scripts/*.rhai).
     Playbook(playbook::PlaybookArgs),
+    /// List a series' events and ladders with best bid/ask per bin.
+    Markets(exchange::MarketsArgs),
+    /// Print one market's order book.
+    Book(exchange::BookArgs),
+    /// Read the account: balance, positions, orders, fills (signed).
+    Portfolio(exchange::PortfolioArgs),
     /// Signed request headers for curl smoke tests.
     Auth(auth::AuthArgs),
     /// Run the local exchange simulator on loopback (HTTP API from fixtures, matching, faults).
@@ -47,6 +54,9 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Policy(args) => policy::run(args),
         Command::Playbook(args) => playbook::run(args),
         Command::Auth(args) => auth::run(args),
+        Command::Markets(args) => exchange::markets(args),
+        Command::Book(args) => exchange::book(args),
+        Command::Portfolio(args) => exchange::portfolio(args),
         Command::Replay(args) => replay::run(args),
         Command::Sim(args) => sim::run_sim(args),
     }

@@ -1,0 +1,81 @@
+//! `sim`, `markets`, `book` and `portfolio` through the real binary, on loopback only.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use common::{Workspace, stderr, stdout};
+
+struct Sim {
+    child: Child,
+    base_url: String,
+}
+
+impl Sim {
+    fn start(ws: &Workspace, extra: &[&str]) -> Sim {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kalshi-alpha"))
+            .args(["sim", "--port", "0"])
+            .args(extra)
+            .current_dir(ws.dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let base_url = line.trim().strip_prefix("sim listening on ").expect("banner").to_string();
+        Sim { child, base_url }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn markets_and_book_online_match_offline() {
+    let ws = Workspace::new();
+    let sim = Sim::start(&ws, &[]);
+    let online =
+        ws.run(&["markets", "--series", "KXHIGHNY", "--status", "open", "--base-url", &sim.base_url, "--json"]);
+    assert!(online.status.success(), "{}", stderr(&online));
+    let offline = ws.run(&["markets", "--series", "KXHIGHNY", "--offline", "--json"]);
+    let (a, b): (serde_json::Value, serde_json::Value) =
+        (serde_json::from_str(&stdout(&online)).unwrap(), serde_json::from_str(&stdout(&offline)).unwrap());
+    assert_eq!(a[0]["bins"].as_array().unwrap().len(), 6);
+    assert_eq!(a[0]["bins"][0]["label"], "< 45", "strike order");
+    assert_eq!(a, b, "the simulator serves the fixtures' markets");
+    let book = stdout(&ws.run(&["book", "KXCPI-25NOV-T0.2", "--base-url", &sim.base_url]));
+    assert!(book.contains("best YES bid 0.6000  ask 0.6400  mid 0.6200"), "{book}");
+}
+
+#[test]
+fn portfolio_reads_with_credentials_from_dotenv() {
+    use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+    let ws = Workspace::new();
+    let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
+    ws.write("key.pem", &key.to_pkcs8_pem(LineEnding::LF).unwrap());
+    ws.write("pub.pem", &rsa::RsaPublicKey::from(&key).to_public_key_pem(LineEnding::LF).unwrap());
+    ws.write(".env.local", "KALSHI_API_KEY_ID=test-key-0001\nKALSHI_PRIVATE_KEY_PEM_PATH=key.pem\n");
+    let sim = Sim::start(&ws, &["--public-key", "pub.pem", "--cash", "250.00"]);
+    let run = |what: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_kalshi-alpha"))
+            .args(["portfolio", what, "--base-url", &sim.base_url])
+            .current_dir(ws.dir.path())
+            .env_remove("KALSHI_API_KEY_ID")
+            .env_remove("KALSHI_PRIVATE_KEY_PEM_PATH")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{what}: {}", stderr(&out));
+        stdout(&out)
+    };
+    assert_eq!(run("balance").trim(), "cash 250.00");
+    assert_eq!(run("orders").trim(), "");
+    let err = ws.run(&["portfolio", "balance", "--base-url", &sim.base_url, "--json"]);
+    assert!(err.status.success(), "{}", stderr(&err));
+    assert!(!stderr(&err).contains("test-key-0001"), "the key id is never printed");
+}
