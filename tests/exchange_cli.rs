@@ -79,3 +79,37 @@ fn portfolio_reads_with_credentials_from_dotenv() {
     assert!(err.status.success(), "{}", stderr(&err));
     assert!(!stderr(&err).contains("test-key-0001"), "the key id is never printed");
 }
+
+#[test]
+fn record_then_replay_reproduces_the_books() {
+    let ws = Workspace::new();
+    let sim = Sim::start(&ws, &[]);
+    let rec = ws.run(&[
+        "record",
+        "--series",
+        "KXCPI",
+        "--out",
+        "rec",
+        "--base-url",
+        &sim.base_url,
+        "--channels",
+        "orderbook_delta",
+        "--max-messages",
+        "7",
+        "--duration-s",
+        "10",
+    ]);
+    assert!(rec.status.success(), "{}", stderr(&rec));
+    assert!(stdout(&rec).starts_with("recorded 7 messages to rec/KXCPI_"), "{}", stdout(&rec));
+    let file = std::fs::read_dir(ws.path("rec")).unwrap().next().unwrap().unwrap().path();
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.lines().next().unwrap().starts_with("{\"sent_ms\":"), "the subscribe command is recorded");
+    let replayed = ws.run(&["replay", file.to_str().unwrap(), "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&replayed)).unwrap();
+    let t02 = doc["markets"].as_array().unwrap().iter().find(|m| m["market"] == "KXCPI-25NOV-T0.2").unwrap();
+    let book: serde_json::Value =
+        serde_json::from_str(&stdout(&ws.run(&["book", "KXCPI-25NOV-T0.2", "--base-url", &sim.base_url, "--json"])))
+            .unwrap();
+    assert_eq!(t02["best_yes_bid"], book["best_yes_bid"]);
+    assert_eq!(t02["best_yes_ask"], book["best_yes_ask"]);
+}

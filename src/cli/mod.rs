@@ -5,6 +5,7 @@ mod exchange;
 mod fees;
 mod playbook;
 mod policy;
+mod record;
 mod replay;
 mod scan;
 mod sim;
@@ -41,6 +42,8 @@ enum Command {
     Auth(auth::AuthArgs),
     /// Run the local exchange simulator on loopback (HTTP API from fixtures, matching, faults).
     Sim(sim::SimArgs),
+    /// Record WebSocket traffic (JSONL, one message per line, with receive times) for replay.
+    Record(record::RecordArgs),
     /// Apply a recorded WebSocket session to fresh books; per market: best bid/ask, depth, messages, gaps.
     Replay(replay::ReplayArgs),
 }
@@ -58,6 +61,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Book(args) => exchange::book(args),
         Command::Portfolio(args) => exchange::portfolio(args),
         Command::Replay(args) => replay::run(args),
+        Command::Record(args) => record::run(args),
         Command::Sim(args) => sim::run_sim(args),
     }
 }

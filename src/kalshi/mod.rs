@@ -13,3 +13,4 @@ pub mod replay;
 pub mod rest;
 pub mod signing;
 pub mod ws;
+pub mod ws_client;

@@ -14,6 +14,10 @@ pub struct Faults {
     pub latency: Duration,
     /// Share of order creates that are applied but whose response is never sent.
     pub lose_response: f64,
+    /// Close each WebSocket connection after this many messages (0: never).
+    pub ws_drop_after: u64,
+    /// Share of WebSocket sequence numbers skipped (a gap the client must notice).
+    pub ws_gap: f64,
     /// Generator seed.
     pub seed: u64,
 }
@@ -21,7 +25,8 @@ pub struct Faults {
 impl std::str::FromStr for Faults {
     type Err = String;
 
-    /// `key=value` pairs separated by commas; keys `429`, `5xx`, `latency_ms`, `lose`, `seed`.
+    /// `key=value` pairs separated by commas; keys `429`, `5xx`, `latency_ms`, `lose`,
+    /// `ws_drop`, `gap`, `seed`.
     fn from_str(text: &str) -> Result<Faults, String> {
         let mut faults = Faults { seed: 1, ..Faults::default() };
         for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -42,8 +47,14 @@ impl std::str::FromStr for Faults {
                     faults.latency =
                         Duration::from_millis(value.parse().map_err(|_| format!("fault latency_ms: `{value}`"))?)
                 }
+                "gap" => faults.ws_gap = rate()?,
+                "ws_drop" => faults.ws_drop_after = value.parse().map_err(|_| format!("fault ws_drop: `{value}`"))?,
                 "seed" => faults.seed = value.parse().map_err(|_| format!("fault seed: `{value}`"))?,
-                other => return Err(format!("unknown fault `{other}` (known: 429, 5xx, latency_ms, lose, seed)")),
+                other => {
+                    return Err(format!(
+                        "unknown fault `{other}` (known: 429, 5xx, latency_ms, lose, ws_drop, gap, seed)"
+                    ));
+                }
             }
         }
         Ok(faults)

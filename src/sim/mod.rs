@@ -1,11 +1,12 @@
 //! A local exchange simulator on loopback: fixture market data, V2 order entry with
-//! price-time-priority matching, the account reads, order groups, signature checks and
-//! injected faults. Every test that talks to "the exchange" talks to this.
+//! price-time-priority matching, the account reads, order groups, a WebSocket with books,
+//! fills and order updates, signature checks and injected faults. Every test that talks to "the exchange" talks to this.
 
 pub mod exchange;
 pub mod faults;
 pub mod market;
 pub mod server;
+pub mod ws;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -52,6 +53,7 @@ pub fn state(config: &SimConfig) -> Result<Arc<SimState>, SimError> {
         dice: Mutex::new(Dice::new(config.faults.seed)),
         public_key,
         requests: Mutex::new(0),
+        changes: tokio::sync::broadcast::channel(4096).0,
     }))
 }
 

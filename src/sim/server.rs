@@ -40,6 +40,8 @@ pub struct SimState {
     pub public_key: Option<RsaPublicKey>,
     /// Requests answered (any status), for tests and logs.
     pub requests: Mutex<u64>,
+    /// Book, order and fill changes, fanned out to WebSocket sessions.
+    pub changes: tokio::sync::broadcast::Sender<crate::sim::exchange::Change>,
 }
 
 /// A key file that does not parse.
@@ -65,7 +67,8 @@ struct Request {
     body: Vec<u8>,
 }
 
-struct Response {
+/// An HTTP response about to be written.
+pub struct Response {
     status: u16,
     body: Option<Value>,
 }
@@ -130,7 +133,18 @@ async fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Opti
     Ok(Some(Request { method, path: path.to_string(), query, headers, body }))
 }
 
+/// True when the bytes waiting on `stream` are a WebSocket upgrade request.
+async fn is_websocket(stream: &TcpStream) -> std::io::Result<bool> {
+    let mut head = [0u8; 2048];
+    let n = stream.peek(&mut head).await?;
+    let text = String::from_utf8_lossy(&head[..n]).to_ascii_lowercase();
+    Ok(text.contains("upgrade: websocket"))
+}
+
 async fn connection(stream: TcpStream, state: Arc<SimState>) -> std::io::Result<()> {
+    if is_websocket(&stream).await? {
+        return crate::sim::ws::serve(stream, state).await.map_err(std::io::Error::other);
+    }
     let mut reader = BufReader::new(stream);
     while let Some(request) = read_request(&mut reader).await? {
         if !state.faults.latency.is_zero() {
@@ -153,6 +167,11 @@ async fn connection(stream: TcpStream, state: Arc<SimState>) -> std::io::Result<
             Some(r) => r,
             None => route(&state, &request),
         };
+        let changes = state.exchange.lock().unwrap_or_else(|p| p.into_inner()).drain_changes();
+        for change in changes {
+            // No WebSocket session listening is fine.
+            let _ = state.changes.send(change);
+        }
         if lose {
             // Applied, but the answer never leaves: the client sees a dropped connection.
             return Ok(());
@@ -188,9 +207,19 @@ async fn write_response(stream: &mut TcpStream, response: Response) -> std::io::
 }
 
 fn verify(state: &SimState, req: &Request) -> Result<(), Response> {
-    let Some(key) = &state.public_key else { return Ok(()) };
     let header = |name: &str| req.headers.get(name).cloned().unwrap_or_default();
-    let (ts, signature) = (header("kalshi-access-timestamp"), header("kalshi-access-signature"));
+    verify_headers(
+        state,
+        &req.method,
+        &req.path,
+        &header("kalshi-access-timestamp"),
+        &header("kalshi-access-signature"),
+    )
+}
+
+/// Checks a request's signature headers against the configured public key (none: accept).
+pub fn verify_headers(state: &SimState, method: &str, path: &str, ts: &str, signature: &str) -> Result<(), Response> {
+    let Some(key) = &state.public_key else { return Ok(()) };
     let denied = || err(401, "authentication_error", "INCORRECT_API_KEY_SIGNATURE");
     let ts_ms: i64 = ts.parse().map_err(|_| denied())?;
     if (chrono::Utc::now().timestamp_millis() - ts_ms).abs() > 30_000 {
@@ -198,7 +227,7 @@ fn verify(state: &SimState, req: &Request) -> Result<(), Response> {
     }
     let bytes = base64::engine::general_purpose::STANDARD.decode(signature).map_err(|_| denied())?;
     let signature = Signature::try_from(bytes.as_slice()).map_err(|_| denied())?;
-    let text = message(ts_ms, &req.method, &req.path);
+    let text = message(ts_ms, method, path);
     VerifyingKey::<Sha256>::new(key.clone()).verify(text.as_bytes(), &signature).map_err(|_| denied())
 }
 
