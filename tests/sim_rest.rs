@@ -22,11 +22,12 @@ async fn start(faults: &str, public_key: Option<&Path>) -> (String, Arc<SimState
         public_key: public_key.map(Path::to_path_buf),
         faults: faults.parse::<Faults>().unwrap(),
         cash: "1000.00".parse().unwrap(),
+        flow: None,
     };
     let shared = state(&config).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/trade-api/v2", listener.local_addr().unwrap());
-    tokio::spawn(run(listener, Arc::clone(&shared)));
+    tokio::spawn(run(listener, Arc::clone(&shared), Vec::new()));
     (url, shared)
 }
 
@@ -212,4 +213,41 @@ async fn signatures_are_checked() {
     assert!(matches!(anonymous, RestError::NoCredentials { .. }), "{anonymous}");
     // Public market data needs no signature.
     client(&url, None).orderbook("KXCPI-25NOV-T0.2").await.unwrap();
+}
+
+#[tokio::test]
+async fn scripted_flow_fills_our_resting_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = dir.path().join("flow.jsonl");
+    std::fs::write(
+        &flow,
+        "# the crowd sells YES into our bid\n{\"after_ms\": 300, \"ticker\": \"KXHIGHNY-26NOV25-B49.5\", \"side\": \"ask\", \"price\": \"0.4000\", \"count\": \"3.00\", \"immediate_or_cancel\": true}\n",
+    )
+    .unwrap();
+    let config = SimConfig {
+        fixtures: Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+        public_key: None,
+        faults: Faults::default(),
+        cash: "1000.00".parse().unwrap(),
+        flow: Some(flow),
+    };
+    let shared = state(&config).unwrap();
+    let orders = kalshi_alpha::sim::load_flow(&config).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/trade-api/v2", listener.local_addr().unwrap());
+    tokio::spawn(run(listener, shared, orders));
+    let c = client(&url, Some(signer()));
+    // Our bid at 0.40 rests above the crowd's 0.37 bid, below the 0.41 ask.
+    let ours = c.create_order(&order("maker-1", BookSide::Bid, "0.4000", 5)).await.unwrap();
+    assert_eq!(ours.remaining_count.to_string(), "5.00");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let fills = c.fills().await.unwrap();
+    assert_eq!(fills.len(), 1);
+    assert!(!fills[0].is_taker, "we were the maker");
+    assert_eq!(fills[0].contracts().unwrap().to_string(), "3.00");
+    // Maker fee on quadratic_with_maker_fees: 0.0175 × 3 × 0.40 × 0.60 = 0.0126 → 0.02.
+    assert_eq!(fills[0].fee_cost.unwrap().to_string(), "0.02");
+    let resting = c.orders(Some("resting"), None).await.unwrap();
+    assert_eq!(resting[0].remaining().unwrap().to_string(), "2.00");
+    assert_eq!(c.balance().await.unwrap().cash().to_string(), "998.78", "1000 − 3 × 0.40 − 0.02");
 }

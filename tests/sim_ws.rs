@@ -34,11 +34,12 @@ async fn books_follow_the_exchange(faults: &str) -> Outcome {
         public_key: None,
         faults: faults.parse().unwrap(),
         cash: "1000.00".parse().unwrap(),
+        flow: None,
     };
     let shared = state(&config).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}/trade-api/v2", listener.local_addr().unwrap());
-    tokio::spawn(run(listener, shared));
+    tokio::spawn(run(listener, shared, Vec::new()));
 
     let mut client = WsClient::new(
         WsConfig {

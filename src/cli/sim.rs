@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use kalshi_alpha::model::Money;
 use kalshi_alpha::sim::faults::Faults;
-use kalshi_alpha::sim::{SimConfig, run, state};
+use kalshi_alpha::sim::{SimConfig, load_flow, run, state};
 
 /// Arguments of `sim`.
 #[derive(Debug, Args)]
@@ -24,6 +24,9 @@ pub struct SimArgs {
     /// Faults, e.g. `429=0.2,5xx=0.1,latency_ms=50,lose=0.3,seed=7`.
     #[arg(long, default_value = "")]
     faults: Faults,
+    /// Scripted crowd orders, one JSON object per line (`after_ms`, `ticker`, `side`, `price`, `count`).
+    #[arg(long)]
+    flow: Option<PathBuf>,
     /// Starting cash of the simulated account, dollars.
     #[arg(long, default_value = "1000.00")]
     cash: Money,
@@ -31,8 +34,14 @@ pub struct SimArgs {
 
 /// Runs `sim` until interrupted.
 pub fn run_sim(args: SimArgs) -> anyhow::Result<ExitCode> {
-    let config =
-        SimConfig { fixtures: args.fixtures, public_key: args.public_key, faults: args.faults, cash: args.cash };
+    let config = SimConfig {
+        fixtures: args.fixtures,
+        public_key: args.public_key,
+        faults: args.faults,
+        cash: args.cash,
+        flow: args.flow,
+    };
+    let flow = load_flow(&config)?;
     let shared = state(&config)?;
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
@@ -42,7 +51,7 @@ pub fn run_sim(args: SimArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot listen on 127.0.0.1:{}", args.port))?;
         let address = listener.local_addr()?;
         println!("sim listening on http://{address}/trade-api/v2");
-        run(listener, shared).await.context("simulator stopped")
+        run(listener, shared, flow).await.context("simulator stopped")
     })?;
     Ok(ExitCode::SUCCESS)
 }

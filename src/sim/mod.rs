@@ -4,6 +4,7 @@
 
 pub mod exchange;
 pub mod faults;
+pub mod flow;
 pub mod market;
 pub mod server;
 pub mod ws;
@@ -29,6 +30,8 @@ pub struct SimConfig {
     pub faults: Faults,
     /// Our starting cash.
     pub cash: Money,
+    /// Scripted crowd orders (JSONL), sent after start.
+    pub flow: Option<PathBuf>,
 }
 
 /// Why the simulator cannot start.
@@ -40,6 +43,9 @@ pub enum SimError {
     /// The public key.
     #[error(transparent)]
     Key(#[from] PublicKeyError),
+    /// The flow file.
+    #[error(transparent)]
+    Flow(#[from] crate::sim::flow::FlowError),
 }
 
 /// Builds the shared state from fixtures and settings.
@@ -57,7 +63,13 @@ pub fn state(config: &SimConfig) -> Result<Arc<SimState>, SimError> {
     }))
 }
 
-/// Serves `state` on `listener` (bind `127.0.0.1:0` for tests).
-pub async fn run(listener: TcpListener, state: Arc<SimState>) -> std::io::Result<()> {
+/// Serves `state` on `listener` (bind `127.0.0.1:0` for tests), playing `flow` alongside.
+pub async fn run(listener: TcpListener, state: Arc<SimState>, flow: Vec<flow::FlowOrder>) -> std::io::Result<()> {
+    tokio::spawn(flow::play(flow, Arc::clone(&state)));
     server::serve(listener, state).await
+}
+
+/// The flow file's orders (none without one).
+pub fn load_flow(config: &SimConfig) -> Result<Vec<flow::FlowOrder>, SimError> {
+    Ok(config.flow.as_deref().map(flow::read_flow).transpose()?.unwrap_or_default())
 }
