@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::kalshi::open_enum::MarketStatus;
 use crate::model::{Count, FixedError, Level, OrderBook, Price, Rung, Strike};
 
 /// `GET /series/{series_ticker}` response.
@@ -110,7 +111,7 @@ pub struct Market {
     pub event_ticker: String,
     /// Lifecycle status (`active`, `closed`, ...; older data says `open`).
     #[serde(default)]
-    pub status: String,
+    pub status: MarketStatus,
     /// `greater`, `less`, `between`, ...
     #[serde(default)]
     pub strike_type: Option<String>,
@@ -194,7 +195,7 @@ pub enum MarketError {
 impl Market {
     /// True when the market accepts orders.
     pub fn is_tradeable(&self) -> bool {
-        matches!(self.status.as_str(), "active" | "open")
+        matches!(self.status, MarketStatus::Active | MarketStatus::Open)
     }
 
     /// The settlement rule, from `strike_type` and the strikes it needs.

@@ -113,6 +113,13 @@ open_enum! {
         Settled = "settled" }
 }
 
+impl Default for MarketStatus {
+    /// A response without a status: unknown, so not tradeable.
+    fn default() -> MarketStatus {
+        MarketStatus::Unknown(String::new())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
