@@ -251,3 +251,15 @@ async fn scripted_flow_fills_our_resting_order() {
     assert_eq!(resting[0].remaining().unwrap().to_string(), "2.00");
     assert_eq!(c.balance().await.unwrap().cash().to_string(), "998.78", "1000 − 3 × 0.40 − 0.02");
 }
+
+#[tokio::test]
+async fn clock_skew_stops_signing() {
+    // The exchange's clock is 20 s ahead: the first (public) answer reveals it, and the
+    // client refuses to sign until the clocks agree.
+    let (url, _) = start("clock_ms=20000", None).await;
+    let c = client(&url, Some(signer()));
+    c.orderbook("KXCPI-25NOV-T0.2").await.unwrap();
+    assert!((c.clock_skew_ms() + 20_000).abs() < 1_500, "skew {}", c.clock_skew_ms());
+    let err = c.balance().await.unwrap_err();
+    assert!(matches!(err, RestError::ClockSkew { .. }), "{err}");
+}

@@ -18,6 +18,8 @@ pub struct Faults {
     pub ws_drop_after: u64,
     /// Share of WebSocket sequence numbers skipped (a gap the client must notice).
     pub ws_gap: f64,
+    /// The simulator's clock runs this many ms ahead of ours (negative: behind).
+    pub clock_offset_ms: i64,
     /// Generator seed.
     pub seed: u64,
 }
@@ -26,7 +28,7 @@ impl std::str::FromStr for Faults {
     type Err = String;
 
     /// `key=value` pairs separated by commas; keys `429`, `5xx`, `latency_ms`, `lose`,
-    /// `ws_drop`, `gap`, `seed`.
+    /// `ws_drop`, `gap`, `clock_ms`, `seed`.
     fn from_str(text: &str) -> Result<Faults, String> {
         let mut faults = Faults { seed: 1, ..Faults::default() };
         for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -49,10 +51,13 @@ impl std::str::FromStr for Faults {
                 }
                 "gap" => faults.ws_gap = rate()?,
                 "ws_drop" => faults.ws_drop_after = value.parse().map_err(|_| format!("fault ws_drop: `{value}`"))?,
+                "clock_ms" => {
+                    faults.clock_offset_ms = value.parse().map_err(|_| format!("fault clock_ms: `{value}`"))?
+                }
                 "seed" => faults.seed = value.parse().map_err(|_| format!("fault seed: `{value}`"))?,
                 other => {
                     return Err(format!(
-                        "unknown fault `{other}` (known: 429, 5xx, latency_ms, lose, ws_drop, gap, seed)"
+                        "unknown fault `{other}` (known: 429, 5xx, latency_ms, lose, ws_drop, gap, clock_ms, seed)"
                     ));
                 }
             }

@@ -176,12 +176,17 @@ async fn connection(stream: TcpStream, state: Arc<SimState>) -> std::io::Result<
             // Applied, but the answer never leaves: the client sees a dropped connection.
             return Ok(());
         }
-        write_response(reader.get_mut(), response).await?;
+        write_response(reader.get_mut(), response, &state).await?;
     }
     Ok(())
 }
 
-async fn write_response(stream: &mut TcpStream, response: Response) -> std::io::Result<()> {
+/// The simulator's clock (ours shifted by the `clock_ms` fault).
+fn sim_now(state: &SimState) -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now() + chrono::Duration::milliseconds(state.faults.clock_offset_ms)
+}
+
+async fn write_response(stream: &mut TcpStream, response: Response, state: &SimState) -> std::io::Result<()> {
     let body = response.body.map(|b| serde_json::to_vec(&b).expect("json")).unwrap_or_default();
     let reason = match response.status {
         200 => "OK",
@@ -195,7 +200,7 @@ async fn write_response(stream: &mut TcpStream, response: Response) -> std::io::
         503 => "Service Unavailable",
         _ => "Status",
     };
-    let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT");
+    let date = sim_now(state).format("%a, %d %b %Y %H:%M:%S GMT");
     let head = format!(
         "HTTP/1.1 {} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\ndate: {date}\r\n\r\n",
         response.status,
@@ -222,7 +227,7 @@ pub fn verify_headers(state: &SimState, method: &str, path: &str, ts: &str, sign
     let Some(key) = &state.public_key else { return Ok(()) };
     let denied = || err(401, "authentication_error", "INCORRECT_API_KEY_SIGNATURE");
     let ts_ms: i64 = ts.parse().map_err(|_| denied())?;
-    if (chrono::Utc::now().timestamp_millis() - ts_ms).abs() > 30_000 {
+    if (sim_now(state).timestamp_millis() - ts_ms).abs() > 30_000 {
         return Err(err(401, "header_timestamp_expired", "timestamp too far from server time"));
     }
     let bytes = base64::engine::general_purpose::STANDARD.decode(signature).map_err(|_| denied())?;
