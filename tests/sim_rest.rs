@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kalshi_alpha::kalshi::market_data::MarketsPage;
-use kalshi_alpha::kalshi::open_enum::{BookSide, SelfTradePrevention, TimeInForce};
+use kalshi_alpha::kalshi::open_enum::BookSide;
 use kalshi_alpha::kalshi::orders::{AmendOrder, BatchCreateOrders, CreateOrder, CreateOrderGroup, DecreaseOrder};
 use kalshi_alpha::kalshi::rest::{RestClient, RestConfig, RestError};
 use kalshi_alpha::kalshi::signing::Signer;
@@ -57,20 +57,13 @@ fn signer() -> Signer {
 }
 
 fn order(cid: &str, side: BookSide, price: &str, count: i64) -> CreateOrder {
-    CreateOrder {
-        ticker: "KXHIGHNY-26NOV25-B49.5".into(),
-        client_order_id: cid.into(),
+    CreateOrder::limit(
+        "KXHIGHNY-26NOV25-B49.5",
+        cid,
         side,
-        count: Count::from_whole(count).unwrap(),
-        price: price.parse::<Price>().unwrap(),
-        time_in_force: TimeInForce::GoodTillCanceled,
-        self_trade_prevention_type: SelfTradePrevention::Maker,
-        post_only: None,
-        reduce_only: None,
-        expiration_time: None,
-        order_group_id: None,
-        cancel_order_on_pause: None,
-    }
+        price.parse::<Price>().unwrap(),
+        Count::from_whole(count).unwrap(),
+    )
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
-use kalshi_alpha::kalshi::open_enum::{BookSide, SelfTradePrevention, TimeInForce};
+use kalshi_alpha::kalshi::open_enum::{BookSide, TimeInForce};
 use kalshi_alpha::kalshi::orders::CreateOrder;
 use kalshi_alpha::kalshi::rest::{RestClient, RestConfig};
 use kalshi_alpha::kalshi::signing::Signer;
@@ -92,40 +92,27 @@ async fn books_follow_the_exchange(faults: &str) -> Outcome {
     for i in 0..30_i64 {
         let market = MARKETS[(i % 2) as usize];
         let (side, cents) = if i % 3 == 0 { (BookSide::Ask, 45 + i % 7) } else { (BookSide::Bid, 30 + i % 6) };
-        let order = CreateOrder {
-            ticker: market.into(),
-            client_order_id: format!("ws-{i}"),
+        let order = CreateOrder::limit(
+            market,
+            &format!("ws-{i}"),
             side,
-            count: Count::from_whole(1 + i % 4).unwrap(),
-            price: kalshi_alpha::model::Price::from_cents(cents).unwrap(),
-            time_in_force: TimeInForce::GoodTillCanceled,
-            self_trade_prevention_type: SelfTradePrevention::Maker,
-            post_only: None,
-            reduce_only: None,
-            expiration_time: None,
-            order_group_id: None,
-            cancel_order_on_pause: None,
-        };
+            kalshi_alpha::model::Price::from_cents(cents).unwrap(),
+            Count::from_whole(1 + i % 4).unwrap(),
+        );
         placed.push((rest.create_order(&order).await.unwrap(), market));
     }
     for (created, market) in placed.iter().step_by(4) {
         let _ = rest.cancel_order(&created.order_id, market).await;
     }
     // A taker that sweeps fixture and our liquidity.
-    let mut sweep = CreateOrder {
-        ticker: MARKETS[1].into(),
-        client_order_id: "ws-sweep".into(),
-        side: BookSide::Bid,
-        count: Count::from_whole(30).unwrap(),
-        price: kalshi_alpha::model::Price::from_cents(44).unwrap(),
-        time_in_force: TimeInForce::ImmediateOrCancel,
-        self_trade_prevention_type: SelfTradePrevention::Maker,
-        post_only: None,
-        reduce_only: None,
-        expiration_time: None,
-        order_group_id: None,
-        cancel_order_on_pause: None,
-    };
+    let mut sweep = CreateOrder::limit(
+        MARKETS[1],
+        "ws-sweep",
+        BookSide::Bid,
+        kalshi_alpha::model::Price::from_cents(44).unwrap(),
+        Count::from_whole(30).unwrap(),
+    );
+    sweep.time_in_force = TimeInForce::ImmediateOrCancel;
     rest.create_order(&sweep).await.unwrap();
     sweep.client_order_id = "ws-final".into();
     sweep.time_in_force = TimeInForce::GoodTillCanceled;

@@ -42,6 +42,26 @@ pub struct CreateOrder {
     pub cancel_order_on_pause: Option<bool>,
 }
 
+impl CreateOrder {
+    /// A good-till-cancelled limit order, maker-side self-trade prevention, no options set.
+    pub fn limit(ticker: &str, client_order_id: &str, side: BookSide, price: Price, count: Count) -> CreateOrder {
+        CreateOrder {
+            ticker: ticker.to_string(),
+            client_order_id: client_order_id.to_string(),
+            side,
+            count,
+            price,
+            time_in_force: TimeInForce::GoodTillCanceled,
+            self_trade_prevention_type: SelfTradePrevention::Maker,
+            post_only: None,
+            reduce_only: None,
+            expiration_time: None,
+            order_group_id: None,
+            cancel_order_on_pause: None,
+        }
+    }
+}
+
 /// `POST /portfolio/events/orders` response (201).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct CreateOrderResponse {

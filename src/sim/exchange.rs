@@ -502,20 +502,8 @@ impl Exchange {
                 ts_ms: now_ms,
             });
         }
-        let create = CreateOrder {
-            ticker: order.ticker.clone(),
-            client_order_id: new_cid.clone(),
-            side: order.side.clone(),
-            count: remaining,
-            price: req.price,
-            time_in_force: TimeInForce::GoodTillCanceled,
-            self_trade_prevention_type: crate::kalshi::open_enum::SelfTradePrevention::Maker,
-            post_only: None,
-            reduce_only: None,
-            expiration_time: None,
-            order_group_id: order.group.clone(),
-            cancel_order_on_pause: None,
-        };
+        let mut create = CreateOrder::limit(&order.ticker, &new_cid, order.side.clone(), req.price, remaining);
+        create.order_group_id = order.group.clone();
         let created = self.create(&create, Owner::Us, now_ms)?;
         Ok(AmendOrderResponse {
             order_id: created.order_id,

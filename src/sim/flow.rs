@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::kalshi::open_enum::{BookSide, SelfTradePrevention, TimeInForce};
+use crate::kalshi::open_enum::{BookSide, TimeInForce};
 use crate::kalshi::orders::CreateOrder;
 use crate::model::{Count, Price};
 use crate::sim::exchange::Owner;
@@ -68,24 +68,10 @@ pub async fn play(orders: Vec<FlowOrder>, state: Arc<SimState>) {
     let start = tokio::time::Instant::now();
     for (i, order) in orders.into_iter().enumerate() {
         tokio::time::sleep_until(start + Duration::from_millis(order.after_ms)).await;
-        let request = CreateOrder {
-            ticker: order.ticker.clone(),
-            client_order_id: format!("flow-{i}"),
-            side: order.side,
-            count: order.count,
-            price: order.price,
-            time_in_force: if order.immediate_or_cancel {
-                TimeInForce::ImmediateOrCancel
-            } else {
-                TimeInForce::GoodTillCanceled
-            },
-            self_trade_prevention_type: SelfTradePrevention::Maker,
-            post_only: None,
-            reduce_only: None,
-            expiration_time: None,
-            order_group_id: None,
-            cancel_order_on_pause: None,
-        };
+        let mut request = CreateOrder::limit(&order.ticker, &format!("flow-{i}"), order.side, order.price, order.count);
+        if order.immediate_or_cancel {
+            request.time_in_force = TimeInForce::ImmediateOrCancel;
+        }
         let changes = {
             let mut exchange = state.exchange.lock().unwrap_or_else(|p| p.into_inner());
             if let Err(e) = exchange.create(&request, Owner::Crowd, chrono::Utc::now().timestamp_millis()) {
