@@ -104,6 +104,7 @@ fn record_then_replay_reproduces_the_books() {
     let file = std::fs::read_dir(ws.path("rec")).unwrap().next().unwrap().unwrap().path();
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.lines().next().unwrap().starts_with("{\"sent_ms\":"), "the subscribe command is recorded");
+    assert!(text.lines().last().unwrap().contains("\"cmd\":\"unsubscribe\""), "leaving unsubscribes first");
     let replayed = ws.run(&["replay", file.to_str().unwrap(), "--json"]);
     let doc: serde_json::Value = serde_json::from_str(&stdout(&replayed)).unwrap();
     let t02 = doc["markets"].as_array().unwrap().iter().find(|m| m["market"] == "KXCPI-25NOV-T0.2").unwrap();

@@ -210,6 +210,13 @@ impl BookSet {
         self.yes_scale_commands.push(command_id);
     }
 
+    /// The subscriptions seen, in id order.
+    pub fn sids(&self) -> Vec<u64> {
+        let mut sids: Vec<u64> = self.subs.keys().copied().collect();
+        sids.sort_unstable();
+        sids
+    }
+
     /// The books, by market.
     pub fn books(&self) -> &BTreeMap<String, LiveBook> {
         &self.books

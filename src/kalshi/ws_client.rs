@@ -165,7 +165,7 @@ impl WsClient {
                 _ = tick.tick() => {
                     // Quiet streams still stop on time.
                     if stop(&self.books.lock().unwrap_or_else(|p| p.into_inner())) {
-                        let _ = ws.close(None).await;
+                        self.leave(&mut ws, on_event).await;
                         return Ok(());
                     }
                     continue;
@@ -199,11 +199,25 @@ impl WsClient {
                 self.send(&mut ws, &cmd, on_event).await?;
             }
             if stop(&self.books.lock().unwrap_or_else(|p| p.into_inner())) {
-                let _ = ws.close(None).await;
+                self.leave(&mut ws, on_event).await;
                 return Ok(());
             }
         }
         Err("connection ended".into())
+    }
+
+    /// Unsubscribes from everything, then closes (best effort: the connection is ending).
+    async fn leave<S>(&mut self, ws: &mut S, on_event: &mut impl FnMut(&WsEvent))
+    where
+        S: SinkExt<Message> + Unpin,
+        S::Error: std::fmt::Display,
+    {
+        let sids = self.books.lock().unwrap_or_else(|p| p.into_inner()).sids();
+        if !sids.is_empty() {
+            let id = self.command_id();
+            let _ = self.send(ws, &Command::unsubscribe(id, &sids), on_event).await;
+        }
+        let _ = ws.close().await;
     }
 
     async fn send<S>(&mut self, ws: &mut S, cmd: &Command, on_event: &mut impl FnMut(&WsEvent)) -> Result<(), String>
