@@ -75,6 +75,7 @@ fn portfolio_reads_with_credentials_from_dotenv() {
     };
     assert_eq!(run("balance").trim(), "cash 250.00");
     assert_eq!(run("orders").trim(), "");
+    assert_eq!(run("settlements").trim(), "");
     let err = ws.run(&["portfolio", "balance", "--base-url", &sim.base_url, "--json"]);
     assert!(err.status.success(), "{}", stderr(&err));
     assert!(!stderr(&err).contains("test-key-0001"), "the key id is never printed");

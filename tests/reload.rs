@@ -99,3 +99,14 @@ fn good_edit_is_accepted_broken_edit_keeps_last_good() {
     assert!(lines[1]["error"].as_str().unwrap().starts_with("policies/pilot.rhai:11:"));
     assert!(lines.iter().all(|l| l["time"].as_str().is_some_and(|t| t.contains('T'))));
 }
+
+#[test]
+fn watching_works_without_playbooks() {
+    let ws = Workspace::new();
+    std::fs::remove_dir_all(ws.path("scripts")).unwrap();
+    let watch = Watch::start(&ws);
+    assert!(watch.next_line().starts_with("watching policies and scripts (v1 sha256="));
+    let text = ws.read("policies/gates.rhai");
+    save_by_rename(&ws, "policies/gates.rhai", &format!("{text}\n// reviewed\n"));
+    assert!(watch.next_line().starts_with("accepted policies/gates.rhai v2 "));
+}

@@ -247,6 +247,8 @@ enum PortfolioCommand {
     Orders,
     /// Fills.
     Fills,
+    /// Settled markets and their P&L.
+    Settlements,
 }
 
 /// Runs `portfolio` (credentials from KALSHI_API_KEY_ID / KALSHI_PRIVATE_KEY_PEM_PATH or .env.local).
@@ -313,6 +315,16 @@ pub fn portfolio(args: PortfolioArgs) -> anyhow::Result<ExitCode> {
                             f.fee_cost.unwrap_or_default(),
                             if f.is_taker { "taker" } else { "maker" }
                         );
+                    }
+                }
+            }
+            PortfolioCommand::Settlements => {
+                let settlements = client.settlements().await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&settlements)?);
+                } else {
+                    for s in settlements {
+                        println!("{:<34} {:<6} P&L {:>10}  {}", s.ticker, s.market_result, s.pnl(), s.settled_time);
                     }
                 }
             }

@@ -203,7 +203,8 @@ impl Reloader {
         })
         .map_err(|source| WatchError::Notify { path: self.paths.policies.clone(), source })?;
         let mut dirs = vec![(self.paths.policies.clone(), RecursiveMode::Recursive)];
-        dirs.extend(self.paths.scripts.iter().map(|s| (s.clone(), RecursiveMode::NonRecursive)));
+        // A project without playbooks has no scripts/ to watch.
+        dirs.extend(self.paths.scripts.iter().filter(|s| s.is_dir()).map(|s| (s.clone(), RecursiveMode::NonRecursive)));
         for (dir, mode) in &dirs {
             watcher.watch(dir, *mode).map_err(|source| WatchError::Notify { path: dir.clone(), source })?;
         }

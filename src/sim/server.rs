@@ -102,6 +102,9 @@ pub async fn serve(listener: TcpListener, state: Arc<SimState>) -> std::io::Resu
     }
 }
 
+/// Largest request body accepted; a larger one closes the connection.
+const MAX_BODY: usize = 1 << 20;
+
 async fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Request>> {
     let mut line = String::new();
     if reader.read_line(&mut line).await? == 0 {
@@ -122,7 +125,10 @@ async fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Opti
         }
     }
     let length: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
-    let mut body = vec![0; length.min(1 << 20)];
+    if length > MAX_BODY {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("request body of {length} bytes")));
+    }
+    let mut body = vec![0; length];
     reader.read_exact(&mut body).await?;
     let (path, query) = target.split_once('?').unwrap_or((&target, ""));
     let query = query
@@ -290,6 +296,8 @@ fn route(state: &SimState, req: &Request) -> Response {
         ("GET", ["portfolio", "balance"]) => Ok(ok(exchange.balance_json())),
         ("GET", ["portfolio", "positions"]) => Ok(ok(exchange.positions_json())),
         ("GET", ["portfolio", "fills"]) => Ok(ok(json!({ "fills": exchange.fills_json(), "cursor": "" }))),
+        // Markets never settle in the simulator.
+        ("GET", ["portfolio", "settlements"]) => Ok(ok(json!({ "settlements": [], "cursor": "" }))),
         ("GET", ["portfolio", "orders"]) => {
             let all = exchange.orders_json(query("status"), query("ticker"));
             Ok(ok(paginate("orders", all, query("limit"), query("cursor"))))
