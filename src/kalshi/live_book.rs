@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::kalshi::open_enum::OutcomeSide;
 use crate::kalshi::ws::WsMessage;
-use crate::model::{Count, Level, OrderBook, Price, SignedCount};
+use crate::model::{Count, Level, OrderBook, Price, SignedCount, normalise};
 
 /// One side's bids, ascending by price: `(price micros, size centis)`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,19 +19,7 @@ struct Bids(Vec<(i64, i64)>);
 
 impl Bids {
     fn from_levels(levels: &[Level]) -> Bids {
-        let mut v: Vec<(i64, i64)> =
-            levels.iter().filter(|l| !l.size.is_zero()).map(|l| (l.price.micros(), l.size.centis())).collect();
-        v.sort_unstable();
-        v.dedup_by(|b, a| {
-            // Same price twice in a snapshot: keep one level with both sizes.
-            if a.0 == b.0 {
-                a.1 += b.1;
-                true
-            } else {
-                false
-            }
-        });
-        Bids(v)
+        Bids(normalise(levels.to_vec()).iter().map(|l| (l.price.micros(), l.size.centis())).collect())
     }
 
     /// Adds a signed change; a level that reaches zero (or below) is removed. Returns false

@@ -243,15 +243,11 @@ impl Market {
         cents: Option<i64>,
         field: &'static str,
     ) -> Result<Option<Price>, MarketError> {
-        match (dollars, cents) {
-            (Some(p), _) => Ok(Some(p)),
-            (None, Some(c)) => Price::from_cents(c).map(Some).map_err(|source| MarketError::Price {
-                ticker: self.ticker.clone(),
-                field,
-                source,
-            }),
-            (None, None) => Ok(None),
-        }
+        crate::kalshi::portfolio::price_or_cents(dollars, cents, field).map_err(|e| MarketError::Price {
+            ticker: self.ticker.clone(),
+            field: e.field,
+            source: e.source,
+        })
     }
 }
 

@@ -19,7 +19,8 @@ pub struct LegacyFieldError {
     pub source: FixedError,
 }
 
-fn price_or_cents(
+/// A price from its current dollar field, else from its legacy cent field.
+pub(crate) fn price_or_cents(
     dollars: Option<Price>,
     cents: Option<i64>,
     field: &'static str,

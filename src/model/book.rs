@@ -92,7 +92,8 @@ impl OrderBook {
     }
 }
 
-fn normalise(mut levels: Vec<Level>) -> Vec<Level> {
+/// Bid levels ascending by price, empty levels dropped and equal prices merged.
+pub fn normalise(mut levels: Vec<Level>) -> Vec<Level> {
     levels.retain(|l| !l.size.is_zero());
     levels.sort_by_key(|l| l.price);
     let mut merged: Vec<Level> = Vec::with_capacity(levels.len());

@@ -6,7 +6,7 @@ mod fixed;
 pub mod ladder;
 pub mod order;
 
-pub use book::{Level, OrderBook, Top};
+pub use book::{Level, OrderBook, Top, normalise};
 pub use decimal::DecimalError;
 pub use fixed::{COUNT_DP, Count, FixedError, MONEY_DP, Money, PRICE_DP, Price, SignedCount};
 pub use ladder::{Ladder, LadderError, LadderKind, Rung, Side, Strike};
