@@ -6,7 +6,7 @@ use std::path::Path;
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use kalshi_alpha::config::ScanConfig;
 use kalshi_alpha::drivers::fixtures::load_market_fixtures;
-use kalshi_alpha::exec::scan::{EventInput, ScanParams, scan_event};
+use kalshi_alpha::scan::{EventInput, ScanParams, scan_event};
 use kalshi_alpha::model::{Count, Money};
 use kalshi_alpha::pricing::fees::{FeeMultiplier, FeeType};
 use kalshi_alpha::risk::limits::{Decider, Ledger, LimitTable};

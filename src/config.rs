@@ -6,6 +6,7 @@ use crate::decode::{FileError, read_toml};
 
 use thiserror::Error;
 
+use crate::paper::PaperConfig;
 use crate::pricing::fees::FeeConfig;
 use crate::risk::ceilings::CoreCeilings;
 use crate::strategies::views::ViewsConfig;
@@ -27,7 +28,7 @@ pub enum ConfigError {
     },
 }
 
-/// The three files a scan needs, from one `configs/` directory.
+/// The files a scan needs, from one `configs/` directory.
 #[derive(Debug, Clone)]
 pub struct ScanConfig {
     /// `limits.toml`.
@@ -36,6 +37,8 @@ pub struct ScanConfig {
     pub fees: FeeConfig,
     /// `views.toml`.
     pub views: ViewsConfig,
+    /// `paper.toml`.
+    pub paper: PaperConfig,
 }
 
 /// Loads `limits.toml` alone (the core ceilings policy commands check scripts against).
@@ -44,14 +47,15 @@ pub fn load_limits(dir: &Path) -> Result<CoreCeilings, ConfigError> {
 }
 
 impl ScanConfig {
-    /// Loads and validates `limits.toml`, `fees.toml` and `views.toml` from `dir`.
+    /// Loads and validates `limits.toml`, `fees.toml`, `views.toml` and `paper.toml` from `dir`.
     pub fn load(dir: &Path) -> Result<ScanConfig, ConfigError> {
         let limits = read_toml(&dir.join("limits.toml"))?;
         let fees = read_toml(&dir.join("fees.toml"))?;
         let views_path = dir.join("views.toml");
         let views: ViewsConfig = read_toml(&views_path)?;
         views.validate().map_err(|source| ConfigError::View { path: views_path, source })?;
-        Ok(ScanConfig { limits, fees, views })
+        let paper = read_toml(&dir.join("paper.toml"))?;
+        Ok(ScanConfig { limits, fees, views, paper })
     }
 }
 

@@ -74,7 +74,7 @@ pub fn run(args: FeesArgs) -> anyhow::Result<ExitCode> {
         (fee_type == FeeType::Flat) == args.flat_fee.is_some(),
         "--flat-fee is required with --fee-type flat and only allowed with it"
     );
-    let schedule = FeeSchedule { fee_type, multiplier: args.multiplier, flat_per_contract: args.flat_fee };
+    let schedule = FeeSchedule::new(fee_type, args.multiplier, args.flat_fee)?;
     let fee = schedule.fee(role, args.price, args.count, rounding);
     if args.json {
         let out = serde_json::json!({
@@ -85,7 +85,7 @@ pub fn run(args: FeesArgs) -> anyhow::Result<ExitCode> {
             "role": role,
             "multiplier": args.multiplier,
             "rounding": rounding,
-            "fee_type": schedule.fee_type,
+            "fee_type": schedule.fee_type(),
         });
         println!("{out}");
     } else {

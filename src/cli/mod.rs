@@ -3,6 +3,7 @@
 mod auth;
 mod exchange;
 mod fees;
+mod online;
 mod playbook;
 mod policy;
 mod record;

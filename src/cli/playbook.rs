@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use kalshi_alpha::config::load_limits;
-use kalshi_alpha::exec::clock::{Clock, FixedClock, SystemClock};
+use kalshi_alpha::clock::{Clock, FixedClock, SystemClock};
 use kalshi_alpha::exec::playbook::{PlaybookRequest, list, run as run_playbook};
 use kalshi_alpha::rules::policy::PolicyPaths;
 use kalshi_alpha::rules::reload::Reloader;
@@ -48,6 +48,14 @@ struct RunArgs {
     /// Rehearse: wait_until does not sleep, nothing is sent or recorded except the session record.
     #[arg(long)]
     dry_run: bool,
+    /// Broker: `dry` records intents; `paper` fills against the books and keeps a ledger.
+    #[arg(long, value_enum, default_value = "dry")]
+    broker: crate::cli::scan::BrokerArg,
+    /// Read markets and books from the exchange (or `--base-url`), kept subscribed across steps.
+    #[arg(long)]
+    online: bool,
+    #[command(flatten)]
+    exchange: crate::cli::online::OnlineArgs,
     /// Playbook directory.
     #[arg(long, default_value = "scripts")]
     scripts: PathBuf,
@@ -57,7 +65,7 @@ struct RunArgs {
     /// Directory with limits.toml, fees.toml, views.toml.
     #[arg(long, default_value = "configs")]
     configs: PathBuf,
-    /// Fixture root (holds kalshi/); markets come from fixtures until connectivity lands.
+    /// Fixture root (holds kalshi/) for offline sessions.
     #[arg(long, default_value = "fixtures")]
     fixtures: PathBuf,
     /// Root for reports/ and data/.
@@ -110,6 +118,13 @@ fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
         params: args.scanner.input()?,
         kill_switch,
         dry_run: args.dry_run,
+        broker: args.broker.kind(),
+    };
+    let feed = if args.online {
+        let config = kalshi_alpha::config::ScanConfig::load(&req.configs)?;
+        Some(crate::cli::online::start_feed(&args.exchange, &[], &config)?)
+    } else {
+        None
     };
     let clock: Arc<dyn Clock + Send + Sync> = match args.now {
         Some(t) => Arc::new(FixedClock(t)),
@@ -134,7 +149,7 @@ fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
             }
         })
     };
-    let record = run_playbook(req, &paths.lib(), handle, clock);
+    let record = run_playbook(req, &paths.lib(), handle, clock, feed);
     stop.store(true, Ordering::Relaxed);
     let _ = watcher.join();
     let record = record?;

@@ -10,8 +10,9 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use kalshi_alpha::config::load_limits;
-use kalshi_alpha::exec::clock::{Clock, FixedClock, SystemClock};
-use kalshi_alpha::exec::offline::{Inputs, plan_session};
+use kalshi_alpha::clock::{Clock, FixedClock, SystemClock};
+use kalshi_alpha::exec::session::{GateInputs, Inputs, plan_session};
+use kalshi_alpha::risk::limits::Ledger;
 use kalshi_alpha::exec::playbook::{PlaybookRequest, definitions_host};
 use kalshi_alpha::exec::policy_eval::{diff, render_diff, render_rows, rows};
 use kalshi_alpha::rules::cases::{load_checked, run_all};
@@ -181,7 +182,8 @@ fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let inputs = Inputs::load(&args.configs, &args.fixtures, &args.series, args.scanner.input()?)?;
     let now = args.now.unwrap_or_else(|| SystemClock.now());
     let new_set = load_set(&args.policies, &inputs.config.limits)?;
-    let new_rows = rows(&plan_session(&inputs, &new_set, false, now)?);
+    let fresh = GateInputs::fresh();
+    let new_rows = rows(&plan_session(&inputs, &new_set, &fresh, Ledger::default(), now)?);
     let Some(against) = &args.against else {
         if args.json {
             let out = serde_json::json!({ "policy_sha256": new_set.digest(), "decisions": new_rows });
@@ -193,7 +195,7 @@ fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     let old_set = load_set(against, &inputs.config.limits)?;
-    let old_rows = rows(&plan_session(&inputs, &old_set, false, now)?);
+    let old_rows = rows(&plan_session(&inputs, &old_set, &fresh, Ledger::default(), now)?);
     let diffs = diff(&old_rows, &new_rows);
     if args.json {
         let out = serde_json::json!({
@@ -297,8 +299,9 @@ fn defs(args: DefsArgs) -> anyhow::Result<ExitCode> {
         params,
         kill_switch: PathBuf::new(),
         dry_run: true,
+        broker: kalshi_alpha::exec::session::BrokerKind::Dry,
     };
-    let inputs = Inputs::without_fixtures(&args.set.configs, params)?;
+    let inputs = Inputs::configs_only(&args.set.configs, params)?;
     let clock: Arc<dyn Clock + Send + Sync> = Arc::new(FixedClock(SystemClock.now()));
     definitions_host(&paths.lib(), req, inputs, active, clock)
         .engine()

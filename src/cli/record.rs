@@ -91,6 +91,7 @@ pub fn run(args: RecordArgs) -> anyhow::Result<ExitCode> {
                             eprintln!("reconnecting ({attempt}): {reason}");
                             return;
                         }
+                        WsEvent::Alive { .. } => return,
                     };
                     if let Err(e) = writeln!(out, "{line}") {
                         write_error.get_or_insert(e);

@@ -1,4 +1,4 @@
-//! `kalshi-alpha scan`: the offline dry session.
+//! `kalshi-alpha scan`: one scan session, offline from fixtures or online from the exchange.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,16 +6,21 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
-use kalshi_alpha::exec::clock::{Clock, FixedClock, SystemClock};
-use kalshi_alpha::exec::offline::{ScanParamsInput, ScanRequest, run_offline_scan};
+use kalshi_alpha::clock::{Clock, FixedClock, SystemClock};
+use kalshi_alpha::exec::session::{BrokerKind, GateInputs, Inputs, ScanParamsInput, ScanRequest, run_scan};
 use kalshi_alpha::model::{Count, Money};
 
 /// Arguments of `scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Read markets and books from fixture files (required for now: no network access).
-    #[arg(long)]
+    /// Read markets and books from fixture files (the default).
+    #[arg(long, conflicts_with = "online")]
     offline: bool,
+    /// Read markets over REST and books over the WebSocket from the exchange (or `--base-url`).
+    #[arg(long)]
+    online: bool,
+    #[command(flatten)]
+    exchange: crate::cli::online::OnlineArgs,
     /// Fixture root (holds `kalshi/series`, `kalshi/events`, `kalshi/orderbooks`).
     #[arg(long, default_value = "fixtures")]
     fixtures: PathBuf,
@@ -33,7 +38,8 @@ pub struct ScanArgs {
     policies: PathBuf,
     #[command(flatten)]
     scanner: ScannerArgs,
-    /// Broker: only `dry` exists so far (records intents, sends nothing).
+    /// Broker: `dry` records intents and sends nothing; `paper` fills against the books seen
+    /// and keeps a ledger under data/proc/ledger/.
     #[arg(long, value_enum, default_value = "dry")]
     broker: BrokerArg,
     /// Kill-switch file; while it exists every series is NO-GO.
@@ -85,47 +91,71 @@ impl ScannerArgs {
     }
 }
 
+/// The brokers a scan or playbook can use.
 #[derive(Debug, Clone, Copy, ValueEnum)]
-enum BrokerArg {
+pub enum BrokerArg {
+    /// Record intents only.
     Dry,
+    /// Simulated fills and a persisted ledger.
+    Paper,
+}
+
+impl BrokerArg {
+    /// The library's broker kind.
+    pub fn kind(self) -> BrokerKind {
+        match self {
+            BrokerArg::Dry => BrokerKind::Dry,
+            BrokerArg::Paper => BrokerKind::Paper,
+        }
+    }
 }
 
 /// Runs `scan`.
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(args.offline, "online scanning needs Kalshi connectivity, which is not built yet: pass --offline");
-    let BrokerArg::Dry = args.broker;
     let kill_switch = crate::cli::under(&args.out, args.kill_switch);
-    let request = ScanRequest {
-        fixtures: args.fixtures,
-        configs: args.configs,
-        out_root: args.out,
-        series: args.series,
-        policies: args.policies,
-        params: args.scanner.input()?,
-        kill_switch,
-    };
+    let params = args.scanner.input()?;
     let clock: Box<dyn Clock> = match args.now {
         Some(t) => Box::new(FixedClock(t)),
         None => Box::new(SystemClock),
     };
-    let outcome = run_offline_scan(&request, clock.as_ref()).context("offline scan failed")?;
+    let (inputs, feed, source) = if args.online {
+        let mut inputs = Inputs::configs_only(&args.configs, params).context("online scan failed")?;
+        let fetched = crate::cli::online::fetch_once(&args.exchange, &args.series, &inputs.config)?;
+        inputs.series = fetched.series;
+        (inputs, fetched.gate, fetched.source)
+    } else {
+        let inputs = Inputs::load(&args.configs, &args.fixtures, &args.series, params).context("offline scan failed")?;
+        // Fixtures are a snapshot taken "now"; there is no exchange clock to drift from.
+        (inputs, GateInputs { clock_skew_ms: Some(0), ..GateInputs::default() }, "offline".to_string())
+    };
+    let request = ScanRequest {
+        configs: args.configs,
+        out_root: args.out,
+        policies: args.policies,
+        params,
+        kill_switch,
+        broker: args.broker.kind(),
+        source,
+    };
+    let outcome = run_scan(&request, &inputs, feed, clock.as_ref()).context("scan failed")?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
         return Ok(ExitCode::SUCCESS);
     }
     for s in &outcome.series {
         println!(
-            "{:<16} {:<6} events={} approved={} denied={} orders={} report={}",
+            "{:<16} {:<6} events={} approved={} denied={} orders={} filled={} report={}",
             s.series,
             s.gate.badge(),
             s.events,
             s.approved,
             s.denied,
             s.orders,
+            s.filled,
             s.report.display()
         );
     }
     println!("policy: sha256={}", outcome.policy);
-    println!("audit: {}", outcome.audit.display());
+    println!("{}: {}", if outcome.broker == "paper" { "journal" } else { "audit" }, outcome.audit.display());
     Ok(ExitCode::SUCCESS)
 }

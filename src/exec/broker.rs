@@ -1,5 +1,6 @@
-//! Brokers: where approved orders go. The dry broker records each order intent to an
-//! append-only audit log and sends nothing.
+//! Brokers: where approved orders go. The [`Broker`] trait is what sessions talk to; the dry
+//! broker records each order intent to an append-only audit log and sends nothing, the paper
+//! broker (`exec::paper_broker`) fills against the books it is shown and keeps a ledger.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -8,7 +9,15 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::model::{Count, Money, Price, Proposal, Role, Side};
+use crate::ledger::LedgerError;
+use crate::model::{Count, Money, OrderBook, Price, Proposal, Role, Side};
+use crate::pricing::fees::FeeSchedule;
+
+/// A `client_order_id` unique across runs and processes: `ka-<mode>-<UUIDv7>` (time-ordered,
+/// 74 random bits), never derived from the session's clock or a counter.
+pub fn new_client_order_id(mode: &str) -> String {
+    format!("ka-{mode}-{}", uuid::Uuid::now_v7().simple())
+}
 
 /// An order as the V2 API would receive it, plus what it means in YES/NO terms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -64,6 +73,22 @@ pub enum BrokerError {
     /// The same `client_order_id` was sent twice.
     #[error("duplicate client_order_id {0}")]
     Duplicate(String),
+    /// The ledger refused an event (a duplicate id, an overfill).
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// A post-only order would have crossed the book.
+    #[error("order {0}: post-only order would cross the book")]
+    PostOnlyCross(String),
+    /// The journal could not be read back.
+    #[error("{path}:{line}: {message}")]
+    Journal {
+        /// Journal file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
     /// The audit log could not be written; nothing was recorded.
     #[error("{path}: cannot append audit record: {source}")]
     Audit {
@@ -75,14 +100,69 @@ pub enum BrokerError {
     },
 }
 
+/// What a broker may need besides the intent: the proposal, the fees and the book now.
+#[derive(Debug, Clone, Copy)]
+pub struct OrderContext<'a> {
+    /// The approved proposal.
+    pub proposal: &'a Proposal,
+    /// The event's fees.
+    pub fees: &'a FeeSchedule,
+    /// The market's book as the scan saw it.
+    pub book: &'a OrderBook,
+}
+
+/// What became of a placed order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Placed {
+    /// Contracts filled at once.
+    pub filled: Count,
+    /// Contracts left resting.
+    pub resting: Count,
+    /// Fees charged on the fills.
+    pub fees: Money,
+}
+
+/// A market-data event a broker may fill resting orders on.
+#[derive(Debug, Clone, Copy)]
+pub enum MarketUpdate<'a> {
+    /// The market's book now.
+    Book {
+        /// Market ticker.
+        ticker: &'a str,
+        /// Its book.
+        book: &'a OrderBook,
+    },
+    /// A trade printed.
+    Trade {
+        /// Market ticker.
+        ticker: &'a str,
+        /// YES price of the trade.
+        yes_price: Price,
+        /// Contracts.
+        count: Count,
+        /// The contract the taker bought.
+        taker_side: Side,
+    },
+}
+
 /// Something that accepts order intents.
 pub trait Broker {
-    /// `dry` or `live`.
+    /// `dry`, `rehearsal`, `paper` or `live`.
     fn mode(&self) -> &'static str;
     /// Places one order.
-    fn place(&mut self, intent: &OrderIntent, expected_value: Money, at: DateTime<Utc>) -> Result<(), BrokerError>;
+    fn place(&mut self, intent: &OrderIntent, ctx: &OrderContext<'_>, at: DateTime<Utc>) -> Result<Placed, BrokerError>;
     /// Cancels every open order; always allowed. Returns how many were open.
     fn cancel_all(&mut self, reason: &str, at: DateTime<Utc>) -> Result<usize, BrokerError>;
+    /// Orders still resting.
+    fn open_orders(&self) -> usize;
+    /// Market data arrived; returns the contracts it filled.
+    fn on_market(&mut self, _update: MarketUpdate<'_>, _at: DateTime<Utc>) -> Result<Count, BrokerError> {
+        Ok(Count::ZERO)
+    }
+    /// The session ends: cancel or keep resting orders, as the broker is configured.
+    fn finish(&mut self, _at: DateTime<Utc>) -> Result<(), BrokerError> {
+        Ok(())
+    }
 }
 
 /// Records intents to `data/proc/audit/…jsonl`; sends nothing. A rehearsal broker (no
@@ -140,7 +220,7 @@ impl Broker for DryBroker {
         if self.audit_path.is_some() { "dry" } else { "rehearsal" }
     }
 
-    fn place(&mut self, intent: &OrderIntent, expected_value: Money, at: DateTime<Utc>) -> Result<(), BrokerError> {
+    fn place(&mut self, intent: &OrderIntent, ctx: &OrderContext<'_>, at: DateTime<Utc>) -> Result<Placed, BrokerError> {
         if !self.seen.insert(intent.client_order_id.clone()) {
             return Err(BrokerError::Duplicate(intent.client_order_id.clone()));
         }
@@ -149,11 +229,15 @@ impl Broker for DryBroker {
             mode: self.mode(),
             event: "order_intent",
             intent,
-            ev_order: expected_value,
+            ev_order: ctx.proposal.ev_order,
         };
         self.append(&line)?;
         self.open.insert(intent.client_order_id.clone());
-        Ok(())
+        Ok(Placed { filled: Count::ZERO, resting: intent.count, fees: Money::ZERO })
+    }
+
+    fn open_orders(&self) -> usize {
+        self.open.len()
     }
 
     fn cancel_all(&mut self, reason: &str, at: DateTime<Utc>) -> Result<usize, BrokerError> {

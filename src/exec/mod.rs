@@ -1,8 +1,12 @@
-//! Execution: the scanner, brokers, clocks and the sessions that tie them together.
+//! Execution: sequences I/O around the pure scan — brokers, sessions, playbooks, policy evaluation.
 
 pub mod broker;
-pub mod clock;
-pub mod offline;
+pub mod equity;
+pub mod heartbeat;
+pub mod journal;
+pub mod ledger_tables;
+pub mod online;
+pub mod paper_broker;
+pub mod session;
 pub mod playbook;
 pub mod policy_eval;
-pub mod scan;

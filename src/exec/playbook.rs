@@ -19,11 +19,16 @@ use serde::Serialize;
 use serde_json::json;
 use thiserror::Error;
 
-use crate::exec::broker::{Broker, DryBroker};
-use crate::exec::clock::Clock;
-use crate::exec::offline::{
-    Inputs, PlannedSeries, ScanParamsInput, SessionError, Written, plan_gated, submit, write_series,
+use crate::clock::Clock;
+use crate::exec::broker::{DryBroker, MarketUpdate};
+use crate::exec::heartbeat::{Heartbeat, HeartbeatFile};
+use crate::exec::online::LiveFeed;
+use crate::exec::session::{
+    BrokerKind, GateInputs, Inputs, PlannedSeries, ScanParamsInput, Sent, SessionBroker, SessionError, Written,
+    plan_gated, submit, write_series,
 };
+use crate::model::Side;
+use crate::kalshi::open_enum::OutcomeSide;
 use crate::risk::ceilings::Verdict;
 use crate::risk::gate::Gate;
 use crate::risk::limits::{Decider, Ledger};
@@ -51,6 +56,8 @@ pub struct PlaybookRequest {
     pub kill_switch: PathBuf,
     /// Rehearse: no sleeping, nothing recorded but the session record.
     pub dry_run: bool,
+    /// The broker (ignored under `dry_run`, which records nothing).
+    pub broker: BrokerKind,
 }
 
 /// A playbook on disk.
@@ -121,8 +128,10 @@ pub struct SessionRecord {
     pub sha256: String,
     /// Rehearsal?
     pub dry_run: bool,
-    /// Broker mode (`dry` or `rehearsal`).
+    /// Broker mode (`dry`, `paper` or `rehearsal`).
     pub broker: String,
+    /// `offline` or the exchange's base URL.
+    pub market_data: String,
     /// Session start.
     pub started: String,
     /// Session end (virtual under `--dry-run`).
@@ -168,14 +177,15 @@ struct Session {
     policies: Arc<arc_swap::ArcSwap<Active>>,
     clock: Arc<dyn Clock + Send + Sync>,
     offset: chrono::Duration,
-    broker: DryBroker,
+    broker: SessionBroker,
+    feed: Option<LiveFeed>,
+    feed_gate: GateInputs,
     ledger: Ledger,
     plans: BTreeMap<String, PlannedSeries>,
-    orders_by_series: BTreeMap<String, usize>,
+    sent: BTreeMap<String, Sent>,
     steps: Vec<StepRecord>,
     gates: BTreeMap<String, Gate>,
     orders: usize,
-    sequence: usize,
     stamp: String,
 }
 
@@ -212,24 +222,41 @@ impl Session {
 
     fn scan(&mut self, series: &str, event: Option<&str>) -> StepResult<Map> {
         let (started, at) = (Instant::now(), self.now());
-        let fixture = self
-            .inputs
-            .fixtures
-            .iter()
-            .find(|f| f.series.ticker == series)
-            .ok_or_else(|| runtime_error(format!("scan: no fixtures for series {series}")))?;
-        let mut fixture = fixture.clone();
+        self.pump(at)?;
+        let mut snapshot = match &self.feed {
+            Some(feed) => {
+                let all = feed.snapshots(&self.inputs.config.fees).map_err(|e| runtime_error(format!("scan {series}: {e}")))?;
+                self.feed_gate = feed.gate_inputs();
+                all.into_iter().find(|s| s.ticker == series)
+            }
+            None => self.inputs.series.iter().find(|s| s.ticker == series).cloned(),
+        }
+        .ok_or_else(|| runtime_error(format!("scan: no markets for series {series}")))?;
         if let Some(event) = event {
-            fixture.events.retain(|e| e.event.event_ticker == event);
-            if fixture.events.is_empty() {
-                return Err(runtime_error(format!("scan: no fixture for event {event} in series {series}")));
+            snapshot.events.retain(|e| e.event == event);
+            if snapshot.events.is_empty() {
+                return Err(runtime_error(format!("scan: no event {event} in series {series}")));
+            }
+        }
+        if let SessionBroker::Paper(paper) = &mut self.broker {
+            for e in &snapshot.events {
+                paper.observe(e);
             }
         }
         let active = self.policies.load_full();
         let policy = format!("v{} sha256={}", active.version, active.set.digest());
-        let mut decider = Decider::new(active.set.table(), active.set.hook(), self.ledger.clone());
-        let kill_switch = self.req.kill_switch.exists();
-        let plan = plan_gated(&fixture, &self.inputs, &active.set, &mut decider, kill_switch, at)
+        let start = match &self.broker {
+            SessionBroker::Dry(_) => self.ledger.clone(),
+            SessionBroker::Paper(_) => self.broker.exposure(at, self.inputs.params.rounding),
+        };
+        let mut decider = Decider::new(active.set.table(), active.set.hook(), start);
+        self.beat(at);
+        // A rehearsal writes no heartbeat; its virtual session is alive by construction.
+        let heartbeat_age_secs =
+            if self.req.dry_run { Some(0.0) } else { HeartbeatFile::under(&self.req.out_root).age_secs(at) };
+        let gate =
+            GateInputs { kill_switch: self.req.kill_switch.exists(), heartbeat_age_secs, ..self.feed_gate.clone() };
+        let plan = plan_gated(&snapshot, &self.inputs, &active.set, &mut decider, &gate, at)
             .map_err(|e| runtime_error(format!("scan {series}: {e}")))?;
         let result = scan_map(&plan);
         let decisions = plan.scans.iter().flat_map(|s| &s.decisions);
@@ -264,25 +291,63 @@ impl Session {
 
     fn submit(&mut self, series: &str) -> StepResult<i64> {
         let (started, at) = (Instant::now(), self.now());
+        self.pump(at)?;
         let plan = self.plan("submit", series)?.clone();
-        let prefix = format!("ka-{}-{}", if self.req.dry_run { "rehearsal" } else { "dry" }, self.stamp);
-        let placed = submit(&plan, &mut self.broker, &prefix, &mut self.sequence, at)
-            .map_err(|e| runtime_error(format!("submit {series}: {e}")))?;
-        if plan.gate.go {
+        let sent = submit(&plan, &mut self.broker, at).map_err(|e| runtime_error(format!("submit {series}: {e}")))?;
+        if plan.gate.go && matches!(self.broker, SessionBroker::Dry(_)) {
+            // A paper ledger counts its own orders; the dry broker's are counted here.
             for d in plan.scans.iter().flat_map(|s| &s.decisions).filter(|d| d.verdict != Verdict::Denied) {
                 self.ledger.commit(&d.proposal, d.proposal.max_loss);
             }
         }
-        self.orders += placed;
-        *self.orders_by_series.entry(series.to_string()).or_default() += placed;
-        let result = json!({ "gate": plan.gate.badge(), "orders": placed, "broker": self.broker.mode() });
+        self.orders += sent.orders;
+        let total = self.sent.entry(series.to_string()).or_default();
+        total.orders += sent.orders;
+        total.requested = total.requested + sent.requested;
+        total.filled = total.filled + sent.filled;
+        total.refused.extend(sent.refused.iter().cloned());
+        let result = json!({ "gate": plan.gate.badge(), "orders": sent.orders, "filled": sent.filled,
+                             "refused": sent.refused, "broker": self.broker.mode() });
         self.record("submit", &[series], started, at, None, result);
-        Ok(i64::try_from(placed).unwrap_or(i64::MAX))
+        self.beat(at);
+        Ok(i64::try_from(sent.orders).unwrap_or(i64::MAX))
+    }
+
+    /// Feeds the trades the live feed received since the last step to the broker (paper
+    /// maker fills happen here).
+    fn pump(&mut self, at: DateTime<Utc>) -> StepResult<()> {
+        let Some(feed) = &self.feed else { return Ok(()) };
+        for t in feed.drain_trades() {
+            let (Some(yes_price), Some(count)) = (t.yes_price_dollars, t.count_fp) else { continue };
+            let taker_side = match t.taker_outcome_side {
+                Some(OutcomeSide::Yes) => Side::Yes,
+                Some(OutcomeSide::No) => Side::No,
+                _ => continue,
+            };
+            let update = MarketUpdate::Trade { ticker: &t.market_ticker, yes_price, count, taker_side };
+            self.broker.broker().on_market(update, at).map_err(|e| runtime_error(format!("paper fills: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// Writes the heartbeat (best effort: a failed write shows as a stale heartbeat).
+    fn beat(&mut self, at: DateTime<Utc>) {
+        if self.req.dry_run {
+            return;
+        }
+        let digest = self.policies.load().set.digest().to_string();
+        let source = self.feed.as_ref().map_or("offline", |f| f.source()).to_string();
+        let outstanding = self.broker.broker().open_orders();
+        let beat = Heartbeat::new(at, &source, self.broker.mode(), outstanding, &digest);
+        if let Err(e) = HeartbeatFile::under(&self.req.out_root).write(&beat) {
+            tracing::warn!(target: "playbook", "cannot write heartbeat: {e}");
+        }
     }
 
     fn cancel_all(&mut self, reason: &str) -> StepResult<i64> {
         let (started, at) = (Instant::now(), self.now());
-        let cancelled = self.broker.cancel_all(reason, at).map_err(|e| runtime_error(format!("cancel_all: {e}")))?;
+        let cancelled =
+            self.broker.broker().cancel_all(reason, at).map_err(|e| runtime_error(format!("cancel_all: {e}")))?;
         self.record("cancel_all", &[reason], started, at, None, json!({ "cancelled": cancelled }));
         Ok(i64::try_from(cancelled).unwrap_or(i64::MAX))
     }
@@ -294,9 +359,10 @@ impl Session {
         let path = if self.req.dry_run {
             "(dry run: no report written)".to_string()
         } else {
+            let sent = self.sent.get(series).cloned().unwrap_or_default();
             let written = Written {
                 broker: &self.broker,
-                orders: self.orders_by_series.get(series).copied().unwrap_or(0),
+                sent: &sent,
                 now: at,
                 stamp: &self.stamp,
                 policy: active.set.digest(),
@@ -352,6 +418,28 @@ impl Session {
         let result = json!({ "until": target.to_rfc3339(), "waited": waited, "slept": waited && !dry_run });
         lock(shared).record("wait_until", &[hh_mm], started, now, None, result);
         Ok(waited)
+    }
+}
+
+impl Session {
+    /// Waits `seconds` (under `--dry-run` the session clock jumps instead); the feed keeps
+    /// running meanwhile.
+    fn pause(shared: &Shared, seconds: f64) -> StepResult<()> {
+        if !seconds.is_finite() || !(0.0..=86_400.0).contains(&seconds) {
+            return Err(runtime_error(format!("pause({seconds}): expected 0 to 86400 seconds")));
+        }
+        let (started, now, dry_run) = {
+            let s = lock(shared);
+            (Instant::now(), s.now(), s.req.dry_run)
+        };
+        let wait = Duration::from_secs_f64(seconds);
+        if dry_run {
+            lock(shared).offset += chrono::Duration::from_std(wait).unwrap_or_default();
+        } else {
+            std::thread::sleep(wait);
+        }
+        lock(shared).record("pause", &[&seconds.to_string()], started, now, None, json!({ "seconds": seconds }));
+        Ok(())
     }
 }
 
@@ -456,7 +544,7 @@ fn register_steps(host: &mut Host, shared: &Shared) {
         engine,
         "cancel_all",
         &["reason: &str", "int"],
-        "Cancels every open order of the session (always allowed); returns how many were open.",
+        "Cancels every resting order of the broker, this session's and any kept from earlier runs (always allowed); returns how many.",
         move |reason: &str| lock(&s).cancel_all(reason),
     );
     let s = Arc::clone(shared);
@@ -495,6 +583,14 @@ fn register_steps(host: &mut Host, shared: &Shared) {
         "Sleeps until HH:MM New York time today (under --dry-run the session clock jumps instead).\nReturns false when the time has already passed.",
         move |hh_mm: &str| Session::wait_until(&s, hh_mm),
     );
+    let s = Arc::clone(shared);
+    register_documented(
+        engine,
+        "pause",
+        &["seconds: f64", "()"],
+        "Waits this many seconds (under --dry-run the session clock jumps instead); live books stay subscribed.",
+        move |seconds: f64| Session::pause(&s, seconds),
+    );
 }
 
 /// Limits for playbooks: a session may wait for hours, so the deadline is a day; the
@@ -514,7 +610,8 @@ pub fn definitions_host(
 ) -> Host {
     let mut host = Host::new(lib, playbook_limits());
     api::register(host.engine_mut());
-    let shared = new_session(req, inputs, policies, clock);
+    let broker = SessionBroker::Dry(DryBroker::rehearsal());
+    let shared = new_session(req, inputs, policies, clock, broker, None);
     register_steps(&mut host, &shared);
     host
 }
@@ -524,13 +621,14 @@ fn new_session(
     inputs: Inputs,
     policies: Arc<arc_swap::ArcSwap<Active>>,
     clock: Arc<dyn Clock + Send + Sync>,
+    broker: SessionBroker,
+    feed: Option<LiveFeed>,
 ) -> Shared {
     let now = clock.now();
-    let broker = if req.dry_run {
-        DryBroker::rehearsal()
-    } else {
-        let audit = req.out_root.join("data/proc/audit").join(format!("dry_orders_{}.jsonl", now.format("%Y-%m-%d")));
-        DryBroker::new(audit)
+    let feed_gate = match &feed {
+        Some(f) => f.gate_inputs(),
+        // Fixtures are a snapshot taken "now"; there is no exchange clock to drift from.
+        None => GateInputs { clock_skew_ms: Some(0), ..GateInputs::default() },
     };
     Arc::new(Mutex::new(Session {
         req,
@@ -539,47 +637,70 @@ fn new_session(
         clock,
         offset: chrono::Duration::zero(),
         broker,
+        feed,
+        feed_gate,
         ledger: Ledger::default(),
         plans: BTreeMap::new(),
-        orders_by_series: BTreeMap::new(),
+        sent: BTreeMap::new(),
         steps: Vec::new(),
         gates: BTreeMap::new(),
         orders: 0,
-        sequence: 0,
         stamp: now.format("%Y%m%dT%H%M%SZ").to_string(),
     }))
 }
 
 /// Runs a playbook to the end (or its first error) and writes the session record. A script
 /// error is recorded and returned inside the record (`outcome = failed`), not as `Err`.
+/// With a live `feed` every `scan()` reads its books (kept subscribed across steps);
+/// without one, the fixtures. Resting paper orders are cancelled or kept at the end as
+/// `paper.toml` says.
 pub fn run(
     req: PlaybookRequest,
     lib: &Path,
     policies: Arc<arc_swap::ArcSwap<Active>>,
     clock: Arc<dyn Clock + Send + Sync>,
+    feed: Option<LiveFeed>,
 ) -> Result<SessionRecord, PlaybookError> {
     let path = req.scripts.join(format!("{}.rhai", req.name));
     let source = std::fs::read_to_string(&path).map_err(|e| PlaybookError::NotFound {
         path: path.clone(),
         message: format!("no such playbook ({e}); `playbook list` shows what exists"),
     })?;
-    let inputs = Inputs::load(&req.configs, &req.fixtures, &[], req.params)?;
+    let inputs = match feed {
+        Some(_) => Inputs::configs_only(&req.configs, req.params)?,
+        None => Inputs::load(&req.configs, &req.fixtures, &[], req.params)?,
+    };
     let mut host = Host::new(lib, playbook_limits());
     api::register(host.engine_mut());
     let ast = host.compile(&path, &source)?;
     let started = clock.now();
-    let shared = new_session(req, inputs, policies, clock);
+    let broker = if req.dry_run {
+        SessionBroker::Dry(DryBroker::rehearsal())
+    } else {
+        SessionBroker::open(req.broker, &req.out_root, &inputs.config, started)?
+    };
+    let market_data = feed.as_ref().map_or("offline", |f| f.source()).to_string();
+    let shared = new_session(req, inputs, policies, clock, broker, feed);
     register_steps(&mut host, &shared);
-    let result = host.run(&path, &ast);
-    let s = lock(&shared);
+    let mut result = host.run(&path, &ast);
+    let mut s = lock(&shared);
+    let end = s.now();
+    let closing = s.pump(end).map_err(|e| e.to_string()).and_then(|()| {
+        s.broker.broker().finish(end).map_err(|e| format!("session end: {e}"))
+    });
+    if let (true, Err(message)) = (result.is_ok(), closing) {
+        result = Err(ScriptError { file: path.clone(), line: None, column: None, message });
+    }
+    s.beat(end);
     let record_path = s.req.out_root.join("reports/sessions").join(format!("{}_{}.json", s.req.name, s.stamp));
     let record = SessionRecord {
         playbook: s.req.name.clone(),
         sha256: sha256_hex(source.as_bytes()),
         dry_run: s.req.dry_run,
         broker: s.broker.mode().to_string(),
+        market_data,
         started: started.to_rfc3339(),
-        finished: s.now().to_rfc3339(),
+        finished: end.to_rfc3339(),
         outcome: if result.is_ok() { "completed" } else { "failed" }.to_string(),
         error: result.err().map(|e| e.to_string()),
         steps: s.steps.clone(),
@@ -587,6 +708,9 @@ pub fn run(
         orders: s.orders,
         record: record_path.clone(),
     };
+    if let Some(feed) = s.feed.take() {
+        feed.stop();
+    }
     let json = serde_json::to_vec_pretty(&record).expect("session record serialises");
     crate::storage::write_atomic(&record_path, &json)
         .map_err(|source| PlaybookError::Record { path: record_path, source })?;

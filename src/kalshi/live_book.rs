@@ -215,6 +215,14 @@ impl BookSet {
         self.books.get(market)
     }
 
+    /// The connection was alive at `alive_ms` (any frame, pings included): every valid book
+    /// is current as of then, even a quiet one.
+    pub fn freshen(&mut self, alive_ms: i64) {
+        for book in self.books.values_mut().filter(|b| b.valid) {
+            book.last_update_ms = Some(book.last_update_ms.map_or(alive_ms, |t| t.max(alive_ms)));
+        }
+    }
+
     /// Applies one server message received at `recv_ms`.
     pub fn apply(&mut self, msg: &WsMessage, recv_ms: i64) -> Option<BookAction> {
         if let WsMessage::Subscribed { id, sid, .. } = msg {

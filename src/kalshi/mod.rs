@@ -1,6 +1,7 @@
 //! Kalshi API types: current dollar-string / `_fp` shapes, legacy integer fields read where
 //! present, unknown fields ignored and unknown enum values kept as `Unknown(..)`.
 
+pub mod backoff;
 pub mod credentials;
 pub mod error;
 pub mod exchange;
@@ -12,5 +13,6 @@ pub mod portfolio;
 pub mod replay;
 pub mod rest;
 pub mod signing;
+pub mod snapshot;
 pub mod ws;
 pub mod ws_client;

@@ -129,6 +129,12 @@ pub enum RestError {
     /// The base URL does not parse.
     #[error("invalid base URL `{0}`")]
     BaseUrl(String),
+    /// The `client_order_id` belongs to an order this session did not create.
+    #[error("order {client_order_id}: the exchange holds a different order with this client_order_id; not ours, not sent")]
+    Conflict {
+        /// Our key.
+        client_order_id: String,
+    },
     /// A create whose outcome stayed unknown through every lookup.
     #[error("order {client_order_id}: outcome unknown after {attempts} attempts; not sent again")]
     Unresolved {
@@ -347,11 +353,8 @@ impl RestClient {
     }
 
     async fn backoff(&self, attempt: u32) {
-        let base = self.config.backoff_base.as_secs_f64() * 2f64.powi(attempt.min(16) as i32);
-        let capped = base.min(self.config.backoff_cap.as_secs_f64());
-        // Full jitter from the clock's sub-second noise: no RNG dependency needed.
-        let noise = f64::from(chrono::Utc::now().timestamp_subsec_nanos() % 1000) / 1000.0;
-        tokio::time::sleep(Duration::from_secs_f64(capped * (0.5 + noise / 2.0))).await;
+        let policy = crate::kalshi::backoff::Backoff { base: self.config.backoff_base, cap: self.config.backoff_cap };
+        tokio::time::sleep(policy.delay(attempt)).await;
     }
 
     /// Sends with rate limiting; idempotent requests are retried on 429, 5xx and transport errors.
@@ -511,9 +514,16 @@ impl RestClient {
                 Err(e) => e,
             };
             let duplicate = error.api().is_some_and(ApiError::is_duplicate_order);
+            if duplicate && attempt == 0 {
+                // Nothing of ours was sent with this id before: someone else's order has it.
+                return Err(RestError::Conflict { client_order_id: order.client_order_id.clone() });
+            }
             if duplicate || error.outcome_unknown() {
                 tracing::warn!(target: "kalshi", "create {}: {error}; looking it up", order.client_order_id);
                 if let Some(found) = self.find_order(&order.ticker, &order.client_order_id).await? {
+                    if !is_same_order(&found, order) {
+                        return Err(RestError::Conflict { client_order_id: order.client_order_id.clone() });
+                    }
                     return created_from(found);
                 }
                 if duplicate {
@@ -593,6 +603,15 @@ impl RestClient {
 }
 
 /// The create response an order found by lookup stands for.
+/// True when an order found by `client_order_id` is the one we sent (market, side, price and
+/// size, as far as the exchange reports them); anything else is a conflict, never "ours".
+fn is_same_order(found: &Order, sent: &CreateOrder) -> bool {
+    found.ticker == sent.ticker
+        && found.book_side.as_ref().is_none_or(|s| *s == sent.side)
+        && found.yes_price_dollars.is_none_or(|p| p == sent.price)
+        && found.initial_count_fp.is_none_or(|c| c == sent.count)
+}
+
 fn created_from(order: Order) -> Result<CreateOrderResponse, RestError> {
     let legacy = |e: crate::kalshi::portfolio::LegacyFieldError| RestError::Decode {
         path: "/portfolio/orders".into(),

@@ -32,7 +32,7 @@ pub struct WsConfig {
     pub use_yes_price: bool,
     /// Reconnects before giving up.
     pub max_reconnects: u32,
-    /// First reconnect delay; doubles each time, up to 30 s.
+    /// First reconnect delay; doubles each time (jittered), up to 30 s.
     pub backoff_base: Duration,
 }
 
@@ -50,6 +50,11 @@ pub enum WsEvent {
     Received {
         /// The message's JSON.
         text: String,
+        /// Unix ms.
+        at_ms: i64,
+    },
+    /// A frame that carries no data (Ping, Pong) arrived: the connection is alive.
+    Alive {
         /// Unix ms.
         at_ms: i64,
     },
@@ -134,9 +139,8 @@ impl WsClient {
                 return Err(WsClientError::GaveUp { attempts: failures - 1, last: reason });
             }
             on_event(&WsEvent::Reconnecting { attempt: failures, reason });
-            let delay =
-                self.config.backoff_base.saturating_mul(1 << (failures - 1).min(10)).min(Duration::from_secs(30));
-            tokio::time::sleep(delay).await;
+            let policy = crate::kalshi::backoff::Backoff { base: self.config.backoff_base, cap: Duration::from_secs(30) };
+            tokio::time::sleep(policy.delay(failures - 1)).await;
         }
     }
 
@@ -175,7 +179,10 @@ impl WsClient {
             let text = match message.map_err(|e| format!("read: {e}"))? {
                 Message::Text(text) => text.as_str().to_string(),
                 Message::Close(_) => return Err("closed by the server".into()),
-                _ => continue,
+                _ => {
+                    on_event(&WsEvent::Alive { at_ms: now_ms() });
+                    continue;
+                }
             };
             let at_ms = now_ms();
             on_event(&WsEvent::Received { text: text.clone(), at_ms });

@@ -25,6 +25,12 @@ pub const MONEY_DP: u32 = 8;
 const PRICE_UNIT: i64 = 1_000_000;
 const COUNT_UNIT: i64 = 100;
 const MONEY_UNIT: i64 = 100_000_000;
+/// Most contracts a [`Count`] may hold (10⁹): `Count × Price` and sums of many such
+/// products stay far inside `i64`, so money arithmetic cannot wrap on any input.
+pub const MAX_CONTRACTS: i64 = 1_000_000_000;
+const MAX_COUNT_CENTIS: i64 = MAX_CONTRACTS * COUNT_UNIT;
+/// Largest magnitude a [`Money`] read from text may have: ten billion dollars.
+const MAX_MONEY_UNITS: i64 = 10_000_000_000 * MONEY_UNIT;
 
 /// A value that could not be read as one of the money types.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -47,6 +53,12 @@ pub enum FixedError {
     /// A negative legacy integer count.
     #[error("invalid count: {0} is negative")]
     NegativeCount(i64),
+    /// A count above [`MAX_CONTRACTS`].
+    #[error("invalid count: `{0}` is above the most contracts one figure may hold (1000000000)")]
+    CountTooLarge(String),
+    /// An amount of money above ten billion dollars.
+    #[error("invalid money: `{0}` is above ten billion dollars")]
+    MoneyTooLarge(String),
     /// A required figure is absent in both the current and the legacy field.
     #[error("missing {0}")]
     Missing(&'static str),
@@ -164,6 +176,9 @@ impl Count {
         if centis < 0 {
             return Err(FixedError::NegativeCount(centis));
         }
+        if centis > MAX_COUNT_CENTIS {
+            return Err(FixedError::CountTooLarge(format_scaled(centis, COUNT_DP, COUNT_DP)));
+        }
         Ok(Count(centis))
     }
 
@@ -172,7 +187,10 @@ impl Count {
         if contracts < 0 {
             return Err(FixedError::NegativeCount(contracts));
         }
-        contracts.checked_mul(COUNT_UNIT).map(Count).ok_or(FixedError::NegativeCount(contracts))
+        if contracts > MAX_CONTRACTS {
+            return Err(FixedError::CountTooLarge(contracts.to_string()));
+        }
+        Ok(Count(contracts * COUNT_UNIT))
     }
 
     /// Hundredths of a contract.
@@ -194,19 +212,36 @@ impl Count {
     pub fn times(self, price: Price) -> Money {
         Money(self.0 * price.0)
     }
+
+    /// `self − other`, or zero when `other` is larger.
+    pub fn saturating_sub(self, other: Count) -> Count {
+        Count((self.0 - other.0).max(0))
+    }
+
+    /// `self × num / den`, rounded down to the hundredth (`den > 0`): a share of a count.
+    pub fn share_floor(self, num: i64, den: i64) -> Count {
+        assert!(den > 0, "share of a count with a non-positive denominator");
+        let v = i128::from(self.0) * i128::from(num.max(0)) / i128::from(den);
+        Count(i64::try_from(v).unwrap_or(i64::MAX).min(MAX_COUNT_CENTIS))
+    }
 }
 
 impl Add for Count {
     type Output = Count;
+    /// Saturates at [`MAX_CONTRACTS`]: a count never leaves its range.
     fn add(self, rhs: Count) -> Count {
-        Count(self.0 + rhs.0)
+        Count((self.0 + rhs.0).min(MAX_COUNT_CENTIS))
     }
 }
 
 impl std::str::FromStr for Count {
     type Err = FixedError;
     fn from_str(s: &str) -> Result<Count, FixedError> {
-        parse_scaled(s, COUNT_DP, false).map(Count).map_err(|source| FixedError::Decimal { kind: "count", source })
+        let centis = parse_scaled(s, COUNT_DP, false).map_err(|source| FixedError::Decimal { kind: "count", source })?;
+        if centis > MAX_COUNT_CENTIS {
+            return Err(FixedError::CountTooLarge(s.trim().to_string()));
+        }
+        Ok(Count(centis))
     }
 }
 
@@ -305,12 +340,23 @@ impl Money {
     pub fn to_string_dp(self, dp: u32) -> String {
         format_scaled(self.0, MONEY_DP, dp)
     }
+
+    /// `self × num / den` rounded towards −∞ (`den > 0`): a proportional share of an amount.
+    pub fn share_floor(self, num: i64, den: i64) -> Money {
+        assert!(den > 0, "share of money with a non-positive denominator");
+        let v = (i128::from(self.0) * i128::from(num)).div_euclid(i128::from(den));
+        Money(i64::try_from(v).expect("a share of an amount is no larger than the amount when num <= den"))
+    }
 }
 
 impl std::str::FromStr for Money {
     type Err = FixedError;
     fn from_str(s: &str) -> Result<Money, FixedError> {
-        parse_scaled(s, MONEY_DP, true).map(Money).map_err(|source| FixedError::Decimal { kind: "money", source })
+        let units = parse_scaled(s, MONEY_DP, true).map_err(|source| FixedError::Decimal { kind: "money", source })?;
+        if units.abs() > MAX_MONEY_UNITS {
+            return Err(FixedError::MoneyTooLarge(s.trim().to_string()));
+        }
+        Ok(Money(units))
     }
 }
 
@@ -395,6 +441,17 @@ string_serde!(SignedCount, "a signed contract count string such as \"-5.00\"");
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huge_counts_and_amounts_are_refused_not_wrapped() {
+        assert!(matches!("99999999999999999.00".parse::<Count>(), Err(FixedError::CountTooLarge(_))));
+        assert!(matches!(Count::from_whole(i64::MAX / 10), Err(FixedError::CountTooLarge(_))));
+        assert!(matches!(Count::from_centis(i64::MAX), Err(FixedError::CountTooLarge(_))));
+        assert!(matches!("-20000000000.00".parse::<Money>(), Err(FixedError::MoneyTooLarge(_))));
+        let most = Count::from_whole(MAX_CONTRACTS).unwrap();
+        assert_eq!(most + most, most, "addition saturates at the bound");
+        assert_eq!(most.times(Price::ONE).to_string(), "1000000000.00");
+    }
 
     #[test]
     fn price_round_trips_kalshi_strings() {

@@ -4,7 +4,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 /// Which contract of a binary market an order buys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
     /// The YES contract.

@@ -29,7 +29,7 @@ const MAKER_RATE_BP: i128 = 175;
 const EXACT_PER_MONEY_UNIT: i128 = 100_000_000_000_000; // 10^22 / 10^8
 
 /// A series' fee model, as `GET /series/{ticker}` reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FeeType {
     /// Takers pay the quadratic fee; makers pay nothing.
@@ -139,39 +139,112 @@ pub enum FeeError {
     /// A fee type this project does not know how to price.
     #[error("unknown fee_type `{0}`")]
     UnknownType(String),
-    /// A `flat` series with no per-contract amount configured.
-    #[error("series {0} has fee_type \"flat\" but configs/fees.toml gives no flat_fee_per_contract for it")]
-    FlatWithoutAmount(String),
+    /// A `flat` fee type with no per-contract amount.
+    #[error("fee_type \"flat\" needs a per-contract amount (configs/fees.toml: flat_fee_per_contract)")]
+    FlatWithoutAmount,
 }
 
-/// Everything needed to price one series' fees.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Everything needed to price one series' fees. A `flat` schedule always carries its
+/// per-contract amount: there is no way to build one without it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FeeSchedule {
-    /// The fee model.
-    pub fee_type: FeeType,
-    /// Scales the base rate (or the flat amount).
-    pub multiplier: FeeMultiplier,
-    /// Per-contract fee for `flat` series.
-    pub flat_per_contract: Option<Money>,
+    model: FeeModel,
+    multiplier: FeeMultiplier,
+}
+
+/// The fee model with what it needs to price an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FeeModel {
+    Quadratic,
+    QuadraticWithMakerFees,
+    QuadraticWithComboMakerFees,
+    Flat { per_contract: Money },
+}
+
+/// The serialised shape of a schedule (reports and proposals files).
+#[derive(Serialize)]
+struct ScheduleView {
+    fee_type: FeeType,
+    multiplier: FeeMultiplier,
+    flat_per_contract: Option<Money>,
+}
+
+impl Serialize for FeeSchedule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ScheduleView { fee_type: self.fee_type(), multiplier: self.multiplier, flat_per_contract: self.flat_per_contract() }
+            .serialize(s)
+    }
+}
+
+/// What the exchange reports about one event's fees: the series' values and the event's
+/// overrides (`event_fee_update`), as the API spells them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReportedFees<'a> {
+    /// The series' `fee_type`.
+    pub fee_type: &'a str,
+    /// The series' `fee_multiplier`.
+    pub multiplier: f64,
+    /// The event's replacement fee type, if any.
+    pub event_fee_type: Option<&'a str>,
+    /// The event's replacement multiplier, if any.
+    pub event_multiplier: Option<f64>,
 }
 
 impl FeeSchedule {
+    /// A schedule from its parts; a `flat` type needs `flat_per_contract`, other types ignore it.
+    pub fn new(
+        fee_type: FeeType,
+        multiplier: FeeMultiplier,
+        flat_per_contract: Option<Money>,
+    ) -> Result<FeeSchedule, FeeError> {
+        let model = match fee_type {
+            FeeType::Quadratic => FeeModel::Quadratic,
+            FeeType::QuadraticWithMakerFees => FeeModel::QuadraticWithMakerFees,
+            FeeType::QuadraticWithComboMakerFees => FeeModel::QuadraticWithComboMakerFees,
+            FeeType::Flat => FeeModel::Flat { per_contract: flat_per_contract.ok_or(FeeError::FlatWithoutAmount)? },
+        };
+        Ok(FeeSchedule { model, multiplier })
+    }
+
     /// A quadratic schedule that charges makers too, at multiplier `m`.
     pub fn quadratic_with_maker_fees(m: FeeMultiplier) -> FeeSchedule {
-        FeeSchedule { fee_type: FeeType::QuadraticWithMakerFees, multiplier: m, flat_per_contract: None }
+        FeeSchedule { model: FeeModel::QuadraticWithMakerFees, multiplier: m }
+    }
+
+    /// The fee model's API name.
+    pub fn fee_type(&self) -> FeeType {
+        match self.model {
+            FeeModel::Quadratic => FeeType::Quadratic,
+            FeeModel::QuadraticWithMakerFees => FeeType::QuadraticWithMakerFees,
+            FeeModel::QuadraticWithComboMakerFees => FeeType::QuadraticWithComboMakerFees,
+            FeeModel::Flat { .. } => FeeType::Flat,
+        }
+    }
+
+    /// The multiplier on the base rate (or the flat amount).
+    pub fn multiplier(&self) -> FeeMultiplier {
+        self.multiplier
+    }
+
+    /// Dollars per contract of a `flat` schedule.
+    pub fn flat_per_contract(&self) -> Option<Money> {
+        match self.model {
+            FeeModel::Flat { per_contract } => Some(per_contract),
+            _ => None,
+        }
     }
 
     /// The unrounded fee for `count` contracts at `price`, in units of 10^-22 dollars.
     fn exact(&self, role: Role, price: Price, count: Count) -> i128 {
         let m = i128::from(self.multiplier.0);
         let c = i128::from(count.centis());
-        match self.fee_type {
-            FeeType::Flat => {
-                let per = i128::from(self.flat_per_contract.unwrap_or(Money::ZERO).units());
+        match self.model {
+            FeeModel::Flat { per_contract } => {
+                let per = i128::from(per_contract.units());
                 // money (10^-8) × multiplier (10^-4) × count (10^-2) = 10^-14; scale to 10^-22.
                 per * m * c * 100_000_000
             }
-            FeeType::Quadratic if role == Role::Maker => 0,
+            FeeModel::Quadratic if role == Role::Maker => 0,
             _ => {
                 let rate = match role {
                     Role::Taker => TAKER_RATE_BP,
@@ -261,6 +334,42 @@ impl FeeAccumulator {
     }
 }
 
+/// The fees of one order's fills under a rounding mode: `cent` rounds the order's running
+/// fee up to the cent (each fill pays the increase), `centicent` charges through the
+/// per-order [`FeeAccumulator`] on a cent balance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderFees {
+    rounding: Rounding,
+    exact: i128,
+    charged: Money,
+    accumulator: FeeAccumulator,
+}
+
+impl OrderFees {
+    /// A fresh order.
+    pub fn new(rounding: Rounding) -> OrderFees {
+        OrderFees { rounding, exact: 0, charged: Money::ZERO, accumulator: FeeAccumulator::new(Money::CENT) }
+    }
+
+    /// Charges one fill of a buy of `count` at `price`; returns the fee for this fill.
+    pub fn charge(&mut self, schedule: &FeeSchedule, role: Role, price: Price, count: Count) -> Money {
+        let fee = match self.rounding {
+            Rounding::Cent => {
+                self.exact += schedule.exact(role, price, count);
+                ceil_exact_to(self.exact, Money::CENT) - self.charged
+            }
+            Rounding::Centicent => self.accumulator.fill(schedule, role, price, count, -count.times(price)).net,
+        };
+        self.charged += fee;
+        fee
+    }
+
+    /// Fees charged so far.
+    pub fn charged(&self) -> Money {
+        self.charged
+    }
+}
+
 /// `configs/fees.toml`: the screening rounding mode and per-series overrides.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -285,17 +394,20 @@ pub struct SeriesFeeOverride {
 }
 
 impl FeeConfig {
-    /// The schedule for `series`, starting from what the exchange reports (series values,
-    /// already replaced by any event override) and applying this file's override.
-    pub fn resolve(&self, series: &str, fee_type: FeeType, multiplier: FeeMultiplier) -> Result<FeeSchedule, FeeError> {
+    /// The exchange's own view: cent rounding and no overrides (the simulator charges this way).
+    pub fn exchange() -> FeeConfig {
+        FeeConfig { rounding: Rounding::Cent, series: BTreeMap::new() }
+    }
+
+    /// The one place fees are resolved: the exchange's series values, replaced by the event's
+    /// overrides, replaced by this file's override for `series`.
+    pub fn resolve(&self, series: &str, reported: ReportedFees<'_>) -> Result<FeeSchedule, FeeError> {
+        let fee_type = FeeType::from_api(reported.event_fee_type.unwrap_or(reported.fee_type))?;
+        let multiplier = FeeMultiplier::from_f64(reported.event_multiplier.unwrap_or(reported.multiplier))?;
         let over = self.series.get(series);
-        let fee_type = over.and_then(|o| o.fee_type.clone()).unwrap_or(fee_type);
+        let fee_type = over.and_then(|o| o.fee_type).unwrap_or(fee_type);
         let multiplier = over.and_then(|o| o.fee_multiplier).unwrap_or(multiplier);
-        let flat_per_contract = over.and_then(|o| o.flat_fee_per_contract);
-        if fee_type == FeeType::Flat && flat_per_contract.is_none() {
-            return Err(FeeError::FlatWithoutAmount(series.to_string()));
-        }
-        Ok(FeeSchedule { fee_type, multiplier, flat_per_contract })
+        FeeSchedule::new(fee_type, multiplier, over.and_then(|o| o.flat_fee_per_contract))
     }
 }
 
@@ -353,18 +465,14 @@ mod tests {
         assert_eq!(s.fee(Role::Maker, p("0.50"), c(1), Rounding::Centicent).to_string(), "0.0044");
         let half = FeeSchedule::quadratic_with_maker_fees("0.5".parse().unwrap());
         assert_eq!(half.fee(Role::Taker, p("0.50"), c(100), Rounding::Cent).to_string(), "0.88");
-        let quad =
-            FeeSchedule { fee_type: FeeType::Quadratic, multiplier: FeeMultiplier::ONE, flat_per_contract: None };
+        let quad = FeeSchedule::new(FeeType::Quadratic, FeeMultiplier::ONE, None).unwrap();
         assert_eq!(quad.fee(Role::Maker, p("0.50"), c(100), Rounding::Cent), Money::ZERO);
     }
 
     #[test]
     fn flat_fee() {
-        let s = FeeSchedule {
-            fee_type: FeeType::Flat,
-            multiplier: FeeMultiplier::ONE,
-            flat_per_contract: Some("0.0025".parse().unwrap()),
-        };
+        let s = FeeSchedule::new(FeeType::Flat, FeeMultiplier::ONE, Some("0.0025".parse().unwrap())).unwrap();
+        assert_eq!(FeeSchedule::new(FeeType::Flat, FeeMultiplier::ONE, None), Err(FeeError::FlatWithoutAmount));
         assert_eq!(s.fee(Role::Maker, p("0.50"), c(3), Rounding::Cent).to_string(), "0.01");
         assert_eq!(s.fee(Role::Maker, p("0.50"), c(3), Rounding::Centicent).to_string(), "0.0075");
     }
@@ -403,17 +511,34 @@ mod tests {
     }
 
     #[test]
+    fn order_fees_round_the_order_not_each_fill() {
+        let s = FeeSchedule::quadratic_with_maker_fees(FeeMultiplier::ONE);
+        // Three 1-lot taker fills at 0.055: exact 0.0036575 each.
+        let mut cent = OrderFees::new(Rounding::Cent);
+        let fees: Vec<String> = (0..3).map(|_| cent.charge(&s, Role::Taker, p("0.055"), c(1)).to_string()).collect();
+        assert_eq!(fees, ["0.01", "0.00", "0.00"]);
+        assert_eq!(cent.charged(), s.fee(Role::Taker, p("0.055"), c(3), Rounding::Cent));
+        let mut centicent = OrderFees::new(Rounding::Centicent);
+        for _ in 0..3 {
+            centicent.charge(&s, Role::Taker, p("0.055"), c(1));
+        }
+        assert_eq!(centicent.charged().to_string(), "0.0150");
+    }
+
+    #[test]
     fn resolves_overrides() {
         let cfg: FeeConfig = toml::from_str(
             "rounding = \"cent\"\n[series.KXINXU]\nfee_multiplier = \"0.5\"\n[series.KXFLAT]\nfee_type = \"flat\"\n",
         )
         .unwrap();
-        let s = cfg.resolve("KXINXU", FeeType::Quadratic, FeeMultiplier::ONE).unwrap();
-        assert_eq!(s.multiplier.to_string(), "0.5");
-        assert_eq!(
-            cfg.resolve("KXFLAT", FeeType::Quadratic, FeeMultiplier::ONE),
-            Err(FeeError::FlatWithoutAmount("KXFLAT".into()))
-        );
+        let reported = |fee_type| ReportedFees { fee_type, multiplier: 1.0, event_fee_type: None, event_multiplier: None };
+        let s = cfg.resolve("KXINXU", reported("quadratic")).unwrap();
+        assert_eq!(s.multiplier().to_string(), "0.5");
+        assert_eq!(cfg.resolve("KXFLAT", reported("quadratic")), Err(FeeError::FlatWithoutAmount));
+        let event = ReportedFees { event_fee_type: Some("quadratic_with_maker_fees"), event_multiplier: Some(0.25), ..reported("quadratic") };
+        let s = cfg.resolve("KXOTHER", event).unwrap();
+        assert_eq!((s.fee_type(), s.multiplier().to_string()), (FeeType::QuadraticWithMakerFees, "0.25".to_string()));
+        assert_eq!(FeeConfig::exchange().resolve("KXFLAT", reported("flat")), Err(FeeError::FlatWithoutAmount));
         assert!(toml::from_str::<FeeConfig>("rounding = \"cent\"\nbogus = 1\n").is_err());
     }
 }

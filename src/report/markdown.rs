@@ -4,10 +4,13 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use crate::exec::scan::{EventScan, ScanParams};
+use std::collections::BTreeMap;
+
+use crate::model::{Count, Money};
 use crate::pricing::fees::FeeSchedule;
 use crate::risk::ceilings::{CoreCeilings, Verdict};
-use crate::risk::gate::Gate;
+use crate::risk::gate::{Gate, GateContext};
+use crate::scan::{EventScan, ScanParams};
 
 /// What the report says besides the scans themselves.
 #[derive(Debug, Clone)]
@@ -20,7 +23,9 @@ pub struct ReportContext<'a> {
     pub generated_at: DateTime<Utc>,
     /// GO/NO-GO.
     pub gate: &'a Gate,
-    /// `dry` or `live`.
+    /// What the gate judged, with values.
+    pub gate_inputs: &'a GateContext,
+    /// `dry`, `paper` or `live`.
     pub broker: &'a str,
     /// Order intents the broker recorded for this series.
     pub orders_recorded: usize,
@@ -38,6 +43,106 @@ pub struct ReportContext<'a> {
     pub skipped: &'a [(String, String)],
     /// One-line description of each scanned event's view, keyed like `scans`.
     pub views: &'a [String],
+    /// The paper broker's figures (paper sessions only).
+    pub paper: Option<&'a PaperSection>,
+}
+
+/// One paper fill's expected and realised value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EvSample {
+    /// Premium paid.
+    pub notional: Money,
+    /// EV after fees the scan expected for these contracts.
+    pub expected: Money,
+    /// Value at the current mid minus premium and fee (settled value once settled).
+    pub realised: Money,
+}
+
+/// The paper section of a series report.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PaperSection {
+    /// Contracts asked for this session.
+    pub requested: Count,
+    /// Contracts filled at once this session.
+    pub filled: Count,
+    /// Orders the paper broker refused, with why.
+    pub refused: Vec<String>,
+    /// This session's fills of the series.
+    pub samples: Vec<EvSample>,
+    /// Worst-case loss held per series (positions and resting orders).
+    pub exposure_by_series: BTreeMap<String, Money>,
+    /// The series' realised P&L after fees, all time.
+    pub realised_total: Money,
+}
+
+/// Mean and t-statistic of `values` (`None` for the t-statistic below two samples or with
+/// no spread).
+fn mean_t(values: &[f64]) -> (f64, Option<f64>) {
+    let n = values.len() as f64;
+    if values.is_empty() {
+        return (0.0, None);
+    }
+    let mean = values.iter().sum::<f64>() / n;
+    if values.len() < 2 {
+        return (mean, None);
+    }
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let se = (var / n).sqrt();
+    (mean, (se > 0.0).then(|| mean / se))
+}
+
+fn render_paper(out: &mut String, paper: &PaperSection) {
+    let _ = writeln!(out, "\n## Paper\n");
+    let pct_filled = if paper.requested.is_zero() {
+        "—".to_string()
+    } else {
+        format!("{:.1}%", paper.filled.centis() as f64 * 100.0 / paper.requested.centis() as f64)
+    };
+    let _ = writeln!(out, "- Fills vs requested: {} of {} contracts ({pct_filled})", paper.filled, paper.requested);
+    for r in &paper.refused {
+        let _ = writeln!(out, "- Refused: {r}");
+    }
+    let bps = |m: Money, notional: Money| {
+        if notional.units() == 0 { 0.0 } else { m.units() as f64 * 10_000.0 / notional.units() as f64 }
+    };
+    let expected: Vec<f64> = paper.samples.iter().map(|s| bps(s.expected, s.notional)).collect();
+    let realised: Vec<f64> = paper.samples.iter().map(|s| bps(s.realised, s.notional)).collect();
+    let diff: Vec<f64> = realised.iter().zip(&expected).map(|(r, e)| r - e).collect();
+    let (e_mean, _) = mean_t(&expected);
+    let (r_mean, _) = mean_t(&realised);
+    let (_, t) = mean_t(&diff);
+    let t = t.map_or_else(|| "n/a (fewer than 2 fills or no spread)".to_string(), |t| format!("{t:.2}"));
+    let _ = writeln!(
+        out,
+        "- EV: expected {e_mean:.1} bps, realised at mid {r_mean:.1} bps over {} fill(s); t-statistic of realised − expected: {t}",
+        paper.samples.len()
+    );
+    let _ = writeln!(out, "- Realised P&L after fees (series, all time): {}", paper.realised_total);
+    let _ = writeln!(out, "\n| series | worst-case exposure |\n|---|---:|");
+    for (series, loss) in &paper.exposure_by_series {
+        let _ = writeln!(out, "| {series} | {loss} |");
+    }
+    if paper.exposure_by_series.is_empty() {
+        let _ = writeln!(out, "| — | 0.00 |");
+    }
+}
+
+fn render_gate_inputs(out: &mut String, g: &GateContext) {
+    let shown = |v: Option<String>| v.unwrap_or_else(|| "unknown".to_string());
+    let _ = writeln!(out, "\n## Gate inputs\n");
+    let _ = writeln!(out, "| input | value |\n|---|---|");
+    let _ = writeln!(out, "| kill_switch | {} |", g.kill_switch);
+    let _ = writeln!(out, "| data_age_secs | {} |", shown(g.data_age_secs.map(|v| format!("{v:.3}"))));
+    let _ = writeln!(out, "| heartbeat_age_secs | {} |", shown(g.heartbeat_age_secs.map(|v| format!("{v:.3}"))));
+    let _ = writeln!(out, "| clock_skew_ms | {} |", shown(g.clock_skew_ms.map(|v| v.to_string())));
+    let _ = writeln!(out, "| calibration_age_hours | {} |", shown(g.calibration_age_hours.map(|v| format!("{v:.1}"))));
+    let _ = writeln!(out, "| now_et | {} |", g.now_et);
+    for flag in &g.book_flags {
+        let _ = writeln!(out, "| book_flag | {flag} |");
+    }
+    for (name, status) in &g.monitors {
+        let _ = writeln!(out, "| monitor {name} | {status} |");
+    }
 }
 
 fn pct(p: f64) -> String {
@@ -66,14 +171,14 @@ pub fn render_series_report(ctx: &ReportContext<'_>, scans: &[EventScan]) -> Str
     let _ = writeln!(out, "- Generated: {} ({})", et.format("%Y-%m-%d %H:%M:%S %Z"), ctx.generated_at.to_rfc3339());
     let _ = writeln!(
         out,
-        "- Broker: {} — {} order intent(s) recorded to `{}`",
+        "- Broker: {} — {} order(s) recorded to `{}`",
         ctx.broker, ctx.orders_recorded, ctx.audit_path
     );
     let _ = writeln!(
         out,
         "- Fees: {} × {}, screening rounding {}",
-        ctx.fees.fee_type.as_str(),
-        ctx.fees.multiplier,
+        ctx.fees.fee_type().as_str(),
+        ctx.fees.multiplier(),
         p.rounding.as_str()
     );
     let _ = writeln!(
@@ -100,6 +205,10 @@ pub fn render_series_report(ctx: &ReportContext<'_>, scans: &[EventScan]) -> Str
     );
     for (event, why) in ctx.skipped {
         let _ = writeln!(out, "- Skipped {event}: {why}");
+    }
+    render_gate_inputs(&mut out, ctx.gate_inputs);
+    if let Some(paper) = ctx.paper {
+        render_paper(&mut out, paper);
     }
     for (scan, view) in scans.iter().zip(ctx.views) {
         render_event(&mut out, scan, view);

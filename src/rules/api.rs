@@ -8,7 +8,7 @@ use rhai::{
     Array, Dynamic, Engine, EvalAltResult, FuncRegistration, ImmutableString, Map, Position, RhaiNativeFunc, Variant,
 };
 
-use crate::exec::scan::RungRow;
+use crate::scan::RungRow;
 use crate::model::{Count, Money, Price, Proposal, Role, Side};
 use crate::risk::gate::GateContext;
 use crate::risk::limits::Exposure;

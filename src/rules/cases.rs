@@ -65,7 +65,8 @@ pub struct OrderCase {
     pub role: Role,
     /// Limit price.
     pub price: Price,
-    /// Contracts asked.
+    /// Contracts asked (at least one hundredth: an order of nothing is not a case).
+    #[serde(deserialize_with = "positive_count")]
     pub count: Count,
     /// The series' fee type, as the API names it.
     pub fee_type: String,
@@ -231,13 +232,18 @@ pub fn run_all(set: &PolicySet, dir: &Path) -> Result<Vec<CaseOutcome>, ScriptEr
     Ok(out)
 }
 
+fn positive_count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Count, D::Error> {
+    let count = Count::deserialize(d)?;
+    if count.is_zero() {
+        return Err(serde::de::Error::custom("count must be positive (an order of 0 contracts is not a case)"));
+    }
+    Ok(count)
+}
+
 fn run_order_case(set: &PolicySet, case: &OrderCase) -> Result<(bool, String), String> {
     let fee_type = FeeType::from_api(&case.fee_type).map_err(|e| e.to_string())?;
     let multiplier = FeeMultiplier::from_f64(case.fee_multiplier.unwrap_or(1.0)).map_err(|e| e.to_string())?;
-    if fee_type == FeeType::Flat && case.flat_fee.is_none() {
-        return Err("fee_type \"flat\" needs flat_fee".to_string());
-    }
-    let fees = FeeSchedule { fee_type, multiplier, flat_per_contract: case.flat_fee };
+    let fees = FeeSchedule::new(fee_type, multiplier, case.flat_fee).map_err(|e| format!("{e} (flat_fee)"))?;
     let event = case.event.clone().unwrap_or_else(|| match case.ticker.rsplit_once('-') {
         Some((event, _)) => event.to_string(),
         None => case.ticker.clone(),

@@ -15,7 +15,7 @@ use notify::{EventKind, RecursiveMode, Watcher};
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::exec::clock::Clock;
+use crate::clock::Clock;
 use crate::risk::ceilings::CoreCeilings;
 use crate::rules::cases::load_checked;
 use crate::rules::host::ScriptError;
@@ -139,7 +139,22 @@ impl Reloader {
     /// swap, or keep the current set. Audits the attempt.
     pub fn reload(&self, files: &[PathBuf], started: Instant, clock: &dyn Clock) -> Result<Attempt, WatchError> {
         let current = self.active.load();
-        let attempt = match load_checked(&self.paths, &self.core) {
+        // Whatever happens while loading — even a bug that panics — the running set stays.
+        let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load_checked(&self.paths, &self.core)))
+            .unwrap_or_else(|panic| {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".to_string());
+                Err(vec![ScriptError {
+                    file: self.paths.policies.clone(),
+                    line: None,
+                    column: None,
+                    message: format!("internal error while loading the set (kept the running one): {what}"),
+                }])
+            });
+        let attempt = match loaded {
             Ok(set) => {
                 let version = current.version + 1;
                 let sha256 = files.first().and_then(|f| file_sha(f)).unwrap_or_default();

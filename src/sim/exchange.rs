@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Value, json};
 
 use crate::kalshi::error::{ApiError, ErrorBody};
-use crate::kalshi::open_enum::{BookSide, TimeInForce};
+use crate::kalshi::open_enum::{BookSide, OutcomeSide, TimeInForce};
 use crate::kalshi::orders::{
     AmendOrder, AmendOrderResponse, CancelOrderResponse, CreateOrder, CreateOrderResponse, DecreaseOrder,
     DecreaseOrderResponse,
@@ -40,7 +40,13 @@ struct SimOrder {
     created_ms: i64,
     seq: u64,
     group: Option<String>,
-    fees: Money,
+    /// Fees charged when this order took liquidity.
+    taker_fees: Money,
+    /// Fees charged when this order's resting contracts were taken.
+    maker_fees: Money,
+    /// Premium paid as taker / as maker.
+    taker_cost: Money,
+    maker_cost: Money,
 }
 
 /// One of our fills.
@@ -82,6 +88,8 @@ pub enum Change {
     Order(Value),
     /// One of our fills.
     Fill(Value),
+    /// A trade printed (anyone's), as the public `trade` channel shows it.
+    Trade(crate::kalshi::ws::TradeUpdate),
 }
 
 /// The exchange.
@@ -152,7 +160,10 @@ impl Exchange {
                 created_ms: 0,
                 seq: self.next_id,
                 group: None,
-                fees: Money::ZERO,
+                taker_fees: Money::ZERO,
+                maker_fees: Money::ZERO,
+                taker_cost: Money::ZERO,
+                maker_cost: Money::ZERO,
             };
             self.rest(order);
         }
@@ -253,7 +264,10 @@ impl Exchange {
             created_ms: now_ms,
             seq: self.next_id,
             group: req.order_group_id.clone(),
-            fees: Money::ZERO,
+            taker_fees: Money::ZERO,
+            maker_fees: Money::ZERO,
+            taker_cost: Money::ZERO,
+            maker_cost: Money::ZERO,
         };
         let (mut cost, mut fee_total) = (Money::ZERO, Money::ZERO);
         while !order.remaining.is_zero() {
@@ -265,12 +279,23 @@ impl Exchange {
                 (maker.price, size)
             };
             let maker = self.trade(&req.ticker, i, size);
+            let taker_side = if order.side == BookSide::Bid { OutcomeSide::Yes } else { OutcomeSide::No };
+            let trade_id = self.id("print");
+            self.changes.push(Change::Trade(crate::kalshi::ws::TradeUpdate {
+                trade_id,
+                market_ticker: req.ticker.clone(),
+                yes_price_dollars: Some(price),
+                count_fp: Some(size),
+                taker_outcome_side: Some(taker_side),
+                ts_ms: Some(now_ms),
+            }));
             order.remaining = Count::from_centis(order.remaining.centis() - size.centis()).expect("non-negative");
             order.filled = order.filled + size;
             cost += if order.side == BookSide::Bid { size.times(price) } else { size.times(price.complement()) };
             fee_total += self.fill(&order, &maker, price, size, now_ms);
         }
-        order.fees = fee_total;
+        order.taker_fees = fee_total;
+        order.taker_cost = cost;
         let response = CreateOrderResponse {
             order_id: order_id.clone(),
             client_order_id: Some(order.client_order_id.clone()),
@@ -380,7 +405,8 @@ impl Exchange {
             self.fills.push(f);
             if !is_taker {
                 if let Some(o) = self.orders.get_mut(&order.order_id) {
-                    o.fees += fee;
+                    o.maker_fees += fee;
+                    o.maker_cost += outlay;
                 }
                 let updated = self.orders.get(&order.order_id).cloned();
                 if let Some(o) = updated {
@@ -621,10 +647,10 @@ fn order_json(o: &SimOrder) -> Value {
         "fill_count_fp": o.filled,
         "remaining_count_fp": o.remaining,
         "initial_count_fp": o.initial,
-        "taker_fill_cost_dollars": "0.0000",
-        "maker_fill_cost_dollars": "0.0000",
-        "taker_fees_dollars": "0.0000",
-        "maker_fees_dollars": o.fees.to_string_dp(4),
+        "taker_fill_cost_dollars": o.taker_cost.to_string_dp(4),
+        "maker_fill_cost_dollars": o.maker_cost.to_string_dp(4),
+        "taker_fees_dollars": o.taker_fees.to_string_dp(4),
+        "maker_fees_dollars": o.maker_fees.to_string_dp(4),
         "created_time": chrono::DateTime::from_timestamp_millis(o.created_ms).map(|t| t.to_rfc3339()),
         "order_group_id": o.group,
     })

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use crate::decode::read_json;
 use crate::drivers::fixtures::{FixtureError, load_market_fixtures};
 use crate::model::{Money, Price};
-use crate::pricing::fees::{FeeMultiplier, FeeSchedule, FeeType};
+use crate::kalshi::snapshot::{SnapshotError, event_fees};
+use crate::pricing::fees::FeeConfig;
 use crate::sim::exchange::Exchange;
 
 /// Series, events and markets as JSON, keyed by ticker.
@@ -44,13 +45,8 @@ impl MarketData {
         let mut exchange = Exchange::new(cash);
         for series in &fixtures {
             let ticker = &series.series.ticker;
-            let fees_err = |e: crate::pricing::fees::FeeError| SimFixtureError::Fees {
-                series: ticker.clone(),
-                message: e.to_string(),
-            };
-            let fee_type = FeeType::from_api(&series.series.fee_type).map_err(fees_err)?;
-            let multiplier = FeeMultiplier::from_f64(series.series.fee_multiplier).map_err(fees_err)?;
-            let fees = FeeSchedule { fee_type, multiplier, flat_per_contract: None };
+            let fees_err =
+                |e: SnapshotError| SimFixtureError::Fees { series: ticker.clone(), message: e.to_string() };
             let series_json: Value = read_json(&root.join("kalshi/series").join(format!("{ticker}.json")))
                 .map_err(|e| SimFixtureError::Fixture(FixtureError::File(e)))?;
             data.series.insert(ticker.clone(), series_json);
@@ -69,10 +65,12 @@ impl MarketData {
                 nested["markets"] = json!(markets);
                 data.events.insert(event.event.event_ticker.clone(), json!({ "event": nested }));
                 data.markets.extend(markets);
+                // The exchange charges what it reports: series values and event overrides.
+                let fees = event_fees(&series.series, &event.event, &FeeConfig::exchange()).map_err(fees_err)?;
                 for (market, book) in &event.books {
                     let levels =
                         |ls: &[crate::model::Level]| ls.iter().map(|l| (l.price, l.size)).collect::<Vec<(Price, _)>>();
-                    exchange.list_market(market, fees.clone(), &levels(book.yes_bids()), &levels(book.no_bids()));
+                    exchange.list_market(market, fees, &levels(book.yes_bids()), &levels(book.no_bids()));
                 }
             }
         }

@@ -1,19 +1,17 @@
 //! The scan of one event: books → market PMF → model PMF → EV after fees → proposals →
 //! effective limits. Pure: the caller hands in data, parameters and the decider.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::kalshi::market_data::{Event, MarketError};
-use crate::model::{Count, Ladder, LadderError, LadderKind, Money, OrderBook, Price, Proposal, Role, Side};
+use crate::model::{Count, Ladder, LadderError, LadderKind, Money, OrderBook, Price, Proposal, Role, Rung, Side};
 use crate::pricing::distribution::{DistributionError, model_pmf};
 use crate::pricing::ev::{kelly_fraction, order_ev};
 use crate::pricing::fees::{FeeSchedule, Rounding};
 use crate::pricing::market_pmf::{PmfFlag, market_pmf};
 use crate::risk::ceilings::Decision;
 use crate::risk::limits::Decider;
+use crate::scan::snapshot::LadderSnapshot;
 use crate::strategies::views::View;
 
 /// Knobs of the scanner (as opposed to the hard ceilings).
@@ -36,9 +34,6 @@ pub struct ScanParams {
 /// An event that cannot be scanned.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum ScanError {
-    /// A market's fields are unusable.
-    #[error(transparent)]
-    Market(#[from] MarketError),
     /// The markets do not form a ladder.
     #[error("event {event}: {source}")]
     Ladder {
@@ -57,25 +52,13 @@ pub enum ScanError {
         #[source]
         source: DistributionError,
     },
-    /// A market has no order book.
-    #[error("event {event}: no order book for market {ticker}")]
-    MissingBook {
-        /// Event ticker.
-        event: String,
-        /// Market ticker.
-        ticker: String,
-    },
 }
 
 /// Everything one event's scan needs.
 #[derive(Debug, Clone, Copy)]
 pub struct EventInput<'a> {
-    /// The event and its markets.
-    pub event: &'a Event,
-    /// Book per market ticker.
-    pub books: &'a BTreeMap<String, OrderBook>,
-    /// The series' resolved fee schedule.
-    pub fees: &'a FeeSchedule,
+    /// The event, its rungs, books and fees.
+    pub snapshot: &'a LadderSnapshot,
     /// The operator's view of the outcome.
     pub view: &'a View,
 }
@@ -128,29 +111,20 @@ pub fn scan_event(
     params: &ScanParams,
     decider: &mut Decider<'_>,
 ) -> Result<EventScan, ScanError> {
-    let event = input.event;
-    let rungs = event.markets.iter().map(|m| m.rung()).collect::<Result<Vec<_>, _>>()?;
-    let ladder =
-        Ladder::build(rungs).map_err(|source| ScanError::Ladder { event: event.event_ticker.clone(), source })?;
-    let books = ladder
-        .rungs
-        .iter()
-        .map(|r| {
-            input
-                .books
-                .get(&r.ticker)
-                .ok_or_else(|| ScanError::MissingBook { event: event.event_ticker.clone(), ticker: r.ticker.clone() })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let snap = input.snapshot;
+    let rungs = snap.rungs.iter().map(|r| Rung { ticker: r.ticker.clone(), strike: r.strike }).collect();
+    let ladder = Ladder::build(rungs).map_err(|source| ScanError::Ladder { event: snap.event.clone(), source })?;
+    let by_ticker = |ticker: &str| snap.rung(ticker).expect("the ladder is built from the snapshot's rungs");
+    let books: Vec<&OrderBook> = ladder.rungs.iter().map(|r| &by_ticker(&r.ticker).book).collect();
     let market = market_pmf(ladder.kind, &books);
     let cdf =
-        input.view.model.cdf_fn().map_err(|source| ScanError::View { event: event.event_ticker.clone(), source })?;
+        input.view.model.cdf_fn().map_err(|source| ScanError::View { event: snap.event.clone(), source })?;
     let model = model_pmf(&ladder, &cdf, input.view.resolution);
 
     let mut rows = Vec::with_capacity(ladder.rungs.len());
     let mut candidates = Vec::new();
     for (i, rung) in ladder.rungs.iter().enumerate() {
-        let tradeable = event.markets.iter().find(|m| m.ticker == rung.ticker).is_some_and(|m| m.is_tradeable());
+        let tradeable = by_ticker(&rung.ticker).tradeable;
         let book = books[i];
         rows.push(RungRow {
             ticker: rung.ticker.clone(),
@@ -162,22 +136,18 @@ pub fn scan_event(
             model_p: model.yes_prob[i],
         });
         if tradeable {
-            let context = RungContext {
-                series: &event.series_ticker,
-                event: &event.event_ticker,
-                row: rows.last().expect("pushed"),
-            };
-            candidates.extend(best_candidate(&context, book, input.fees, params));
+            let context = RungContext { series: &snap.series, event: &snap.event, row: rows.last().expect("pushed") };
+            candidates.extend(best_candidate(&context, book, &snap.fees, params));
         }
     }
     candidates.sort_by(|a, b| b.ev_per_contract.cmp(&a.ev_per_contract).then_with(|| a.ticker.cmp(&b.ticker)));
     candidates.truncate(params.max_bins);
-    let decisions = decider.decide(candidates, input.fees, params.rounding);
+    let decisions = decider.decide(candidates, &snap.fees, params.rounding);
 
     Ok(EventScan {
-        series: event.series_ticker.clone(),
-        event: event.event_ticker.clone(),
-        title: event.title.clone(),
+        series: snap.series.clone(),
+        event: snap.event.clone(),
+        title: snap.title.clone(),
         kind: ladder.kind,
         rows,
         market_bins: market.bins,

@@ -1,0 +1,69 @@
+//! Arguments shared by commands that read the exchange online (`scan --online`,
+//! `playbook run --online`, `ledger settle --online`), and the feed they start.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use kalshi_alpha::config::ScanConfig;
+use kalshi_alpha::exec::online::{LiveFeed, OnlineConfig};
+use kalshi_alpha::exec::session::GateInputs;
+use kalshi_alpha::kalshi::credentials;
+use kalshi_alpha::kalshi::rest::{PROD_BASE_URL, RestConfig};
+use kalshi_alpha::kalshi::signing::Signer;
+use kalshi_alpha::scan::SeriesSnapshot;
+
+/// Where the exchange is.
+#[derive(Debug, Clone, Args)]
+pub struct OnlineArgs {
+    /// REST base URL with --online (demo: https://external-api.demo.kalshi.co/trade-api/v2;
+    /// simulator: http://127.0.0.1:PORT/trade-api/v2). The WebSocket URL follows from it.
+    #[arg(long, default_value = PROD_BASE_URL)]
+    pub base_url: String,
+    /// Longest wait for every order book's first snapshot, in seconds.
+    #[arg(long, default_value_t = 15)]
+    pub snapshot_timeout: u64,
+}
+
+/// Snapshots and feed gate inputs from one online read.
+pub struct Fetched {
+    /// The series' snapshots.
+    pub series: Vec<SeriesSnapshot>,
+    /// Clock skew and feed monitors.
+    pub gate: GateInputs,
+    /// The base URL.
+    pub source: String,
+}
+
+fn signer() -> anyhow::Result<Option<Signer>> {
+    match credentials::find(|n| std::env::var(n).ok(), Path::new(".env.local")) {
+        Ok(found) => Ok(Some(Signer::from_file(&found.key_id, &found.key_path)?)),
+        // Public market data needs no key on the simulator; the exchange will say if it does.
+        Err(_) => Ok(None),
+    }
+}
+
+/// Starts the feed for `series` (default: the allowed series in limits.toml), following the
+/// events that have a view.
+pub fn start_feed(args: &OnlineArgs, series: &[String], config: &ScanConfig) -> anyhow::Result<LiveFeed> {
+    let series = if series.is_empty() { config.limits.allowed_series.clone() } else { series.to_vec() };
+    let wanted: BTreeSet<String> = config.views.events.keys().cloned().collect();
+    let online = OnlineConfig {
+        rest: RestConfig { base_url: args.base_url.clone(), ..RestConfig::default() },
+        series,
+        wanted_events: wanted,
+        snapshot_timeout: Duration::from_secs(args.snapshot_timeout),
+    };
+    LiveFeed::start(online, signer()?, signer()?).with_context(|| format!("online feed from {}", args.base_url))
+}
+
+/// Starts the feed, takes one set of snapshots and stops it.
+pub fn fetch_once(args: &OnlineArgs, series: &[String], config: &ScanConfig) -> anyhow::Result<Fetched> {
+    let feed = start_feed(args, series, config)?;
+    let snapshots = feed.snapshots(&config.fees).context("live books")?;
+    let fetched = Fetched { series: snapshots, gate: feed.gate_inputs(), source: feed.source().to_string() };
+    feed.stop();
+    Ok(fetched)
+}

@@ -1,0 +1,71 @@
+//! The ledger journal: every order event, fill and settlement appended as one JSON line and
+//! fsync'd before the session goes on (`data/proc/ledger/journal.jsonl`). Replaying it from
+//! the starting cash rebuilds the ledger exactly; the parquet tables are derived from it.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use crate::exec::broker::BrokerError;
+use crate::ledger::{LedgerEvent, LedgerState};
+use crate::model::Money;
+
+/// The journal's place under an output root.
+pub fn journal_path(out_root: &Path) -> PathBuf {
+    out_root.join("data/proc/ledger/journal.jsonl")
+}
+
+/// An append-only journal file.
+#[derive(Debug, Clone)]
+pub struct Journal {
+    path: PathBuf,
+}
+
+impl Journal {
+    /// The journal at `path` (created on the first append).
+    pub fn new(path: PathBuf) -> Journal {
+        Journal { path }
+    }
+
+    /// Its file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one event and fsyncs it.
+    pub fn append(&self, event: &LedgerEvent) -> Result<(), BrokerError> {
+        crate::storage::append_jsonl(&self.path, event)
+            .map_err(|source| BrokerError::Audit { path: self.path.clone(), source })
+    }
+
+    /// Every event in order with its line number (none when the file does not exist yet). A bad line is an error
+    /// naming the file and line; nothing is skipped.
+    pub fn events(&self) -> Result<Vec<(usize, LedgerEvent)>, BrokerError> {
+        let file = match std::fs::File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(self.error(0, format!("cannot read: {e}"))),
+        };
+        let mut events = Vec::new();
+        for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+            let line = line.map_err(|e| self.error(i + 1, format!("cannot read: {e}")))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            events.push((i + 1, serde_json::from_str(&line).map_err(|e| self.error(i + 1, e.to_string()))?));
+        }
+        Ok(events)
+    }
+
+    /// The ledger rebuilt from `starting_cash` and every event.
+    pub fn replay(&self, starting_cash: Money) -> Result<LedgerState, BrokerError> {
+        let mut state = LedgerState::with_cash(starting_cash);
+        for (line, event) in self.events()? {
+            state.apply(&event).map_err(|e| self.error(line, e.to_string()))?;
+        }
+        Ok(state)
+    }
+
+    fn error(&self, line: usize, message: String) -> BrokerError {
+        BrokerError::Journal { path: self.path.clone(), line, message }
+    }
+}

@@ -1,0 +1,254 @@
+//! The paper broker: orders fill against the books and trades a session sees (fixtures, the
+//! simulator or the exchange) through the pure fill model in [`crate::paper`], and every
+//! order event and fill goes to the ledger journal (fsync'd) before the broker answers.
+//!
+//! Resting orders kept from an earlier run (`session_end = "keep"`) are read back from the
+//! journal; they rejoin the back of their queue when this session first sees their market's
+//! book (their old queue position is not known).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::exec::broker::{Broker, BrokerError, MarketUpdate, OrderContext, OrderIntent, Placed};
+use crate::exec::journal::Journal;
+use crate::ledger::{Fill, LedgerEvent, LedgerState, Mode, OrderPlaced};
+use crate::model::{Count, Money, OrderBook, Role, Side};
+use crate::paper::{MakerQueue, PaperConfig, Print, SessionEnd, taker_walk, would_cross};
+use crate::pricing::fees::{FeeSchedule, OrderFees};
+use crate::scan::LadderSnapshot;
+
+/// A resting paper order and what the model knows of it.
+#[derive(Debug, Clone)]
+struct Resting {
+    order: OrderPlaced,
+    /// `None` until this session has seen the market's book (orders kept from a past run).
+    queue: Option<MakerQueue>,
+    fees: Option<(FeeSchedule, OrderFees)>,
+}
+
+/// The paper broker.
+#[derive(Debug)]
+pub struct PaperBroker {
+    config: PaperConfig,
+    journal: Journal,
+    state: LedgerState,
+    resting: BTreeMap<String, Resting>,
+    fills: Vec<Fill>,
+}
+
+impl PaperBroker {
+    /// Opens the journal and rebuilds the ledger from it; resting orders come back.
+    pub fn open(config: PaperConfig, journal: Journal) -> Result<PaperBroker, BrokerError> {
+        let state = journal.replay(config.starting_cash)?;
+        let resting = state
+            .open_orders
+            .iter()
+            .map(|(id, o)| {
+                let mut order = o.order.clone();
+                order.count = o.remaining;
+                (id.clone(), Resting { order, queue: None, fees: None })
+            })
+            .collect();
+        Ok(PaperBroker { config, journal, state, resting, fills: Vec::new() })
+    }
+
+    /// The ledger as of the last event.
+    pub fn ledger(&self) -> &LedgerState {
+        &self.state
+    }
+
+    /// The journal file.
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// Fills recorded by this session.
+    pub fn session_fills(&self) -> &[Fill] {
+        &self.fills
+    }
+
+    fn record(&mut self, event: LedgerEvent) -> Result<(), BrokerError> {
+        // Checked first, so a refused event never reaches the journal; journalled before it
+        // counts, so the ledger never holds what the journal lacks.
+        self.state.check(&event)?;
+        self.journal.append(&event)?;
+        Ok(self.state.apply(&event)?)
+    }
+
+    fn fill(
+        &mut self,
+        order: &OrderPlaced,
+        role: Role,
+        price: crate::model::Price,
+        count: Count,
+        fee: Money,
+        at: DateTime<Utc>,
+    ) -> Result<(), BrokerError> {
+        let fill = Fill {
+            ts: at,
+            mode: Mode::Paper,
+            client_order_id: order.client_order_id.clone(),
+            series: order.series.clone(),
+            ticker: order.ticker.clone(),
+            side: order.side,
+            role,
+            price,
+            count,
+            fee,
+        };
+        self.record(LedgerEvent::Fill(fill.clone()))?;
+        self.fills.push(fill);
+        Ok(())
+    }
+
+    /// Shows the broker a scan's snapshot: resting orders on its markets update their queues,
+    /// and orders kept from a past run join theirs.
+    pub fn observe(&mut self, snapshot: &LadderSnapshot) {
+        for rung in &snapshot.rungs {
+            for r in self.resting.values_mut().filter(|r| r.order.ticker == rung.ticker) {
+                match &mut r.queue {
+                    Some(q) => q.on_book(&rung.book),
+                    None => {
+                        r.queue = Some(MakerQueue::join(
+                            &rung.book,
+                            r.order.side,
+                            r.order.price,
+                            r.order.count,
+                            self.config.fill_alpha,
+                        ));
+                        r.fees = Some((snapshot.fees, OrderFees::new(self.config.fee_rounding)));
+                    }
+                }
+            }
+        }
+    }
+
+    fn cancel(&mut self, id: &str, reason: &str, at: DateTime<Utc>) -> Result<(), BrokerError> {
+        self.resting.remove(id);
+        self.record(LedgerEvent::OrderCancelled { ts: at, client_order_id: id.to_string(), reason: reason.to_string() })
+    }
+
+    fn on_trade(
+        &mut self,
+        ticker: &str,
+        maker_side: Side,
+        price: crate::model::Price,
+        count: Count,
+        at: DateTime<Utc>,
+    ) -> Result<Count, BrokerError> {
+        let mut filled = Count::ZERO;
+        let ids: Vec<String> = self.resting.iter().filter(|(_, r)| r.order.ticker == ticker).map(|(id, _)| id.clone()).collect();
+        for id in ids {
+            let Some(r) = self.resting.get_mut(&id) else { continue };
+            let (Some(queue), Some((schedule, fees))) = (&mut r.queue, &mut r.fees) else { continue };
+            let Some(fill) = queue.on_trade(Print { maker_side, price, count }) else { continue };
+            let fee = fees.charge(schedule, Role::Maker, fill.price, fill.count);
+            let done = queue.remaining.is_zero();
+            let order = r.order.clone();
+            if done {
+                self.resting.remove(&id);
+            }
+            self.fill(&order, Role::Maker, fill.price, fill.count, fee, at)?;
+            filled = filled + fill.count;
+        }
+        Ok(filled)
+    }
+}
+
+impl Broker for PaperBroker {
+    fn mode(&self) -> &'static str {
+        "paper"
+    }
+
+    fn place(&mut self, intent: &OrderIntent, ctx: &OrderContext<'_>, at: DateTime<Utc>) -> Result<Placed, BrokerError> {
+        let p = ctx.proposal;
+        if intent.post_only && would_cross(ctx.book, intent.side, intent.price) {
+            return Err(BrokerError::PostOnlyCross(intent.client_order_id.clone()));
+        }
+        let order = OrderPlaced {
+            ts: at,
+            mode: Mode::Paper,
+            client_order_id: intent.client_order_id.clone(),
+            series: p.series.clone(),
+            event: p.event.clone(),
+            ticker: intent.ticker.clone(),
+            side: intent.side,
+            role: p.role,
+            price: intent.price,
+            count: intent.count,
+        };
+        self.record(LedgerEvent::OrderPlaced(order.clone()))?;
+        let mut fees = OrderFees::new(self.config.fee_rounding);
+        if p.role == Role::Taker {
+            // Immediate-or-cancel: walk the book, cancel what is left.
+            let mut filled = Count::ZERO;
+            for f in taker_walk(ctx.book, intent.side, intent.price, intent.count) {
+                let fee = fees.charge(ctx.fees, Role::Taker, f.price, f.count);
+                self.fill(&order, Role::Taker, f.price, f.count, fee, at)?;
+                filled = filled + f.count;
+            }
+            if filled < intent.count {
+                self.record(LedgerEvent::OrderCancelled {
+                    ts: at,
+                    client_order_id: order.client_order_id.clone(),
+                    reason: "immediate_or_cancel: rest of the order".into(),
+                })?;
+            }
+            return Ok(Placed { filled, resting: Count::ZERO, fees: fees.charged() });
+        }
+        let queue = MakerQueue::join(ctx.book, intent.side, intent.price, intent.count, self.config.fill_alpha);
+        self.resting
+            .insert(order.client_order_id.clone(), Resting { order, queue: Some(queue), fees: Some((*ctx.fees, fees)) });
+        Ok(Placed { filled: Count::ZERO, resting: intent.count, fees: Money::ZERO })
+    }
+
+    fn cancel_all(&mut self, reason: &str, at: DateTime<Utc>) -> Result<usize, BrokerError> {
+        let ids: Vec<String> = self.resting.keys().cloned().collect();
+        for id in &ids {
+            self.cancel(id, &format!("cancel_all: {reason}"), at)?;
+        }
+        Ok(ids.len())
+    }
+
+    fn open_orders(&self) -> usize {
+        self.resting.len()
+    }
+
+    fn on_market(&mut self, update: MarketUpdate<'_>, at: DateTime<Utc>) -> Result<Count, BrokerError> {
+        match update {
+            MarketUpdate::Book { ticker, book } => {
+                self.observe_book(ticker, book);
+                Ok(Count::ZERO)
+            }
+            MarketUpdate::Trade { ticker, yes_price, count, taker_side } => {
+                // A taker buying YES hits NO bids at 1 − p; one buying NO hits YES bids at p.
+                let (maker_side, price) = match taker_side {
+                    Side::Yes => (Side::No, yes_price.complement()),
+                    Side::No => (Side::Yes, yes_price),
+                };
+                self.on_trade(ticker, maker_side, price, count, at)
+            }
+        }
+    }
+
+    fn finish(&mut self, at: DateTime<Utc>) -> Result<(), BrokerError> {
+        if self.config.session_end == SessionEnd::Cancel {
+            let ids: Vec<String> = self.resting.keys().cloned().collect();
+            for id in ids {
+                self.cancel(&id, "session_end", at)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl PaperBroker {
+    fn observe_book(&mut self, ticker: &str, book: &OrderBook) {
+        for r in self.resting.values_mut().filter(|r| r.order.ticker == ticker) {
+            if let Some(q) = &mut r.queue {
+                q.on_book(book);
+            }
+        }
+    }
+}
