@@ -1,20 +1,21 @@
-//! One event through the scan pipeline: book → market PMF → model PMF → EV → proposals →
-//! core limits, on the bundled fixtures (files are read once, outside the timed loop).
+//! One event through the scan pipeline: snapshot → market PMF → model PMF → EV → proposals →
+//! core limits, on the bundled fixtures (files are read once, outside the timed loop); and the
+//! paper fill model per trade message.
 
 use std::path::Path;
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use kalshi_alpha::config::ScanConfig;
-use kalshi_alpha::drivers::fixtures::load_market_fixtures;
-use kalshi_alpha::scan::{EventInput, ScanParams, scan_event};
-use kalshi_alpha::model::{Count, Money};
-use kalshi_alpha::pricing::fees::{FeeMultiplier, FeeType};
+use kalshi_alpha::exec::session::fixture_snapshots;
+use kalshi_alpha::model::{Count, Level, Money, OrderBook, Price, Side};
+use kalshi_alpha::paper::{FillAlpha, MakerQueue, Print};
 use kalshi_alpha::risk::limits::{Decider, Ledger, LimitTable};
+use kalshi_alpha::scan::{EventInput, ScanParams, scan_event};
 
 fn pipeline(c: &mut Criterion) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let config = ScanConfig::load(&root.join("configs")).expect("configs");
-    let fixtures = load_market_fixtures(&root.join("fixtures"), &[]).expect("fixtures");
+    let series = fixture_snapshots(&root.join("fixtures"), &[], &config).expect("fixtures");
     let params = ScanParams {
         min_ev: "0.01".parse::<Money>().unwrap(),
         contracts: Count::from_whole(10).unwrap(),
@@ -24,27 +25,36 @@ fn pipeline(c: &mut Criterion) {
         kelly_cap: 0.25,
     };
     let table = LimitTable::new(config.limits.clone(), None, None);
-    for series in &fixtures {
-        let fees = config
-            .fees
-            .resolve(
-                &series.series.ticker,
-                FeeType::from_api(&series.series.fee_type).unwrap(),
-                FeeMultiplier::from_f64(series.series.fee_multiplier).unwrap(),
-            )
-            .unwrap();
-        for ev in &series.events {
-            let view = &config.views.events[&ev.event.event_ticker];
-            let input = EventInput { event: &ev.event, books: &ev.books, fees: &fees, view };
-            c.bench_function(&format!("scan_event/{}", ev.event.event_ticker), |b| {
-                b.iter(|| {
-                    let mut decider = Decider::new(&table, None, Ledger::default());
-                    scan_event(black_box(input), &params, &mut decider).unwrap()
-                })
-            });
-        }
+    for snapshot in series.iter().flat_map(|s| &s.events) {
+        let view = &config.views.events[&snapshot.event];
+        let input = EventInput { snapshot, view };
+        c.bench_function(&format!("scan_event/{}", snapshot.event), |b| {
+            b.iter(|| {
+                let mut decider = Decider::new(&table, None, Ledger::default());
+                scan_event(black_box(input), &params, &mut decider).unwrap()
+            })
+        });
     }
 }
 
-criterion_group!(benches, pipeline);
+fn paper_fill_model(c: &mut Criterion) {
+    let level = |p: &str, s: &str| Level { price: p.parse().unwrap(), size: s.parse().unwrap() };
+    let book = OrderBook::from_levels(vec![level("0.40", "500")], vec![level("0.55", "300")]);
+    let price: Price = "0.40".parse().unwrap();
+    let print = Print { maker_side: Side::Yes, price, count: "1".parse().unwrap() };
+    c.bench_function("paper/maker_queue_per_trade", |b| {
+        b.iter_batched(
+            || MakerQueue::join(&book, Side::Yes, price, "10".parse().unwrap(), FillAlpha::ONE),
+            |mut q| {
+                for _ in 0..100 {
+                    black_box(q.on_trade(black_box(print)));
+                }
+                q
+            },
+            criterion::BatchSize::SmallInput,
+        )
+    });
+}
+
+criterion_group!(benches, pipeline, paper_fill_model);
 criterion_main!(benches);

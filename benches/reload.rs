@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use kalshi_alpha::config::load_limits;
 use kalshi_alpha::clock::SystemClock;
+use kalshi_alpha::config::load_limits;
 use kalshi_alpha::rules::policy::PolicyPaths;
 use kalshi_alpha::rules::reload::Reloader;
 

@@ -13,10 +13,10 @@ pub mod decode;
 pub mod drivers;
 /// Sessions that sequence I/O around the scan: brokers, ledger, playbooks, policy evaluation.
 pub mod exec;
-/// Positions, cash, fees and realised P&L from order events, fills and settlements (pure).
-pub mod ledger;
 /// Kalshi API shapes (current dollar-string era, legacy cents accepted).
 pub mod kalshi;
+/// Positions, cash, fees and realised P&L from order events, fills and settlements (pure).
+pub mod ledger;
 /// Exact money (`Price`, `Count`, `Money`), order books, ladders and order proposals.
 pub mod model;
 /// The paper fill model: taker walks and maker queue positions (pure).
@@ -29,10 +29,10 @@ pub mod report;
 pub mod risk;
 /// The Rhai rules engine: sandboxed host, script API, policy set, test cases, hot reload.
 pub mod rules;
-/// The local exchange simulator (loopback HTTP) that tests and paper sessions trade against.
-pub mod sim;
 /// The pure scan: a domain snapshot of a ladder event in, proposals and decisions out.
 pub mod scan;
+/// The local exchange simulator (loopback HTTP) that tests and paper sessions trade against.
+pub mod sim;
 /// Atomic file writes and append-only audit logs.
 pub mod storage;
 /// Model distributions: operator views now, per-series strategies later.

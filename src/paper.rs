@@ -235,7 +235,10 @@ mod tests {
         // NO bids at 0.55 (40) and 0.52 (30): YES asks 0.45 × 40, 0.48 × 30.
         let book = OrderBook::from_levels(vec![lvl("0.40", "10")], vec![lvl("0.52", "30"), lvl("0.55", "40")]);
         let fills = taker_walk(&book, Side::Yes, p("0.50"), c("55"));
-        assert_eq!(fills, vec![ModelFill { price: p("0.45"), count: c("40") }, ModelFill { price: p("0.48"), count: c("15") }]);
+        assert_eq!(
+            fills,
+            vec![ModelFill { price: p("0.45"), count: c("40") }, ModelFill { price: p("0.48"), count: c("15") }]
+        );
         assert!(taker_walk(&book, Side::Yes, p("0.44"), c("5")).is_empty(), "limit below the best ask");
         assert_eq!(taker_walk(&book, Side::No, p("0.60"), c("3")), vec![ModelFill { price: p("0.60"), count: c("3") }]);
         assert!(would_cross(&book, Side::Yes, p("0.45")));

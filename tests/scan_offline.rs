@@ -175,10 +175,12 @@ fn report_names_the_policy_version() {
 }
 
 #[test]
-fn online_scan_is_refused_without_offline() {
+fn offline_is_the_default_and_online_conflicts_with_it() {
     let ws = Workspace::new();
-    let out = ws.run(&["scan"]);
-    assert!(!out.status.success());
+    let out = ws.run(&["scan", "--now", "2026-11-24T15:00:00Z"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = ws.run(&["scan", "--online", "--offline"]);
+    assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--offline"));
 }
 

@@ -3,6 +3,7 @@
 mod auth;
 mod exchange;
 mod fees;
+mod ledger;
 mod online;
 mod playbook;
 mod policy;
@@ -43,6 +44,8 @@ enum Command {
     Auth(auth::AuthArgs),
     /// Run the local exchange simulator on loopback (HTTP API from fixtures, matching, faults).
     Sim(sim::SimArgs),
+    /// The paper ledger: positions, cash, P&L (`show`), settlements (`settle`).
+    Ledger(ledger::LedgerArgs),
     /// Record WebSocket traffic (JSONL, one message per line, with receive times) for replay.
     Record(record::RecordArgs),
     /// Apply a recorded WebSocket session to fresh books; per market: best bid/ask, depth, messages, gaps.
@@ -64,6 +67,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Replay(args) => replay::run(args),
         Command::Record(args) => record::run(args),
         Command::Sim(args) => sim::run_sim(args),
+        Command::Ledger(args) => ledger::run(args),
     }
 }
 

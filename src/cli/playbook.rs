@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
-use kalshi_alpha::config::load_limits;
 use kalshi_alpha::clock::{Clock, FixedClock, SystemClock};
+use kalshi_alpha::config::load_limits;
 use kalshi_alpha::exec::playbook::{PlaybookRequest, list, run as run_playbook};
 use kalshi_alpha::rules::policy::PolicyPaths;
 use kalshi_alpha::rules::reload::Reloader;
@@ -28,7 +28,7 @@ enum PlaybookCommand {
     /// List the playbooks in scripts/.
     List(ListArgs),
     /// Run a playbook; writes a session record under reports/sessions/.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -98,7 +98,7 @@ pub fn run(args: PlaybookArgs) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        PlaybookCommand::Run(a) => run_one(a),
+        PlaybookCommand::Run(a) => run_one(*a),
     }
 }
 

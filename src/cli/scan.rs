@@ -124,7 +124,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         inputs.series = fetched.series;
         (inputs, fetched.gate, fetched.source)
     } else {
-        let inputs = Inputs::load(&args.configs, &args.fixtures, &args.series, params).context("offline scan failed")?;
+        let inputs =
+            Inputs::load(&args.configs, &args.fixtures, &args.series, params).context("offline scan failed")?;
         // Fixtures are a snapshot taken "now"; there is no exchange clock to drift from.
         (inputs, GateInputs { clock_skew_ms: Some(0), ..GateInputs::default() }, "offline".to_string())
     };

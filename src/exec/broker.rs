@@ -150,7 +150,8 @@ pub trait Broker {
     /// `dry`, `rehearsal`, `paper` or `live`.
     fn mode(&self) -> &'static str;
     /// Places one order.
-    fn place(&mut self, intent: &OrderIntent, ctx: &OrderContext<'_>, at: DateTime<Utc>) -> Result<Placed, BrokerError>;
+    fn place(&mut self, intent: &OrderIntent, ctx: &OrderContext<'_>, at: DateTime<Utc>)
+    -> Result<Placed, BrokerError>;
     /// Cancels every open order; always allowed. Returns how many were open.
     fn cancel_all(&mut self, reason: &str, at: DateTime<Utc>) -> Result<usize, BrokerError>;
     /// Orders still resting.
@@ -220,7 +221,12 @@ impl Broker for DryBroker {
         if self.audit_path.is_some() { "dry" } else { "rehearsal" }
     }
 
-    fn place(&mut self, intent: &OrderIntent, ctx: &OrderContext<'_>, at: DateTime<Utc>) -> Result<Placed, BrokerError> {
+    fn place(
+        &mut self,
+        intent: &OrderIntent,
+        ctx: &OrderContext<'_>,
+        at: DateTime<Utc>,
+    ) -> Result<Placed, BrokerError> {
         if !self.seen.insert(intent.client_order_id.clone()) {
             return Err(BrokerError::Duplicate(intent.client_order_id.clone()));
         }

@@ -99,62 +99,74 @@ fn ints(name: &str, values: impl Iterator<Item = i64>) -> Column {
 }
 
 fn money(name: &str, values: &[Money]) -> [Column; 2] {
-    [strings(name, values.iter().map(|m| m.to_string())), ints(&format!("{name}_units"), values.iter().map(|m| m.units()))]
+    [
+        strings(name, values.iter().map(|m| m.to_string())),
+        ints(&format!("{name}_units"), values.iter().map(|m| m.units())),
+    ]
 }
 
 fn orders_frame(rows: &[&OrderRow<'_>]) -> PolarsResult<DataFrame> {
-    DataFrame::new(rows.len(), vec![
-        datetime("ts", rows.iter().map(|r| ms(r.placed.ts)).collect())?,
-        text("client_order_id", rows.iter().map(|r| r.placed.client_order_id.as_str())),
-        text("mode", rows.iter().map(|r| r.placed.mode.as_str())),
-        text("series", rows.iter().map(|r| r.placed.series.as_str())),
-        text("event", rows.iter().map(|r| r.placed.event.as_str())),
-        text("ticker", rows.iter().map(|r| r.placed.ticker.as_str())),
-        text("side", rows.iter().map(|r| r.placed.side.as_str())),
-        text("role", rows.iter().map(|r| r.placed.role.as_str())),
-        strings("price", rows.iter().map(|r| r.placed.price.to_string())),
-        ints("price_micros", rows.iter().map(|r| r.placed.price.micros())),
-        strings("count", rows.iter().map(|r| r.placed.count.to_string())),
-        ints("count_centis", rows.iter().map(|r| r.placed.count.centis())),
-        strings("filled", rows.iter().map(|r| r.filled.to_string())),
-        ints("filled_centis", rows.iter().map(|r| r.filled.centis())),
-        text("status", rows.iter().map(|r| r.status)),
-    ])
+    DataFrame::new(
+        rows.len(),
+        vec![
+            datetime("ts", rows.iter().map(|r| ms(r.placed.ts)).collect())?,
+            text("client_order_id", rows.iter().map(|r| r.placed.client_order_id.as_str())),
+            text("mode", rows.iter().map(|r| r.placed.mode.as_str())),
+            text("series", rows.iter().map(|r| r.placed.series.as_str())),
+            text("event", rows.iter().map(|r| r.placed.event.as_str())),
+            text("ticker", rows.iter().map(|r| r.placed.ticker.as_str())),
+            text("side", rows.iter().map(|r| r.placed.side.as_str())),
+            text("role", rows.iter().map(|r| r.placed.role.as_str())),
+            strings("price", rows.iter().map(|r| r.placed.price.to_string())),
+            ints("price_micros", rows.iter().map(|r| r.placed.price.micros())),
+            strings("count", rows.iter().map(|r| r.placed.count.to_string())),
+            ints("count_centis", rows.iter().map(|r| r.placed.count.centis())),
+            strings("filled", rows.iter().map(|r| r.filled.to_string())),
+            ints("filled_centis", rows.iter().map(|r| r.filled.centis())),
+            text("status", rows.iter().map(|r| r.status)),
+        ],
+    )
 }
 
 fn fills_frame(fills: &[&Fill]) -> PolarsResult<DataFrame> {
     let fees: Vec<Money> = fills.iter().map(|f| f.fee).collect();
     let [fee, fee_units] = money("fee", &fees);
-    DataFrame::new(fills.len(), vec![
-        datetime("ts", fills.iter().map(|f| ms(f.ts)).collect())?,
-        text("client_order_id", fills.iter().map(|f| f.client_order_id.as_str())),
-        text("mode", fills.iter().map(|f| f.mode.as_str())),
-        text("series", fills.iter().map(|f| f.series.as_str())),
-        text("ticker", fills.iter().map(|f| f.ticker.as_str())),
-        text("side", fills.iter().map(|f| f.side.as_str())),
-        text("role", fills.iter().map(|f| f.role.as_str())),
-        strings("price", fills.iter().map(|f| f.price.to_string())),
-        ints("price_micros", fills.iter().map(|f| f.price.micros())),
-        strings("count", fills.iter().map(|f| f.count.to_string())),
-        ints("count_centis", fills.iter().map(|f| f.count.centis())),
-        fee,
-        fee_units,
-    ])
+    DataFrame::new(
+        fills.len(),
+        vec![
+            datetime("ts", fills.iter().map(|f| ms(f.ts)).collect())?,
+            text("client_order_id", fills.iter().map(|f| f.client_order_id.as_str())),
+            text("mode", fills.iter().map(|f| f.mode.as_str())),
+            text("series", fills.iter().map(|f| f.series.as_str())),
+            text("ticker", fills.iter().map(|f| f.ticker.as_str())),
+            text("side", fills.iter().map(|f| f.side.as_str())),
+            text("role", fills.iter().map(|f| f.role.as_str())),
+            strings("price", fills.iter().map(|f| f.price.to_string())),
+            ints("price_micros", fills.iter().map(|f| f.price.micros())),
+            strings("count", fills.iter().map(|f| f.count.to_string())),
+            ints("count_centis", fills.iter().map(|f| f.count.centis())),
+            fee,
+            fee_units,
+        ],
+    )
 }
 
 fn positions_frame(state: &LedgerState) -> PolarsResult<DataFrame> {
     let positions: Vec<_> = state.positions.values().collect();
     let costs: Vec<Money> = positions.iter().map(|p| p.cost).collect();
     let [cost, cost_units] = money("cost", &costs);
-    DataFrame::new(positions.len(), vec![
-        text("series", positions.iter().map(|p| p.series.as_str())),
-        text("ticker", positions.iter().map(|p| p.ticker.as_str())),
-        text("side", positions.iter().map(|p| p.side.as_str())),
-        strings("count", positions.iter().map(|p| p.count.to_string())),
-        ints("count_centis", positions.iter().map(|p| p.count.centis())),
-        cost,
-        cost_units,
-    ])
+    DataFrame::new(
+        positions.len(),
+        vec![
+            text("series", positions.iter().map(|p| p.series.as_str())),
+            text("ticker", positions.iter().map(|p| p.ticker.as_str())),
+            text("side", positions.iter().map(|p| p.side.as_str())),
+            strings("count", positions.iter().map(|p| p.count.to_string())),
+            ints("count_centis", positions.iter().map(|p| p.count.centis())),
+            cost,
+            cost_units,
+        ],
+    )
 }
 
 fn write(path: PathBuf, frame: PolarsResult<DataFrame>) -> Result<PathBuf, TableError> {

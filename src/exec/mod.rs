@@ -7,6 +7,6 @@ pub mod journal;
 pub mod ledger_tables;
 pub mod online;
 pub mod paper_broker;
-pub mod session;
 pub mod playbook;
 pub mod policy_eval;
+pub mod session;

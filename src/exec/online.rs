@@ -73,6 +73,9 @@ struct Shared {
     failed: Mutex<Option<String>>,
 }
 
+/// A followed series: its open events with books, and those skipped (with why).
+type Ladder = (Series, Vec<Event>, Vec<(String, String)>);
+
 /// The most trades kept between two drains; older ones are dropped (and counted).
 const TRADE_BUFFER: usize = 100_000;
 
@@ -82,7 +85,7 @@ pub struct LiveFeed {
     rest: RestClient,
     books: Arc<Mutex<BookSet>>,
     shared: Arc<Shared>,
-    ladders: Vec<(Series, Vec<Event>, Vec<(String, String)>)>,
+    ladders: Vec<Ladder>,
     task: Option<tokio::task::JoinHandle<()>>,
     source: String,
 }
@@ -109,8 +112,12 @@ impl LiveFeed {
         let ws_url = ws_url_for(&config.rest.base_url)?;
         let rest = RestClient::new(config.rest.clone(), rest_signer)?;
         let ladders = runtime.block_on(fetch_ladders(&rest, &config.series, &config.wanted_events))?;
-        let markets: Vec<String> =
-            ladders.iter().flat_map(|(_, events, _)| events).flat_map(|e| &e.markets).map(|m| m.ticker.clone()).collect();
+        let markets: Vec<String> = ladders
+            .iter()
+            .flat_map(|(_, events, _)| events)
+            .flat_map(|e| &e.markets)
+            .map(|m| m.ticker.clone())
+            .collect();
         let ws = WsConfig {
             url: ws_url,
             channels: vec!["orderbook_delta".into(), "trade".into()],
@@ -130,10 +137,7 @@ impl LiveFeed {
                 let stop = Arc::clone(&shared);
                 let events = Arc::clone(&shared);
                 let outcome = client
-                    .run(
-                        move |_| stop.stop.load(Ordering::Relaxed),
-                        move |event| on_ws_event(&events, event),
-                    )
+                    .run(move |_| stop.stop.load(Ordering::Relaxed), move |event| on_ws_event(&events, event))
                     .await;
                 if let Err(e) = outcome {
                     *shared.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
@@ -156,7 +160,10 @@ impl LiveFeed {
                 return Ok(());
             }
             if started.elapsed() >= timeout {
-                return Err(OnlineError::SnapshotsMissing { waited_ms: started.elapsed().as_millis(), markets: missing });
+                return Err(OnlineError::SnapshotsMissing {
+                    waited_ms: started.elapsed().as_millis(),
+                    markets: missing,
+                });
             }
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -266,7 +273,7 @@ async fn fetch_ladders(
     rest: &RestClient,
     series: &[String],
     wanted: &BTreeSet<String>,
-) -> Result<Vec<(Series, Vec<Event>, Vec<(String, String)>)>, OnlineError> {
+) -> Result<Vec<Ladder>, OnlineError> {
     let mut out = Vec::new();
     for ticker in series {
         let s = rest.series(ticker).await?.series;

@@ -138,7 +138,8 @@ impl PaperBroker {
         at: DateTime<Utc>,
     ) -> Result<Count, BrokerError> {
         let mut filled = Count::ZERO;
-        let ids: Vec<String> = self.resting.iter().filter(|(_, r)| r.order.ticker == ticker).map(|(id, _)| id.clone()).collect();
+        let ids: Vec<String> =
+            self.resting.iter().filter(|(_, r)| r.order.ticker == ticker).map(|(id, _)| id.clone()).collect();
         for id in ids {
             let Some(r) = self.resting.get_mut(&id) else { continue };
             let (Some(queue), Some((schedule, fees))) = (&mut r.queue, &mut r.fees) else { continue };
@@ -161,7 +162,12 @@ impl Broker for PaperBroker {
         "paper"
     }
 
-    fn place(&mut self, intent: &OrderIntent, ctx: &OrderContext<'_>, at: DateTime<Utc>) -> Result<Placed, BrokerError> {
+    fn place(
+        &mut self,
+        intent: &OrderIntent,
+        ctx: &OrderContext<'_>,
+        at: DateTime<Utc>,
+    ) -> Result<Placed, BrokerError> {
         let p = ctx.proposal;
         if intent.post_only && would_cross(ctx.book, intent.side, intent.price) {
             return Err(BrokerError::PostOnlyCross(intent.client_order_id.clone()));
@@ -198,8 +204,10 @@ impl Broker for PaperBroker {
             return Ok(Placed { filled, resting: Count::ZERO, fees: fees.charged() });
         }
         let queue = MakerQueue::join(ctx.book, intent.side, intent.price, intent.count, self.config.fill_alpha);
-        self.resting
-            .insert(order.client_order_id.clone(), Resting { order, queue: Some(queue), fees: Some((*ctx.fees, fees)) });
+        self.resting.insert(
+            order.client_order_id.clone(),
+            Resting { order, queue: Some(queue), fees: Some((*ctx.fees, fees)) },
+        );
         Ok(Placed { filled: Count::ZERO, resting: intent.count, fees: Money::ZERO })
     }
 

@@ -27,8 +27,8 @@ use crate::exec::session::{
     BrokerKind, GateInputs, Inputs, PlannedSeries, ScanParamsInput, Sent, SessionBroker, SessionError, Written,
     plan_gated, submit, write_series,
 };
-use crate::model::Side;
 use crate::kalshi::open_enum::OutcomeSide;
+use crate::model::Side;
 use crate::risk::ceilings::Verdict;
 use crate::risk::gate::Gate;
 use crate::risk::limits::{Decider, Ledger};
@@ -225,13 +225,18 @@ impl Session {
         self.pump(at)?;
         let mut snapshot = match &self.feed {
             Some(feed) => {
-                let all = feed.snapshots(&self.inputs.config.fees).map_err(|e| runtime_error(format!("scan {series}: {e}")))?;
+                let all = feed
+                    .snapshots(&self.inputs.config.fees)
+                    .map_err(|e| runtime_error(format!("scan {series}: {e}")))?;
                 self.feed_gate = feed.gate_inputs();
                 all.into_iter().find(|s| s.ticker == series)
             }
             None => self.inputs.series.iter().find(|s| s.ticker == series).cloned(),
         }
-        .ok_or_else(|| runtime_error(format!("scan: no markets for series {series}")))?;
+        .ok_or_else(|| {
+            let source = if self.feed.is_some() { "open markets followed" } else { "fixtures" };
+            runtime_error(format!("scan: no {source} for series {series}"))
+        })?;
         if let Some(event) = event {
             snapshot.events.retain(|e| e.event == event);
             if snapshot.events.is_empty() {
@@ -360,13 +365,8 @@ impl Session {
             "(dry run: no report written)".to_string()
         } else {
             let sent = self.sent.get(series).cloned().unwrap_or_default();
-            let written = Written {
-                broker: &self.broker,
-                sent: &sent,
-                now: at,
-                stamp: &self.stamp,
-                policy: active.set.digest(),
-            };
+            let written =
+                Written { broker: &self.broker, sent: &sent, now: at, stamp: &self.stamp, policy: active.set.digest() };
             let outcome = write_series(&self.req.out_root, &plan, &self.inputs, &written)
                 .map_err(|e| runtime_error(format!("report {series}: {e}")))?;
             outcome.report.display().to_string()
@@ -686,7 +686,8 @@ pub fn run(
     let mut s = lock(&shared);
     let end = s.now();
     let closing = s.pump(end).map_err(|e| e.to_string()).and_then(|()| {
-        s.broker.broker().finish(end).map_err(|e| format!("session end: {e}"))
+        s.broker.broker().finish(end).map_err(|e| format!("session end: {e}"))?;
+        s.broker.write_tables(&s.req.out_root).map_err(|e| format!("session end: {e}"))
     });
     if let (true, Err(message)) = (result.is_ok(), closing) {
         result = Err(ScriptError { file: path.clone(), line: None, column: None, message });

@@ -16,10 +16,10 @@ use crate::clock::Clock;
 use crate::config::{ConfigError, ScanConfig};
 use crate::drivers::fixtures::{FixtureError, load_market_fixtures};
 use crate::exec::broker::{Broker, BrokerError, DryBroker, OrderContext, OrderIntent, Placed, new_client_order_id};
+use crate::exec::equity::EquityFile;
 use crate::exec::heartbeat::{Heartbeat, HeartbeatFile};
 use crate::exec::journal::{Journal, journal_path};
 use crate::exec::paper_broker::PaperBroker;
-use crate::exec::equity::EquityFile;
 use crate::ledger::{LedgerState, OpenOrder};
 use crate::model::{Count, Money, Price, Role, Side};
 use crate::pricing::fees::{FeeMultiplier, FeeSchedule, Rounding};
@@ -299,7 +299,12 @@ pub enum SessionBroker {
 
 impl SessionBroker {
     /// Opens the broker a request names under `out_root` (`audit_day` names the dry log).
-    pub fn open(kind: BrokerKind, out_root: &Path, config: &ScanConfig, now: DateTime<Utc>) -> Result<SessionBroker, SessionError> {
+    pub fn open(
+        kind: BrokerKind,
+        out_root: &Path,
+        config: &ScanConfig,
+        now: DateTime<Utc>,
+    ) -> Result<SessionBroker, SessionError> {
         Ok(match kind {
             BrokerKind::Dry => SessionBroker::Dry(DryBroker::new(
                 out_root.join("data/proc/audit").join(format!("dry_orders_{}.jsonl", now.format("%Y-%m-%d"))),
@@ -343,6 +348,19 @@ impl SessionBroker {
         }
     }
 
+    /// Rebuilds the parquet tables from the journal (paper only).
+    pub fn write_tables(&self, out_root: &Path) -> Result<(), SessionError> {
+        let Some(paper) = self.paper() else { return Ok(()) };
+        let events: Vec<_> = paper.journal().events()?.into_iter().map(|(_, e)| e).collect();
+        crate::exec::ledger_tables::write_tables(
+            &crate::exec::ledger_tables::tables_dir(out_root),
+            &events,
+            paper.ledger(),
+        )
+        .map_err(|e| SessionError::Write { path: e.path.clone(), source: std::io::Error::other(e.message) })?;
+        Ok(())
+    }
+
     /// The paper ledger, if paper.
     pub fn ledger(&self) -> Option<&LedgerState> {
         self.paper().map(PaperBroker::ledger)
@@ -358,7 +376,12 @@ impl SessionBroker {
 /// A resting order's fee as the limits count it: the full taker rate at multiplier 1, the
 /// most a quadratic series charges (conservative: the order's own schedule may charge less).
 pub fn resting_fee_bound(order: &OpenOrder, rounding: Rounding) -> Money {
-    FeeSchedule::quadratic_with_maker_fees(FeeMultiplier::ONE).fee(Role::Taker, order.order.price, order.remaining, rounding)
+    FeeSchedule::quadratic_with_maker_fees(FeeMultiplier::ONE).fee(
+        Role::Taker,
+        order.order.price,
+        order.remaining,
+        rounding,
+    )
 }
 
 /// Runs a scan session over `inputs` (already loaded from fixtures or the exchange).
@@ -393,8 +416,11 @@ pub fn run_scan(
         outcomes.push(write_series(&req.out_root, plan, inputs, &written)?);
     }
     broker.broker().finish(now)?;
+    broker.write_tables(&req.out_root)?;
     if let Some(ledger) = broker.ledger() {
-        equity.record(ledger, &marks).map_err(|source| SessionError::Write { path: equity.path().to_path_buf(), source })?;
+        equity
+            .record(ledger, &marks)
+            .map_err(|source| SessionError::Write { path: equity.path().to_path_buf(), source })?;
     }
     write_heartbeat(&heartbeat, now, req, &broker, &policies)?;
     Ok(ScanOutcome {
@@ -654,8 +680,12 @@ pub fn write_series(
 /// mark-to-mid EV of this series' fills, and the exposure the ledger holds.
 fn paper_section(plan: &PlannedSeries, broker: &PaperBroker, sent: &Sent, now: DateTime<Utc>) -> PaperSection {
     let ledger = broker.ledger();
-    let marks: BTreeMap<String, Price> =
-        plan.snapshots.iter().flat_map(|s| &s.rungs).filter_map(|r| r.book.yes_mid().map(|m| (r.ticker.clone(), m))).collect();
+    let marks: BTreeMap<String, Price> = plan
+        .snapshots
+        .iter()
+        .flat_map(|s| &s.rungs)
+        .filter_map(|r| r.book.yes_mid().map(|m| (r.ticker.clone(), m)))
+        .collect();
     let ev_by_ticker: BTreeMap<(&str, Side), Money> = plan
         .scans
         .iter()

@@ -148,6 +148,9 @@ pub struct Market {
     /// Full settlement rules.
     #[serde(default)]
     pub rules_primary: String,
+    /// Settlement result (`yes`, `no`, or empty before settlement).
+    #[serde(default)]
+    pub result: String,
 }
 
 /// `GET /markets` (one page).
@@ -196,6 +199,16 @@ impl Market {
     /// True when the market accepts orders.
     pub fn is_tradeable(&self) -> bool {
         matches!(self.status, MarketStatus::Active | MarketStatus::Open)
+    }
+
+    /// The side that pays, once the market is determined or settled.
+    pub fn settled_result(&self) -> Option<crate::model::Side> {
+        let settled = matches!(self.status, MarketStatus::Determined | MarketStatus::Finalized | MarketStatus::Settled);
+        match (settled, self.result.as_str()) {
+            (true, "yes") => Some(crate::model::Side::Yes),
+            (true, "no") => Some(crate::model::Side::No),
+            _ => None,
+        }
     }
 
     /// The settlement rule, from `strike_type` and the strikes it needs.

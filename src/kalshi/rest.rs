@@ -130,7 +130,9 @@ pub enum RestError {
     #[error("invalid base URL `{0}`")]
     BaseUrl(String),
     /// The `client_order_id` belongs to an order this session did not create.
-    #[error("order {client_order_id}: the exchange holds a different order with this client_order_id; not ours, not sent")]
+    #[error(
+        "order {client_order_id}: the exchange holds a different order with this client_order_id; not ours, not sent"
+    )]
     Conflict {
         /// Our key.
         client_order_id: String,
@@ -461,6 +463,11 @@ impl RestClient {
         let mut q = vec![("series_ticker", series.to_string())];
         q.extend(status.map(|s| ("status", s.to_string())));
         self.get_all::<MarketsPage>("/markets", &q, false).await
+    }
+
+    /// `GET /markets/{ticker}`.
+    pub async fn market(&self, ticker: &str) -> Result<crate::kalshi::market_data::MarketResponse, RestError> {
+        self.get(&format!("/markets/{ticker}"), &[], false).await
     }
 
     /// `GET /markets/{ticker}/orderbook`.

@@ -46,14 +46,22 @@ pub fn event_fees(series: &Series, event: &Event, config: &FeeConfig) -> Result<
         event_fee_type: event.fee_type_override.as_deref(),
         event_multiplier: event.fee_multiplier_override,
     };
-    config.resolve(&series.ticker, reported).map_err(|source| SnapshotError::Fees { series: series.ticker.clone(), source })
+    config
+        .resolve(&series.ticker, reported)
+        .map_err(|source| SnapshotError::Fees { series: series.ticker.clone(), source })
 }
 
 /// The series' own fees, without any event override (for reports).
 pub fn series_fees(series: &Series, config: &FeeConfig) -> Result<FeeSchedule, SnapshotError> {
-    let reported =
-        ReportedFees { fee_type: &series.fee_type, multiplier: series.fee_multiplier, event_fee_type: None, event_multiplier: None };
-    config.resolve(&series.ticker, reported).map_err(|source| SnapshotError::Fees { series: series.ticker.clone(), source })
+    let reported = ReportedFees {
+        fee_type: &series.fee_type,
+        multiplier: series.fee_multiplier,
+        event_fee_type: None,
+        event_multiplier: None,
+    };
+    config
+        .resolve(&series.ticker, reported)
+        .map_err(|source| SnapshotError::Fees { series: series.ticker.clone(), source })
 }
 
 /// A snapshot from an event and a book per market, each with its age in milliseconds
@@ -74,7 +82,13 @@ pub fn ladder_snapshot(
                 event: event.event_ticker.clone(),
                 ticker: m.ticker.clone(),
             })?;
-            Ok(RungSnapshot { ticker: m.ticker.clone(), strike: m.strike()?, tradeable: m.is_tradeable(), book, book_age_ms })
+            Ok(RungSnapshot {
+                ticker: m.ticker.clone(),
+                strike: m.strike()?,
+                tradeable: m.is_tradeable(),
+                book,
+                book_age_ms,
+            })
         })
         .collect::<Result<Vec<_>, SnapshotError>>()?;
     Ok(LadderSnapshot {

@@ -139,7 +139,8 @@ impl WsClient {
                 return Err(WsClientError::GaveUp { attempts: failures - 1, last: reason });
             }
             on_event(&WsEvent::Reconnecting { attempt: failures, reason });
-            let policy = crate::kalshi::backoff::Backoff { base: self.config.backoff_base, cap: Duration::from_secs(30) };
+            let policy =
+                crate::kalshi::backoff::Backoff { base: self.config.backoff_base, cap: Duration::from_secs(30) };
             tokio::time::sleep(policy.delay(failures - 1)).await;
         }
     }

@@ -40,7 +40,7 @@ impl Mode {
 
 /// One entry of the journal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LedgerEvent {
     /// An order was accepted and rests or fills.
     OrderPlaced(OrderPlaced),
@@ -231,8 +231,7 @@ impl LedgerState {
             LedgerEvent::OrderPlaced(o) => {
                 self.known_ids.insert(o.client_order_id.clone());
                 self.series_of.insert(o.ticker.clone(), o.series.clone());
-                self.open_orders
-                    .insert(o.client_order_id.clone(), OpenOrder { order: o.clone(), remaining: o.count });
+                self.open_orders.insert(o.client_order_id.clone(), OpenOrder { order: o.clone(), remaining: o.count });
             }
             LedgerEvent::Fill(f) => self.fill(f),
             LedgerEvent::OrderCancelled { client_order_id, .. } => {
@@ -366,7 +365,12 @@ impl LedgerState {
             add(&p.series, &p.ticker, None, p.cost);
         }
         for o in self.open_orders.values() {
-            add(&o.order.series, &o.order.ticker, Some(&o.order.event), o.remaining.times(o.order.price) + order_fee(o));
+            add(
+                &o.order.series,
+                &o.order.ticker,
+                Some(&o.order.event),
+                o.remaining.times(o.order.price) + order_fee(o),
+            );
         }
         exposure
     }

@@ -171,8 +171,12 @@ struct ScheduleView {
 
 impl Serialize for FeeSchedule {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ScheduleView { fee_type: self.fee_type(), multiplier: self.multiplier, flat_per_contract: self.flat_per_contract() }
-            .serialize(s)
+        ScheduleView {
+            fee_type: self.fee_type(),
+            multiplier: self.multiplier,
+            flat_per_contract: self.flat_per_contract(),
+        }
+        .serialize(s)
     }
 }
 
@@ -513,10 +517,11 @@ mod tests {
     #[test]
     fn order_fees_round_the_order_not_each_fill() {
         let s = FeeSchedule::quadratic_with_maker_fees(FeeMultiplier::ONE);
-        // Three 1-lot taker fills at 0.055: exact 0.0036575 each.
+        // Three 1-lot taker fills at 0.055: exact 0.00363825 each; the order's running fee
+        // rounds up to 0.01, 0.01, 0.02.
         let mut cent = OrderFees::new(Rounding::Cent);
         let fees: Vec<String> = (0..3).map(|_| cent.charge(&s, Role::Taker, p("0.055"), c(1)).to_string()).collect();
-        assert_eq!(fees, ["0.01", "0.00", "0.00"]);
+        assert_eq!(fees, ["0.01", "0.00", "0.01"]);
         assert_eq!(cent.charged(), s.fee(Role::Taker, p("0.055"), c(3), Rounding::Cent));
         let mut centicent = OrderFees::new(Rounding::Centicent);
         for _ in 0..3 {
@@ -531,11 +536,16 @@ mod tests {
             "rounding = \"cent\"\n[series.KXINXU]\nfee_multiplier = \"0.5\"\n[series.KXFLAT]\nfee_type = \"flat\"\n",
         )
         .unwrap();
-        let reported = |fee_type| ReportedFees { fee_type, multiplier: 1.0, event_fee_type: None, event_multiplier: None };
+        let reported =
+            |fee_type| ReportedFees { fee_type, multiplier: 1.0, event_fee_type: None, event_multiplier: None };
         let s = cfg.resolve("KXINXU", reported("quadratic")).unwrap();
         assert_eq!(s.multiplier().to_string(), "0.5");
         assert_eq!(cfg.resolve("KXFLAT", reported("quadratic")), Err(FeeError::FlatWithoutAmount));
-        let event = ReportedFees { event_fee_type: Some("quadratic_with_maker_fees"), event_multiplier: Some(0.25), ..reported("quadratic") };
+        let event = ReportedFees {
+            event_fee_type: Some("quadratic_with_maker_fees"),
+            event_multiplier: Some(0.25),
+            ..reported("quadratic")
+        };
         let s = cfg.resolve("KXOTHER", event).unwrap();
         assert_eq!((s.fee_type(), s.multiplier().to_string()), (FeeType::QuadraticWithMakerFees, "0.25".to_string()));
         assert_eq!(FeeConfig::exchange().resolve("KXFLAT", reported("flat")), Err(FeeError::FlatWithoutAmount));

@@ -169,11 +169,8 @@ pub fn render_series_report(ctx: &ReportContext<'_>, scans: &[EventScan]) -> Str
     let c = ctx.ceilings;
     let p = ctx.params;
     let _ = writeln!(out, "- Generated: {} ({})", et.format("%Y-%m-%d %H:%M:%S %Z"), ctx.generated_at.to_rfc3339());
-    let _ = writeln!(
-        out,
-        "- Broker: {} — {} order(s) recorded to `{}`",
-        ctx.broker, ctx.orders_recorded, ctx.audit_path
-    );
+    let _ =
+        writeln!(out, "- Broker: {} — {} order(s) recorded to `{}`", ctx.broker, ctx.orders_recorded, ctx.audit_path);
     let _ = writeln!(
         out,
         "- Fees: {} × {}, screening rounding {}",

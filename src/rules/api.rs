@@ -8,10 +8,10 @@ use rhai::{
     Array, Dynamic, Engine, EvalAltResult, FuncRegistration, ImmutableString, Map, Position, RhaiNativeFunc, Variant,
 };
 
-use crate::scan::RungRow;
 use crate::model::{Count, Money, Price, Proposal, Role, Side};
 use crate::risk::gate::GateContext;
 use crate::risk::limits::Exposure;
+use crate::scan::RungRow;
 
 /// A proposal as scripts see it (cheap to clone into the engine).
 #[derive(Debug, Clone)]

@@ -117,8 +117,7 @@ pub fn scan_event(
     let by_ticker = |ticker: &str| snap.rung(ticker).expect("the ladder is built from the snapshot's rungs");
     let books: Vec<&OrderBook> = ladder.rungs.iter().map(|r| &by_ticker(&r.ticker).book).collect();
     let market = market_pmf(ladder.kind, &books);
-    let cdf =
-        input.view.model.cdf_fn().map_err(|source| ScanError::View { event: snap.event.clone(), source })?;
+    let cdf = input.view.model.cdf_fn().map_err(|source| ScanError::View { event: snap.event.clone(), source })?;
     let model = model_pmf(&ladder, &cdf, input.view.resolution);
 
     let mut rows = Vec::with_capacity(ladder.rungs.len());

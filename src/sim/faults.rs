@@ -16,6 +16,9 @@ pub struct Faults {
     pub lose_response: f64,
     /// Close each WebSocket connection after this many messages (0: never).
     pub ws_drop_after: u64,
+    /// The WebSocket goes silent (no data, no pings; the connection stays open) this many ms
+    /// after it opens (0: never): a stalled feed.
+    pub ws_stall_ms: u64,
     /// Share of WebSocket sequence numbers skipped (a gap the client must notice).
     pub ws_gap: f64,
     /// The simulator's clock runs this many ms ahead of ours (negative: behind).
@@ -28,7 +31,7 @@ impl std::str::FromStr for Faults {
     type Err = String;
 
     /// `key=value` pairs separated by commas; keys `429`, `5xx`, `latency_ms`, `lose`,
-    /// `ws_drop`, `gap`, `clock_ms`, `seed`.
+    /// `ws_drop`, `ws_stall_ms`, `gap`, `clock_ms`, `seed`.
     fn from_str(text: &str) -> Result<Faults, String> {
         let mut faults = Faults { seed: 1, ..Faults::default() };
         for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -50,6 +53,9 @@ impl std::str::FromStr for Faults {
                         Duration::from_millis(value.parse().map_err(|_| format!("fault latency_ms: `{value}`"))?)
                 }
                 "gap" => faults.ws_gap = rate()?,
+                "ws_stall_ms" => {
+                    faults.ws_stall_ms = value.parse().map_err(|_| format!("fault ws_stall_ms: `{value}`"))?
+                }
                 "ws_drop" => faults.ws_drop_after = value.parse().map_err(|_| format!("fault ws_drop: `{value}`"))?,
                 "clock_ms" => {
                     faults.clock_offset_ms = value.parse().map_err(|_| format!("fault clock_ms: `{value}`"))?
@@ -57,7 +63,7 @@ impl std::str::FromStr for Faults {
                 "seed" => faults.seed = value.parse().map_err(|_| format!("fault seed: `{value}`"))?,
                 other => {
                     return Err(format!(
-                        "unknown fault `{other}` (known: 429, 5xx, latency_ms, lose, ws_drop, gap, clock_ms, seed)"
+                        "unknown fault `{other}` (known: 429, 5xx, latency_ms, lose, ws_drop, ws_stall_ms, gap, clock_ms, seed)"
                     ));
                 }
             }

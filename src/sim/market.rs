@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use crate::decode::read_json;
 use crate::drivers::fixtures::{FixtureError, load_market_fixtures};
-use crate::model::{Money, Price};
 use crate::kalshi::snapshot::{SnapshotError, event_fees};
+use crate::model::{Money, Price};
 use crate::pricing::fees::FeeConfig;
 use crate::sim::exchange::Exchange;
 
@@ -45,8 +45,7 @@ impl MarketData {
         let mut exchange = Exchange::new(cash);
         for series in &fixtures {
             let ticker = &series.series.ticker;
-            let fees_err =
-                |e: SnapshotError| SimFixtureError::Fees { series: ticker.clone(), message: e.to_string() };
+            let fees_err = |e: SnapshotError| SimFixtureError::Fees { series: ticker.clone(), message: e.to_string() };
             let series_json: Value = read_json(&root.join("kalshi/series").join(format!("{ticker}.json")))
                 .map_err(|e| SimFixtureError::Fixture(FixtureError::File(e)))?;
             data.series.insert(ticker.clone(), series_json);
@@ -85,6 +84,23 @@ impl MarketData {
     /// `GET /events/{t}` body (markets nested).
     pub fn event(&self, ticker: &str) -> Option<Value> {
         self.events.get(ticker).cloned()
+    }
+
+    /// Settles a market: status `finalized` and `result`, in the market list and its event.
+    /// False for an unknown market.
+    pub fn settle(&mut self, ticker: &str, result: &str) -> bool {
+        let mark = |m: &mut Value| {
+            m["status"] = json!("finalized");
+            m["result"] = json!(result);
+        };
+        let Some(market) = self.markets.iter_mut().find(|m| m["ticker"] == ticker) else { return false };
+        mark(market);
+        for event in self.events.values_mut() {
+            if let Some(ms) = event["event"]["markets"].as_array_mut() {
+                ms.iter_mut().filter(|m| m["ticker"] == ticker).for_each(mark);
+            }
+        }
+        true
     }
 
     /// One market.

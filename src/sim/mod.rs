@@ -54,7 +54,7 @@ pub fn state(config: &SimConfig) -> Result<Arc<SimState>, SimError> {
     let public_key = config.public_key.as_deref().map(read_public_key).transpose()?;
     Ok(Arc::new(SimState {
         exchange: Mutex::new(exchange),
-        markets,
+        markets: Mutex::new(markets),
         faults: config.faults,
         dice: Mutex::new(Dice::new(config.faults.seed)),
         public_key,

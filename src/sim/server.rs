@@ -30,8 +30,8 @@ use crate::sim::market::MarketData;
 pub struct SimState {
     /// Order books, orders and the account.
     pub exchange: Mutex<Exchange>,
-    /// Fixture market data.
-    pub markets: MarketData,
+    /// Fixture market data (settlements change it).
+    pub markets: Mutex<MarketData>,
     /// Faults to inject.
     pub faults: Faults,
     /// Their dice.
@@ -263,23 +263,34 @@ fn route(state: &SimState, req: &Request) -> Response {
     }
     let query = |k: &str| req.query.get(k).map(String::as_str);
     let mut exchange = state.exchange.lock().unwrap_or_else(|p| p.into_inner());
+    let mut markets = state.markets.lock().unwrap_or_else(|p| p.into_inner());
     let result: Result<Response, Response> = (|| match (req.method.as_str(), segments.as_slice()) {
+        // Simulator admin: settle a market (`{"result":"yes"|"no"}`); it then reads as finalized.
+        ("POST", ["sim", "markets", ticker, "settle"]) => {
+            let body: Value = decode(req)?;
+            let result = body["result"].as_str().filter(|r| *r == "yes" || *r == "no");
+            let result = result.ok_or_else(|| err(400, "bad_request", "body must be {\"result\": \"yes\"|\"no\"}"))?;
+            if markets.settle(ticker, result) {
+                Ok(ok(json!({ "ticker": ticker, "result": result, "status": "finalized" })))
+            } else {
+                Err(err(404, "not_found", "market not found"))
+            }
+        }
         ("GET", ["exchange", "status"]) => Ok(ok(json!({ "exchange_active": true, "trading_active": true }))),
         ("GET", ["series", ticker]) => {
-            state.markets.series(ticker).map(ok).ok_or_else(|| err(404, "not_found", "series not found"))
+            markets.series(ticker).map(ok).ok_or_else(|| err(404, "not_found", "series not found"))
         }
         ("GET", ["events", ticker]) => {
-            state.markets.event(ticker).map(ok).ok_or_else(|| err(404, "not_found", "event not found"))
+            markets.event(ticker).map(ok).ok_or_else(|| err(404, "not_found", "event not found"))
         }
-        ("GET", ["markets"]) => Ok(ok(state.markets.markets_page(
+        ("GET", ["markets"]) => Ok(ok(markets.markets_page(
             query("series_ticker"),
             query("event_ticker"),
             query("status"),
             query("limit"),
             query("cursor"),
         ))),
-        ("GET", ["markets", ticker]) => state
-            .markets
+        ("GET", ["markets", ticker]) => markets
             .market(ticker)
             .map(|m| ok(json!({ "market": m })))
             .ok_or_else(|| err(404, "not_found", "market not found")),

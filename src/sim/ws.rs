@@ -57,6 +57,10 @@ pub async fn serve(stream: TcpStream, state: Arc<SimState>) -> Result<(), tokio_
     let mut session = Session { subs: BTreeMap::new(), next_sid: 1, sent: 0 };
     let mut ping = tokio::time::interval(Duration::from_secs(10));
     ping.tick().await;
+    let opened = std::time::Instant::now();
+    let stalled = |state: &SimState| {
+        state.faults.ws_stall_ms > 0 && opened.elapsed() >= Duration::from_millis(state.faults.ws_stall_ms)
+    };
     loop {
         let outgoing: Vec<Value> = tokio::select! {
             incoming = ws.next() => match incoming {
@@ -74,10 +78,16 @@ pub async fn serve(stream: TcpStream, state: Arc<SimState>) -> Result<(), tokio_
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
             },
             _ = ping.tick() => {
-                ws.send(Message::Ping(Vec::new().into())).await?;
+                if !stalled(&state) {
+                    ws.send(Message::Ping(Vec::new().into())).await?;
+                }
                 Vec::new()
             }
         };
+        if stalled(&state) {
+            // Fault: the feed goes quiet without closing.
+            continue;
+        }
         for message in outgoing {
             if state.faults.ws_drop_after > 0 && session.sent >= state.faults.ws_drop_after {
                 // Fault: the connection drops without a close frame.
@@ -171,6 +181,10 @@ fn push(state: &SimState, session: &mut Session, change: &Change) -> Vec<Value> 
                 out.push(json!({ "type": "orderbook_delta", "sid": sid, "seq": seq,
                     "msg": { "market_ticker": ticker, "price_dollars": price.to_string(), "delta_fp": delta.to_string(),
                              "side": side, "ts_ms": chrono::Utc::now().timestamp_millis() } }));
+            }
+            ("trade", Change::Trade(trade)) if sub.markets.is_empty() || sub.markets.contains(&trade.market_ticker) => {
+                let seq = next_seq(state, sub);
+                out.push(json!({ "type": "trade", "sid": sid, "seq": seq, "msg": trade }));
             }
             ("fill", Change::Fill(fill)) => out.push(json!({ "type": "fill", "sid": sid, "msg": fill })),
             ("user_orders", Change::Order(order)) => {

@@ -1,0 +1,224 @@
+//! Paper sessions through the real binary: the ledger journal and parquet tables, losses and
+//! exposure carried across runs, settlement P&L, online scans against the simulator, and a
+//! stalled feed turning the gate NO-GO. Loopback only.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use common::{Workspace, stderr, stdout};
+use kalshi_alpha::exec::ledger_tables::read_table;
+
+const NOW: &str = "2026-11-24T15:00:00Z";
+
+struct Sim {
+    child: Child,
+    base_url: String,
+}
+
+impl Sim {
+    fn start(ws: &Workspace, extra: &[&str]) -> Sim {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kalshi-alpha"))
+            .args(["sim", "--port", "0"])
+            .args(extra)
+            .current_dir(ws.dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let base_url = line.trim().strip_prefix("sim listening on ").expect("banner").to_string();
+        Sim { child, base_url }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn journal(ws: &Workspace) -> Vec<serde_json::Value> {
+    ws.read("data/proc/ledger/journal.jsonl").lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+fn proposals(ws: &Workspace, series: &str, stamp: &str) -> serde_json::Value {
+    serde_json::from_str(&ws.read(&format!("data/proc/proposals/{series}/proposals_{stamp}.json"))).unwrap()
+}
+
+fn reasons(p: &serde_json::Value) -> Vec<String> {
+    p["events"][0]["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["reasons"].as_array().unwrap().iter().map(|r| r.to_string()))
+        .collect()
+}
+
+#[test]
+fn paper_session_journals_orders_and_writes_parquet_tables() {
+    let ws = Workspace::new();
+    let out = ws.run(&["scan", "--offline", "--broker", "paper", "--now", NOW]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("journal: "), "{}", stdout(&out));
+    let events = journal(&ws);
+    let placed = events.iter().filter(|e| e["kind"] == "order_placed").count();
+    let cancelled = events.iter().filter(|e| e["kind"] == "order_cancelled").count();
+    assert_eq!(placed, 6, "two maker orders per GO series");
+    assert_eq!(cancelled, 6, "session_end = cancel in configs/paper.toml");
+    let ids: std::collections::BTreeSet<&str> =
+        events.iter().filter_map(|e| e["client_order_id"].as_str()).filter(|i| i.starts_with("ka-paper-")).collect();
+    assert_eq!(ids.len(), 6);
+
+    let orders = read_table(&ws.path("data/proc/ledger/orders.parquet")).unwrap();
+    assert_eq!(orders.height(), 6);
+    let status = orders.column("status").unwrap().str().unwrap();
+    assert!(status.iter().all(|s| s == Some("cancelled")));
+    let micros = orders.column("price_micros").unwrap().i64().unwrap();
+    let text = orders.column("price").unwrap().str().unwrap();
+    for (m, t) in micros.iter().zip(text.iter()) {
+        assert_eq!(t.unwrap().parse::<kalshi_alpha::model::Price>().unwrap().micros(), m.unwrap());
+    }
+    assert_eq!(read_table(&ws.path("data/proc/ledger/fills.parquet")).unwrap().height(), 0);
+
+    let report = ws.read("reports/KXHIGHNY/scan_20261124T150000Z.md");
+    for section in [
+        "## Gate inputs",
+        "| data_age_secs | 0.000 |",
+        "| heartbeat_age_secs | 0.000 |",
+        "## Paper",
+        "Fills vs requested: 0.00 of",
+    ] {
+        assert!(report.contains(section), "report lacks {section}:\n{report}");
+    }
+    let beat: serde_json::Value = serde_json::from_str(&ws.read("data/proc/state/heartbeat.json")).unwrap();
+    assert_eq!(beat["broker"], "paper");
+    assert_eq!(beat["et"], "2026-11-24T10:00:00-05:00");
+}
+
+#[test]
+fn resting_orders_kept_across_runs_count_against_the_next_runs_limits() {
+    let ws = Workspace::new();
+    ws.edit("configs/paper.toml", "session_end = \"cancel\"", "session_end = \"keep\"");
+    let first = ws.run(&["scan", "--broker", "paper", "--now", NOW]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(reasons(&proposals(&ws, "KXHIGHNY", "20261124T150000Z")).iter().all(|r| !r.contains("DAILY_LOSS_CAP")));
+    // The second run sees the first run's resting orders as committed worst-case loss.
+    let second = ws.run(&["scan", "--broker", "paper", "--now", "2026-11-24T15:05:00Z"]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    let all: Vec<String> =
+        ["KXCPI", "KXHIGHNY", "KXINXU"].iter().flat_map(|s| reasons(&proposals(&ws, s, "20261124T150500Z"))).collect();
+    assert!(all.iter().any(|r| r.contains("DAILY_LOSS_CAP") || r.contains("MAX_LOSS_PER_STRIKE")), "{all:?}");
+    let show: serde_json::Value = serde_json::from_str(&stdout(&ws.run(&["ledger", "show", "--json"]))).unwrap();
+    assert!(show["open_orders"].as_array().unwrap().len() >= 6);
+}
+
+#[test]
+fn settlement_realises_exact_pnl_and_losses_bind_the_daily_cap() {
+    let ws = Workspace::new();
+    // One filled paper order of 30 YES at 0.30 with a 0.15 fee, on a market the fixture then settles NO.
+    let ticker = "KXHIGHNY-26NOV25-B49.5";
+    let lines = [
+        format!(
+            r#"{{"kind":"order_placed","ts":"2026-11-24T14:00:00Z","mode":"paper","client_order_id":"ka-paper-t1","series":"KXHIGHNY","event":"KXHIGHNY-26NOV25","ticker":"{ticker}","side":"yes","role":"taker","price":"0.3000","count":"30.00"}}"#
+        ),
+        format!(
+            r#"{{"kind":"fill","ts":"2026-11-24T14:00:00Z","mode":"paper","client_order_id":"ka-paper-t1","series":"KXHIGHNY","ticker":"{ticker}","side":"yes","role":"taker","price":"0.3000","count":"30.00","fee":"0.15"}}"#
+        ),
+    ];
+    std::fs::create_dir_all(ws.path("data/proc/ledger")).unwrap();
+    ws.write("data/proc/ledger/journal.jsonl", &(lines.join("\n") + "\n"));
+    // The market's fixture now reads as settled NO.
+    let path = "fixtures/kalshi/events/KXHIGHNY-26NOV25.json";
+    let mut event: serde_json::Value = serde_json::from_str(&ws.read(path)).unwrap();
+    for m in event["event"]["markets"].as_array_mut().unwrap().iter_mut().filter(|m| m["ticker"] == ticker) {
+        m["status"] = "finalized".into();
+        m["result"] = "no".into();
+    }
+    ws.write(path, &event.to_string());
+    let settled = ws.run(&["ledger", "settle", "--offline", "--now", "2026-11-24T14:30:00Z"]);
+    assert!(settled.status.success(), "{}", stderr(&settled));
+    assert!(stdout(&settled).contains(&format!("settled {ticker}: no")));
+    let show: serde_json::Value = serde_json::from_str(&stdout(&ws.run(&["ledger", "show", "--json"]))).unwrap();
+    // 1000 − 9.00 premium − 0.15 fee; the 30 YES pay nothing.
+    assert_eq!(show["cash"], "990.85");
+    assert_eq!(show["realised_total"], "-9.15");
+    assert_eq!(show["positions"].as_array().unwrap().len(), 0);
+    assert_eq!(read_table(&ws.path("data/proc/ledger/positions.parquet")).unwrap().height(), 0);
+    // The next paper run the same New York day starts 9.15 down against the 25.00 daily cap.
+    let run = ws.run(&["scan", "--broker", "paper", "--now", NOW]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let all: Vec<String> =
+        ["KXCPI", "KXHIGHNY", "KXINXU"].iter().flat_map(|s| reasons(&proposals(&ws, s, "20261124T150000Z"))).collect();
+    assert!(all.iter().any(|r| r.contains("DAILY_LOSS_CAP")), "{all:?}");
+    // A dry run of the same scan has no ledger and no such denial.
+    let dry = Workspace::new();
+    assert!(dry.run(&["scan", "--now", NOW]).status.success());
+    let none: Vec<String> =
+        ["KXCPI", "KXHIGHNY", "KXINXU"].iter().flat_map(|s| reasons(&proposals(&dry, s, "20261124T150000Z"))).collect();
+    assert!(none.iter().all(|r| !r.contains("DAILY_LOSS_CAP")), "{none:?}");
+}
+
+#[test]
+fn online_scan_against_the_simulator_matches_the_offline_scan() {
+    let ws = Workspace::new();
+    let sim = Sim::start(&ws, &[]);
+    let offline = ws.run(&["scan", "--offline", "--now", NOW, "--out", "off"]);
+    assert!(offline.status.success(), "{}", stderr(&offline));
+    let online = ws.run(&["scan", "--online", "--base-url", &sim.base_url, "--now", NOW, "--out", "on"]);
+    assert!(online.status.success(), "{}", stderr(&online));
+    for series in ["KXCPI", "KXHIGHNY", "KXINXU"] {
+        let read = |root: &str| -> serde_json::Value {
+            serde_json::from_str(
+                &ws.read(&format!("{root}/data/proc/proposals/{series}/proposals_20261124T150000Z.json")),
+            )
+            .unwrap()
+        };
+        let (a, b) = (read("off"), read("on"));
+        assert_eq!(a["events"], b["events"], "{series}: same proposals and decisions");
+        assert_eq!(b["gate"]["go"], true, "{series}: {}", b["gate"]);
+    }
+}
+
+#[test]
+fn online_scan_names_markets_whose_snapshot_never_arrives() {
+    let ws = Workspace::new();
+    // Every connection drops after its first message (the subscribe reply): no snapshot arrives.
+    let sim = Sim::start(&ws, &["--faults", "ws_drop=1"]);
+    let out =
+        ws.run(&["scan", "--online", "--base-url", &sim.base_url, "--series", "KXCPI", "--snapshot-timeout", "1"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("no order book snapshot within") && err.contains("KXCPI-25NOV-T0.0"), "{err}");
+    assert!(!ws.path("reports").exists(), "nothing written");
+}
+
+#[test]
+fn a_stalled_feed_makes_the_gate_say_data_stale() {
+    let ws = Workspace::new();
+    ws.edit(
+        "policies/gates.rhai",
+        "freshness::stale(ctx.data_age_secs, 900.0)",
+        "freshness::stale(ctx.data_age_secs, 1.0)",
+    );
+    ws.edit("policies/gates.rhai", "max=900s", "max=1s");
+    ws.edit("policies/tests/gates.toml", "data_age_secs = 12.0", "data_age_secs = 0.5");
+    ws.write(
+        "scripts/stale.rhai",
+        "// Scan, let the feed stall, scan again.\nlet a = scan(\"KXCPI\");\nlog(`first ${a[\"go\"]}`);\npause(2.5);\nlet b = scan(\"KXCPI\");\nlog(`second ${b[\"go\"]}`);\n",
+    );
+    let sim = Sim::start(&ws, &["--faults", "ws_stall_ms=600"]);
+    let out = ws.run(&["playbook", "run", "stale", "--online", "--base-url", &sim.base_url, "--broker", "paper"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("first true"), "{text}");
+    assert!(text.contains("second false"), "{text}");
+    let record_name = std::fs::read_dir(ws.path("reports/sessions")).unwrap().next().unwrap().unwrap().path();
+    let record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(record_name).unwrap()).unwrap();
+    let reasons = record["gates"]["KXCPI"]["reasons"].to_string();
+    assert!(reasons.contains("DATA_STALE"), "{reasons}");
+    assert!(!record["market_data"].as_str().unwrap().is_empty());
+}
