@@ -173,3 +173,13 @@ fn playbook_run_submits_reports_and_fails_loudly() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(stderr(&missing).contains("scripts/nope.rhai"), "{}", stderr(&missing));
 }
+
+#[test]
+fn a_zero_count_case_is_an_error_not_a_panic() {
+    let ws = Workspace::new();
+    ws.edit("policies/tests/pal.toml", "count = \"20\"", "count = \"0\"");
+    let out = ws.run(&["policy", "test"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(text.contains("pal.toml: order[0].count") && text.contains("count must be positive"), "{text}");
+}
