@@ -23,11 +23,12 @@ async fn start(faults: &str, public_key: Option<&Path>) -> (String, Arc<SimState
         faults: faults.parse::<Faults>().unwrap(),
         cash: "1000.00".parse().unwrap(),
         flow: None,
+        flow_after_subscribe: false,
     };
     let shared = state(&config).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/trade-api/v2", listener.local_addr().unwrap());
-    tokio::spawn(run(listener, Arc::clone(&shared), Vec::new()));
+    tokio::spawn(run(listener, Arc::clone(&shared), Vec::new(), false));
     (url, shared)
 }
 
@@ -223,12 +224,13 @@ async fn scripted_flow_fills_our_resting_order() {
         faults: Faults::default(),
         cash: "1000.00".parse().unwrap(),
         flow: Some(flow),
+        flow_after_subscribe: false,
     };
     let shared = state(&config).unwrap();
     let orders = kalshi_alpha::sim::load_flow(&config).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/trade-api/v2", listener.local_addr().unwrap());
-    tokio::spawn(run(listener, shared, orders));
+    tokio::spawn(run(listener, shared, orders, false));
     let c = client(&url, Some(signer()));
     // Our bid at 0.40 rests above the crowd's 0.37 bid, below the 0.41 ask.
     let ours = c.create_order(&order("maker-1", BookSide::Bid, "0.4000", 5)).await.unwrap();

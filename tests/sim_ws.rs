@@ -35,11 +35,12 @@ async fn books_follow_the_exchange(faults: &str) -> Outcome {
         faults: faults.parse().unwrap(),
         cash: "1000.00".parse().unwrap(),
         flow: None,
+        flow_after_subscribe: false,
     };
     let shared = state(&config).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}/trade-api/v2", listener.local_addr().unwrap());
-    tokio::spawn(run(listener, shared, Vec::new()));
+    tokio::spawn(run(listener, shared, Vec::new(), false));
 
     let mut client = WsClient::new(
         WsConfig {

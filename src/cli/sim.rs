@@ -27,6 +27,9 @@ pub struct SimArgs {
     /// Scripted crowd orders, one JSON object per line (`after_ms`, `ticker`, `side`, `price`, `count`).
     #[arg(long)]
     flow: Option<PathBuf>,
+    /// Start the flow's clock at the first WebSocket subscription instead of at start.
+    #[arg(long)]
+    flow_after_subscribe: bool,
     /// Starting cash of the simulated account, dollars.
     #[arg(long, default_value = "1000.00")]
     cash: Money,
@@ -40,6 +43,7 @@ pub fn run_sim(args: SimArgs) -> anyhow::Result<ExitCode> {
         faults: args.faults,
         cash: args.cash,
         flow: args.flow,
+        flow_after_subscribe: args.flow_after_subscribe,
     };
     let flow = load_flow(&config)?;
     let shared = state(&config)?;
@@ -51,7 +55,7 @@ pub fn run_sim(args: SimArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot listen on 127.0.0.1:{}", args.port))?;
         let address = listener.local_addr()?;
         println!("sim listening on http://{address}/trade-api/v2");
-        run(listener, shared, flow).await.context("simulator stopped")
+        run(listener, shared, flow, config.flow_after_subscribe).await.context("simulator stopped")
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -359,6 +359,7 @@ impl Session {
 
     fn report(&mut self, series: &str) -> StepResult<String> {
         let (started, at) = (Instant::now(), self.now());
+        self.pump(at)?;
         let plan = self.plan("report", series)?.clone();
         let active = self.policies.load_full();
         let path = if self.req.dry_run {
@@ -438,7 +439,12 @@ impl Session {
         } else {
             std::thread::sleep(wait);
         }
-        lock(shared).record("pause", &[&seconds.to_string()], started, now, None, json!({ "seconds": seconds }));
+        let mut s = lock(shared);
+        let end = s.now();
+        // The tape printed meanwhile: resting paper orders fill now, stamped at the end of the wait.
+        s.pump(end)?;
+        s.beat(end);
+        s.record("pause", &[&seconds.to_string()], started, now, None, json!({ "seconds": seconds }));
         Ok(())
     }
 }

@@ -705,9 +705,10 @@ fn paper_section(plan: &PlannedSeries, broker: &PaperBroker, sent: &Sent, now: D
         });
     }
     let exposure = ledger.exposure(now, |o| resting_fee_bound(o, Rounding::Cent));
+    let session_fills = broker.session_fills().iter().filter(|f| f.series == plan.series);
     PaperSection {
         requested: sent.requested,
-        filled: sent.filled,
+        filled: session_fills.fold(Count::ZERO, |total, f| total + f.count),
         refused: sent.refused.clone(),
         samples,
         exposure_by_series: exposure.by_series,

@@ -63,7 +63,7 @@ pub struct EvSample {
 pub struct PaperSection {
     /// Contracts asked for this session.
     pub requested: Count,
-    /// Contracts filled at once this session.
+    /// Contracts filled this session (at once or while resting).
     pub filled: Count,
     /// Orders the paper broker refused, with why.
     pub refused: Vec<String>,

@@ -63,8 +63,15 @@ pub fn read_flow(path: &Path) -> Result<Vec<FlowOrder>, FlowError> {
     Ok(orders)
 }
 
-/// Sends each order at its time; refusals (an unknown market, a bad price) are logged.
-pub async fn play(orders: Vec<FlowOrder>, state: Arc<SimState>) {
+/// Sends each order at its time (counted from the first WebSocket subscription when
+/// `after_subscribe`, else from now); refusals (an unknown market, a bad price) are logged.
+pub async fn play(orders: Vec<FlowOrder>, state: Arc<SimState>, after_subscribe: bool) {
+    if after_subscribe && !orders.is_empty() {
+        let mut subscribed = state.subscribed.subscribe();
+        if subscribed.wait_for(|s| *s).await.is_err() {
+            return;
+        }
+    }
     let start = tokio::time::Instant::now();
     for (i, order) in orders.into_iter().enumerate() {
         tokio::time::sleep_until(start + Duration::from_millis(order.after_ms)).await;

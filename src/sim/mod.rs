@@ -32,6 +32,8 @@ pub struct SimConfig {
     pub cash: Money,
     /// Scripted crowd orders (JSONL), sent after start.
     pub flow: Option<PathBuf>,
+    /// The flow's clock starts at the first WebSocket subscription instead of at start.
+    pub flow_after_subscribe: bool,
 }
 
 /// Why the simulator cannot start.
@@ -60,12 +62,18 @@ pub fn state(config: &SimConfig) -> Result<Arc<SimState>, SimError> {
         public_key,
         requests: Mutex::new(0),
         changes: tokio::sync::broadcast::channel(4096).0,
+        subscribed: tokio::sync::watch::channel(false).0,
     }))
 }
 
 /// Serves `state` on `listener` (bind `127.0.0.1:0` for tests), playing `flow` alongside.
-pub async fn run(listener: TcpListener, state: Arc<SimState>, flow: Vec<flow::FlowOrder>) -> std::io::Result<()> {
-    tokio::spawn(flow::play(flow, Arc::clone(&state)));
+pub async fn run(
+    listener: TcpListener,
+    state: Arc<SimState>,
+    flow: Vec<flow::FlowOrder>,
+    flow_after_subscribe: bool,
+) -> std::io::Result<()> {
+    tokio::spawn(flow::play(flow, Arc::clone(&state), flow_after_subscribe));
     server::serve(listener, state).await
 }
 

@@ -42,6 +42,8 @@ pub struct SimState {
     pub requests: Mutex<u64>,
     /// Book, order and fill changes, fanned out to WebSocket sessions.
     pub changes: tokio::sync::broadcast::Sender<crate::sim::exchange::Change>,
+    /// Becomes true at the first WebSocket subscription (a flow may wait for it).
+    pub subscribed: tokio::sync::watch::Sender<bool>,
 }
 
 /// A key file that does not parse.

@@ -119,6 +119,7 @@ fn command(state: &SimState, session: &mut Session, cmd: Command) -> Vec<Value> 
     let mut out = Vec::new();
     match cmd.cmd.as_str() {
         "subscribe" => {
+            state.subscribed.send_replace(true);
             for channel in &cmd.params.channels {
                 let sid = session.next_sid;
                 session.next_sid += 1;
