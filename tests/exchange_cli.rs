@@ -2,39 +2,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-use common::{Workspace, stderr, stdout};
-
-struct Sim {
-    child: Child,
-    base_url: String,
-}
-
-impl Sim {
-    fn start(ws: &Workspace, extra: &[&str]) -> Sim {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kalshi-alpha"))
-            .args(["sim", "--port", "0"])
-            .args(extra)
-            .current_dir(ws.dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let base_url = line.trim().strip_prefix("sim listening on ").expect("banner").to_string();
-        Sim { child, base_url }
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::{Sim, Workspace, stderr, stdout};
 
 #[test]
 fn markets_and_book_online_match_offline() {

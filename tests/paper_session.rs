@@ -4,42 +4,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
-use common::{Workspace, stderr, stdout};
+use common::{Sim, Workspace, stderr, stdout};
 use kalshi_alpha::exec::ledger_tables::read_table;
 
 const NOW: &str = "2026-11-24T15:00:00Z";
-
-struct Sim {
-    child: Child,
-    base_url: String,
-}
-
-impl Sim {
-    fn start(ws: &Workspace, extra: &[&str]) -> Sim {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kalshi-alpha"))
-            .args(["sim", "--port", "0"])
-            .args(extra)
-            .current_dir(ws.dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let base_url = line.trim().strip_prefix("sim listening on ").expect("banner").to_string();
-        Sim { child, base_url }
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn journal(ws: &Workspace) -> Vec<serde_json::Value> {
     ws.read("data/proc/ledger/journal.jsonl").lines().map(|l| serde_json::from_str(l).unwrap()).collect()
@@ -221,4 +189,47 @@ fn a_stalled_feed_makes_the_gate_say_data_stale() {
     let reasons = record["gates"]["KXCPI"]["reasons"].to_string();
     assert!(reasons.contains("DATA_STALE"), "{reasons}");
     assert!(!record["market_data"].as_str().unwrap().is_empty());
+}
+
+#[test]
+fn maker_orders_fill_when_the_tape_trades_through_their_queue() {
+    let ws = Workspace::new();
+    // The shipped flow, 10× faster: 25 ahead at each of our prices, then trades through.
+    let flow = ws.read("fixtures/sim/flow_trades.jsonl").replace("000, \"ticker\"", "00, \"ticker\"");
+    ws.write("fixtures/sim/fast_flow.jsonl", &flow);
+    ws.write(
+        "scripts/watch.rhai",
+        "// Quote, then watch.\nscan(\"KXHIGHNY\");\nsubmit(\"KXHIGHNY\");\npause(2.0);\nreport(\"KXHIGHNY\");\n",
+    );
+    let sim = Sim::start(&ws, &["--flow", "fixtures/sim/fast_flow.jsonl", "--flow-after-subscribe"]);
+    let out = ws.run(&["playbook", "run", "watch", "--online", "--base-url", &sim.base_url, "--broker", "paper"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let show: serde_json::Value = serde_json::from_str(&stdout(&ws.run(&["ledger", "show", "--json"]))).unwrap();
+    let positions: Vec<(String, String, String, String)> = show["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let s = |k: &str| p[k].as_str().unwrap().to_string();
+            (s("ticker"), s("side"), s("count"), s("cost"))
+        })
+        .collect();
+    assert_eq!(
+        positions,
+        [
+            ("KXHIGHNY-26NOV25-B47.5".into(), "yes".into(), "10.00".into(), "2.70".into()),
+            ("KXHIGHNY-26NOV25-B49.5".into(), "no".into(), "8.00".into(), "4.72".into()),
+        ]
+    );
+    // Maker fees under the centicent rule with the per-order accumulator: 0.04 + 0.04.
+    assert_eq!(show["fees_paid"], "0.08");
+    assert_eq!(show["cash"], "992.50");
+    // The parquet tables say the same as the journal replay.
+    let table = read_table(&ws.path("data/proc/ledger/positions.parquet")).unwrap();
+    let units: Vec<i64> = table.column("cost_units").unwrap().i64().unwrap().iter().map(|v| v.unwrap()).collect();
+    assert_eq!(units, [270_000_000, 472_000_000]);
+    let fills = read_table(&ws.path("data/proc/ledger/fills.parquet")).unwrap();
+    assert_eq!(fills.height(), 2);
+    let report = std::fs::read_dir(ws.path("reports/KXHIGHNY")).unwrap().next().unwrap().unwrap().path();
+    assert!(std::fs::read_to_string(report).unwrap().contains("Fills vs requested: 18.00 of 18.00 contracts (100.0%)"));
 }

@@ -2,8 +2,9 @@
 
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 /// The repository root (where `fixtures/` and `configs/` live).
 pub fn repo() -> PathBuf {
@@ -75,4 +76,36 @@ pub fn stdout(o: &Output) -> String {
 
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The simulator binary on a free loopback port, killed on drop.
+pub struct Sim {
+    child: Child,
+    /// `http://127.0.0.1:PORT/trade-api/v2`.
+    pub base_url: String,
+}
+
+impl Sim {
+    /// Starts `kalshi-alpha sim --port 0 EXTRA…` in the workspace and reads its banner.
+    pub fn start(ws: &Workspace, extra: &[&str]) -> Sim {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kalshi-alpha"))
+            .args(["sim", "--port", "0"])
+            .args(extra)
+            .current_dir(ws.dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let base_url = line.trim().strip_prefix("sim listening on ").expect("banner").to_string();
+        Sim { child, base_url }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
