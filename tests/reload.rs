@@ -110,3 +110,24 @@ fn watching_works_without_playbooks() {
     save_by_rename(&ws, "policies/gates.rhai", &format!("{text}\n// reviewed\n"));
     assert!(watch.next_line().starts_with("accepted policies/gates.rhai v2 "));
 }
+
+#[test]
+fn a_zero_count_case_saved_while_watching_is_rejected_and_the_watcher_lives() {
+    let ws = Workspace::new();
+    let watch = Watch::start(&ws);
+    assert!(watch.next_line().starts_with("watching policies and scripts (v1 sha256="));
+    let good = ws.read("policies/tests/pal.toml");
+    save_by_rename(&ws, "policies/tests/pal.toml", &good.replacen("count = \"20\"", "count = \"0\"", 1));
+    let first = watch.next_line();
+    assert!(first.starts_with("rejected policies/tests/pal.toml: order[0].count"), "{first}");
+    // The error spans lines (the TOML excerpt); the report ends with the version kept.
+    let mut report = vec![first];
+    while !report.last().unwrap().ends_with("(keeping v1)") {
+        report.push(watch.next_line());
+    }
+    assert!(report.join("\n").contains("count must be positive"), "{report:?}");
+    // Still watching: the fixed file is accepted as the next version.
+    save_by_rename(&ws, "policies/tests/pal.toml", &format!("{good}\n# reviewed\n"));
+    let accepted = watch.next_line();
+    assert!(accepted.starts_with("accepted policies/tests/pal.toml v2 "), "{accepted}");
+}

@@ -258,3 +258,15 @@ async fn clock_skew_stops_signing() {
     let err = c.balance().await.unwrap_err();
     assert!(matches!(err, RestError::ClockSkew { .. }), "{err}");
 }
+
+#[tokio::test]
+async fn a_client_order_id_someone_else_used_is_a_conflict_not_ours() {
+    let (url, _sim) = start("", None).await;
+    let c = client(&url, Some(signer()));
+    c.create_order(&order("shared-id", BookSide::Bid, "0.10", 1)).await.unwrap();
+    // Another session reuses the id on its very first send: the exchange answers
+    // order_already_exists, and the order it holds is not this session's.
+    let err = c.create_order(&order("shared-id", BookSide::Ask, "0.90", 3)).await.unwrap_err();
+    assert!(matches!(err, RestError::Conflict { .. }), "{err}");
+    assert!(err.to_string().contains("not ours"), "{err}");
+}
