@@ -6,7 +6,11 @@ use std::path::Path;
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use kalshi_alpha::config::ScanConfig;
+use kalshi_alpha::drivers::fixtures::load_market_fixtures;
 use kalshi_alpha::exec::session::fixture_snapshots;
+use kalshi_alpha::kalshi::live_book::BookSet;
+use kalshi_alpha::kalshi::snapshot::from_live;
+use kalshi_alpha::kalshi::ws::WsMessage;
 use kalshi_alpha::model::{Count, Level, Money, OrderBook, Price, Side};
 use kalshi_alpha::paper::{FillAlpha, MakerQueue, Print};
 use kalshi_alpha::risk::limits::{Decider, Ledger, LimitTable};
@@ -37,6 +41,61 @@ fn pipeline(c: &mut Criterion) {
     }
 }
 
+/// A live-book update to a decision for one ladder: apply one delta, snapshot the ladder's
+/// live books, scan it and decide (the online hot path).
+fn book_update_to_decision(c: &mut Criterion) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = ScanConfig::load(&root.join("configs")).expect("configs");
+    let fixtures = load_market_fixtures(&root.join("fixtures"), &["KXHIGHNY".to_string()]).expect("fixtures");
+    let (series, ev) = (&fixtures[0].series, &fixtures[0].events[0]);
+    let mut books = BookSet::default();
+    let pairs = |levels: &[Level]| {
+        levels.iter().map(|l| format!("[\"{}\",\"{}\"]", l.price, l.size)).collect::<Vec<_>>().join(",")
+    };
+    let mut seq = 0;
+    for (ticker, book) in &ev.books {
+        seq += 1;
+        let text = format!(
+            r#"{{"type":"orderbook_snapshot","sid":1,"seq":{seq},"msg":{{"market_ticker":"{ticker}","yes_dollars_fp":[{}],"no_dollars_fp":[{}]}}}}"#,
+            pairs(book.yes_bids()),
+            pairs(book.no_bids())
+        );
+        books.apply(&WsMessage::decode(&text).unwrap(), 0);
+    }
+    let ticker = "KXHIGHNY-26NOV25-B49.5";
+    let delta = |seq: u64, d: &str| {
+        WsMessage::decode(&format!(
+            r#"{{"type":"orderbook_delta","sid":1,"seq":{seq},"msg":{{"market_ticker":"{ticker}","price_dollars":"0.3400","delta_fp":"{d}","side":"yes"}}}}"#
+        ))
+        .unwrap()
+    };
+    let params = ScanParams {
+        min_ev: "0.01".parse::<Money>().unwrap(),
+        contracts: Count::from_whole(10).unwrap(),
+        max_bins: 2,
+        maker_only: true,
+        rounding: config.fees.rounding,
+        kelly_cap: 0.25,
+    };
+    let table = LimitTable::new(config.limits.clone(), None, None);
+    let view = &config.views.events[&ev.event.event_ticker];
+    c.bench_function("book_update_to_decision/KXHIGHNY", |b| {
+        // Each batch starts from the snapshot books, so the two deltas always follow in sequence.
+        let (up, down) = (delta(seq + 1, "5.00"), delta(seq + 2, "-5.00"));
+        b.iter_batched(
+            || books.clone(),
+            |mut books| {
+                books.apply(&up, 1);
+                books.apply(&down, 2);
+                let snapshot = from_live(series, &ev.event, &books, 3, &config.fees).unwrap();
+                let mut decider = Decider::new(&table, None, Ledger::default());
+                scan_event(EventInput { snapshot: &snapshot, view }, &params, &mut decider).unwrap()
+            },
+            criterion::BatchSize::SmallInput,
+        )
+    });
+}
+
 fn paper_fill_model(c: &mut Criterion) {
     let level = |p: &str, s: &str| Level { price: p.parse().unwrap(), size: s.parse().unwrap() };
     let book = OrderBook::from_levels(vec![level("0.40", "500")], vec![level("0.55", "300")]);
@@ -56,5 +115,5 @@ fn paper_fill_model(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, pipeline, paper_fill_model);
+criterion_group!(benches, pipeline, book_update_to_decision, paper_fill_model);
 criterion_main!(benches);

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use kalshi_alpha::kalshi::replay::replay;
+use std::io::BufRead;
+
+use kalshi_alpha::kalshi::replay::Replayer;
 
 /// Arguments of `replay`.
 #[derive(Debug, Args)]
@@ -23,8 +25,20 @@ fn opt(p: Option<impl std::fmt::Display>) -> String {
 
 /// Runs `replay`.
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(&args.file).with_context(|| format!("{}: cannot read", args.file.display()))?;
-    let outcome = replay(text.lines()).with_context(|| args.file.display().to_string())?;
+    // Streamed a line at a time: memory is bounded by the books, not the file.
+    let name = args.file.display().to_string();
+    let file = std::fs::File::open(&args.file).with_context(|| format!("{name}: cannot read"))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut replayer = Replayer::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).with_context(|| format!("{name}: cannot read"))? == 0 {
+            break;
+        }
+        replayer.feed(line.trim_end_matches(['\n', '\r'])).with_context(|| name.clone())?;
+    }
+    let outcome = replayer.finish();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
         return Ok(ExitCode::SUCCESS);
@@ -48,6 +62,9 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     for a in &outcome.anomalies {
         println!("anomaly: {}: {}", a.market, a.detail);
     }
-    println!("{} messages, {} gap(s)", outcome.messages, outcome.gaps.len());
+    if outcome.gap_count as usize > outcome.gaps.len() || outcome.anomaly_count as usize > outcome.anomalies.len() {
+        println!("(the first {} gaps and anomalies are listed)", kalshi_alpha::kalshi::live_book::KEPT);
+    }
+    println!("{} messages, {} gap(s)", outcome.messages, outcome.gap_count);
     Ok(ExitCode::SUCCESS)
 }

@@ -204,7 +204,7 @@ impl LiveFeed {
     pub fn gate_inputs(&self) -> GateInputs {
         let books = self.books.lock().unwrap_or_else(|p| p.into_inner());
         let mut monitors = BTreeMap::new();
-        let gaps = books.gaps.len();
+        let gaps = books.gap_count;
         monitors.insert(
             "feed_seq_gaps".to_string(),
             if gaps == 0 { "ok".to_string() } else { format!("warn: {gaps} gap(s), resnapshotted") },

@@ -185,11 +185,19 @@ pub struct BookSet {
     books: BTreeMap<String, LiveBook>,
     subs: HashMap<u64, Subscription>,
     yes_scale_commands: Vec<u64>,
-    /// Gaps seen, in order.
+    /// Gaps seen, in order (the first [`KEPT`] of them; `gap_count` counts all).
     pub gaps: Vec<Gap>,
-    /// Problems inside messages.
+    /// Every gap seen.
+    pub gap_count: u64,
+    /// Problems inside messages (the first [`KEPT`]; `anomaly_count` counts all).
     pub anomalies: Vec<Anomaly>,
+    /// Every anomaly seen.
+    pub anomaly_count: u64,
 }
+
+/// How many gaps and anomalies a [`BookSet`] keeps in detail: memory stays bounded by the
+/// books, however long the stream.
+pub const KEPT: usize = 1_000;
 
 impl BookSet {
     /// Remembers that command `id` subscribed with `use_yes_price`, so the subscription it
@@ -239,7 +247,10 @@ impl BookSet {
             let is_snapshot = matches!(msg, WsMessage::Snapshot { .. });
             if let Some(last) = sub.last_seq {
                 if seq != last + 1 && !is_snapshot {
-                    self.gaps.push(Gap { sid, expected: last + 1, got: seq });
+                    self.gap_count += 1;
+                    if self.gaps.len() < KEPT {
+                        self.gaps.push(Gap { sid, expected: last + 1, got: seq });
+                    }
                     for market in &sub.markets {
                         if let Some(book) = self.books.get_mut(market) {
                             book.valid = false;
@@ -296,7 +307,10 @@ impl BookSet {
     }
 
     fn anomaly(&mut self, market: &str, detail: String) {
-        self.anomalies.push(Anomaly { market: market.to_string(), detail });
+        self.anomaly_count += 1;
+        if self.anomalies.len() < KEPT {
+            self.anomalies.push(Anomaly { market: market.to_string(), detail });
+        }
     }
 }
 

@@ -98,6 +98,12 @@ pub struct Order {
     /// Size at placement.
     #[serde(default)]
     pub initial_count_fp: Option<Count>,
+    /// Premium paid when taking liquidity.
+    #[serde(default)]
+    pub taker_fill_cost_dollars: Option<Money>,
+    /// Premium paid when resting contracts were taken.
+    #[serde(default)]
+    pub maker_fill_cost_dollars: Option<Money>,
     /// Taker fees paid.
     #[serde(default)]
     pub taker_fees_dollars: Option<Money>,
@@ -189,6 +195,9 @@ pub struct Fill {
     pub trade_id: String,
     /// The order filled.
     pub order_id: String,
+    /// The order's idempotency key.
+    #[serde(default)]
+    pub client_order_id: String,
     /// Market ticker (older name).
     #[serde(default)]
     pub ticker: String,
@@ -225,6 +234,12 @@ pub struct Fill {
     /// When (RFC 3339).
     #[serde(default)]
     pub created_time: Option<String>,
+    /// When, unix ms.
+    #[serde(default)]
+    pub ts_ms: Option<i64>,
+    /// The market position after this fill (+YES / −NO).
+    #[serde(default)]
+    pub post_position_fp: Option<SignedCount>,
     /// Legacy: contracts.
     #[serde(default)]
     pub count: Option<i64>,

@@ -1,4 +1,5 @@
-//! Replaying a recorded WebSocket session into fresh books. Pure: it takes the lines.
+//! Replaying a recorded WebSocket session into fresh books. Pure: it takes the lines, one at a
+//! time ([`Replayer`]), so a caller can stream a file of any size in memory bounded by the books.
 //!
 //! A line is either a record written by `kalshi-alpha record` — `{"recv_ms": T, "msg": {…}}`
 //! for a server message, `{"sent_ms": T, "cmd": {…}}` for a command we sent — or one raw
@@ -39,10 +40,14 @@ pub struct ReplayOutcome {
     pub messages: usize,
     /// Per market, in ticker order.
     pub markets: Vec<MarketSummary>,
-    /// Sequence gaps (reported, not fatal).
+    /// Sequence gaps (reported, not fatal; the first thousand in detail).
     pub gaps: Vec<Gap>,
-    /// Messages whose contents were impossible (e.g. a delta below zero).
+    /// Every gap.
+    pub gap_count: u64,
+    /// Messages whose contents were impossible (e.g. a delta below zero; the first thousand).
     pub anomalies: Vec<Anomaly>,
+    /// Every anomaly.
+    pub anomaly_count: u64,
 }
 
 /// A line that is not a record or a server message.
@@ -93,31 +98,66 @@ pub fn apply_line(books: &mut BookSet, text: &str, line: usize, last_ms: &mut i6
     Ok(true)
 }
 
-/// Replays `lines` into fresh books.
-pub fn replay<'a>(lines: impl IntoIterator<Item = &'a str>) -> Result<ReplayOutcome, ReplayError> {
-    let mut books = BookSet::default();
-    let mut messages = 0;
-    let mut last_ms = 0;
-    for (i, text) in lines.into_iter().enumerate() {
+/// A replay in progress: feed it lines, then `finish`.
+#[derive(Debug, Default)]
+pub struct Replayer {
+    books: BookSet,
+    messages: usize,
+    last_ms: i64,
+    line: usize,
+}
+
+impl Replayer {
+    /// Fresh books.
+    pub fn new() -> Replayer {
+        Replayer::default()
+    }
+
+    /// Feeds the next line (blank lines are skipped but counted for line numbers).
+    pub fn feed(&mut self, text: &str) -> Result<(), ReplayError> {
+        self.line += 1;
         if text.trim().is_empty() {
-            continue;
+            return Ok(());
         }
-        if apply_line(&mut books, text, i + 1, &mut last_ms)? {
-            messages += 1;
+        if apply_line(&mut self.books, text, self.line, &mut self.last_ms)? {
+            self.messages += 1;
+        }
+        Ok(())
+    }
+
+    /// The books as they stand.
+    pub fn finish(self) -> ReplayOutcome {
+        let markets = self
+            .books
+            .books()
+            .iter()
+            .map(|(market, book)| MarketSummary {
+                market: market.clone(),
+                best_yes_bid: book.best_yes_bid(),
+                best_yes_ask: book.best_yes_ask(),
+                yes_depth: book.yes_depth(),
+                no_depth: book.no_depth(),
+                messages: book.messages,
+                valid: book.valid,
+            })
+            .collect();
+        let books = self.books;
+        ReplayOutcome {
+            messages: self.messages,
+            markets,
+            gap_count: books.gap_count,
+            gaps: books.gaps,
+            anomaly_count: books.anomaly_count,
+            anomalies: books.anomalies,
         }
     }
-    let markets = books
-        .books()
-        .iter()
-        .map(|(market, book)| MarketSummary {
-            market: market.clone(),
-            best_yes_bid: book.best_yes_bid(),
-            best_yes_ask: book.best_yes_ask(),
-            yes_depth: book.yes_depth(),
-            no_depth: book.no_depth(),
-            messages: book.messages,
-            valid: book.valid,
-        })
-        .collect();
-    Ok(ReplayOutcome { messages, markets, gaps: books.gaps, anomalies: books.anomalies })
+}
+
+/// Replays `lines` into fresh books.
+pub fn replay<'a>(lines: impl IntoIterator<Item = &'a str>) -> Result<ReplayOutcome, ReplayError> {
+    let mut replayer = Replayer::new();
+    for text in lines {
+        replayer.feed(text)?;
+    }
+    Ok(replayer.finish())
 }

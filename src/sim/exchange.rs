@@ -7,12 +7,13 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Value, json};
 
 use crate::kalshi::error::{ApiError, ErrorBody};
-use crate::kalshi::open_enum::{BookSide, OutcomeSide, TimeInForce};
+use crate::kalshi::open_enum::{Action, BookSide, OrderStatus, OutcomeSide, TimeInForce};
 use crate::kalshi::orders::{
     AmendOrder, AmendOrderResponse, CancelOrderResponse, CreateOrder, CreateOrderResponse, DecreaseOrder,
     DecreaseOrderResponse,
 };
-use crate::model::{Count, Level, Money, Price, Role};
+use crate::kalshi::portfolio::{Balance, Fill, MarketPosition, Order, PositionsPage};
+use crate::model::{Count, Level, Money, Price, Role, SignedCount};
 use crate::pricing::fees::{FeeSchedule, Rounding};
 
 /// Who placed an order.
@@ -607,74 +608,97 @@ impl Exchange {
 
     /// Our positions.
     pub fn positions_json(&self) -> Value {
-        let positions: Vec<Value> = self
+        let market_positions = self
             .positions
             .iter()
-            .map(|(t, c)| json!({"ticker": t, "position_fp": format_signed(*c), "exchange_index": 0}))
+            .map(|(t, c)| MarketPosition {
+                ticker: t.clone(),
+                position_fp: Some(SignedCount::from_centis(*c)),
+                market_exposure_dollars: None,
+                realized_pnl_dollars: None,
+                fees_paid_dollars: None,
+                total_traded_dollars: None,
+                position: None,
+                market_exposure: None,
+                realized_pnl: None,
+                fees_paid: None,
+            })
             .collect();
-        json!({ "market_positions": positions, "event_positions": [], "cursor": "" })
+        let page = PositionsPage { market_positions, event_positions: Vec::new(), cursor: String::new() };
+        serde_json::to_value(page).expect("positions serialise")
     }
 
     /// Our cash.
     pub fn balance_json(&self) -> Value {
-        let cents = self.cash.units() / 1_000_000;
-        json!({ "balance": cents, "balance_dollars": self.cash.to_string_dp(4), "portfolio_value": 0, "updated_ts": 0 })
+        let balance = Balance {
+            balance: Some(self.cash.units() / 1_000_000),
+            balance_dollars: Some(self.cash),
+            portfolio_value: Some(0),
+            updated_ts: Some(0),
+        };
+        serde_json::to_value(balance).expect("balance serialises")
     }
 }
 
-fn format_signed(centis: i64) -> String {
-    crate::model::SignedCount::from_centis(centis).to_string()
+fn outcome(side: &BookSide) -> OutcomeSide {
+    if *side == BookSide::Bid { OutcomeSide::Yes } else { OutcomeSide::No }
 }
 
 fn order_json(o: &SimOrder) -> Value {
-    let (outcome, yes_price) = match o.side {
-        BookSide::Bid => ("yes", o.price),
-        _ => ("no", o.price),
+    let order = Order {
+        order_id: o.order_id.clone(),
+        user_id: "sim-user".into(),
+        client_order_id: o.client_order_id.clone(),
+        ticker: o.ticker.clone(),
+        side: Some(outcome(&o.side)),
+        action: Some(Action::Buy),
+        outcome_side: Some(outcome(&o.side)),
+        book_side: Some(o.side.clone()),
+        order_type: "limit".into(),
+        status: OrderStatus::from(o.status),
+        yes_price_dollars: Some(o.price),
+        no_price_dollars: Some(o.price.complement()),
+        fill_count_fp: Some(o.filled),
+        remaining_count_fp: Some(o.remaining),
+        initial_count_fp: Some(o.initial),
+        taker_fill_cost_dollars: Some(o.taker_cost),
+        maker_fill_cost_dollars: Some(o.maker_cost),
+        taker_fees_dollars: Some(o.taker_fees),
+        maker_fees_dollars: Some(o.maker_fees),
+        expiration_time: None,
+        created_time: chrono::DateTime::from_timestamp_millis(o.created_ms).map(|t| t.to_rfc3339()),
+        self_trade_prevention_type: None,
+        order_group_id: o.group.clone(),
+        yes_price: None,
+        fill_count: None,
+        remaining_count: None,
+        initial_count: None,
     };
-    json!({
-        "order_id": o.order_id,
-        "user_id": "sim-user",
-        "client_order_id": o.client_order_id,
-        "ticker": o.ticker,
-        "side": outcome,
-        "action": "buy",
-        "outcome_side": outcome,
-        "book_side": o.side,
-        "type": "limit",
-        "status": o.status,
-        "yes_price_dollars": yes_price.to_string(),
-        "no_price_dollars": yes_price.complement().to_string(),
-        "fill_count_fp": o.filled,
-        "remaining_count_fp": o.remaining,
-        "initial_count_fp": o.initial,
-        "taker_fill_cost_dollars": o.taker_cost.to_string_dp(4),
-        "maker_fill_cost_dollars": o.maker_cost.to_string_dp(4),
-        "taker_fees_dollars": o.taker_fees.to_string_dp(4),
-        "maker_fees_dollars": o.maker_fees.to_string_dp(4),
-        "created_time": chrono::DateTime::from_timestamp_millis(o.created_ms).map(|t| t.to_rfc3339()),
-        "order_group_id": o.group,
-    })
+    serde_json::to_value(order).expect("order serialises")
 }
 
 fn fill_json(f: &SimFill, client_order_id: &str, position_after: i64) -> Value {
-    let outcome = if f.side == BookSide::Bid { "yes" } else { "no" };
-    json!({
-        "fill_id": format!("fill-{}", f.trade_id),
-        "trade_id": f.trade_id,
-        "order_id": f.order_id,
-        "client_order_id": client_order_id,
-        "ticker": f.ticker,
-        "market_ticker": f.ticker,
-        "side": outcome,
-        "action": "buy",
-        "outcome_side": outcome,
-        "book_side": f.side,
-        "count_fp": f.count,
-        "yes_price_dollars": f.price.to_string(),
-        "no_price_dollars": f.price.complement().to_string(),
-        "is_taker": f.taker,
-        "fee_cost": f.fee.to_string_dp(4),
-        "post_position_fp": format_signed(position_after),
-        "ts_ms": f.ts_ms,
-    })
+    let fill = Fill {
+        fill_id: format!("fill-{}", f.trade_id),
+        trade_id: f.trade_id.clone(),
+        order_id: f.order_id.clone(),
+        client_order_id: client_order_id.to_string(),
+        ticker: f.ticker.clone(),
+        market_ticker: f.ticker.clone(),
+        side: Some(outcome(&f.side)),
+        action: Some(Action::Buy),
+        outcome_side: Some(outcome(&f.side)),
+        book_side: Some(f.side.clone()),
+        count_fp: Some(f.count),
+        yes_price_dollars: Some(f.price),
+        no_price_dollars: Some(f.price.complement()),
+        is_taker: f.taker,
+        fee_cost: Some(f.fee),
+        created_time: chrono::DateTime::from_timestamp_millis(f.ts_ms).map(|t| t.to_rfc3339()),
+        ts_ms: Some(f.ts_ms),
+        post_position_fp: Some(SignedCount::from_centis(position_after)),
+        count: None,
+        yes_price: None,
+    };
+    serde_json::to_value(fill).expect("fill serialises")
 }
