@@ -270,3 +270,38 @@ async fn a_client_order_id_someone_else_used_is_a_conflict_not_ours() {
     assert!(matches!(err, RestError::Conflict { .. }), "{err}");
     assert!(err.to_string().contains("not ours"), "{err}");
 }
+
+async fn raw_request(url: &str, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = url.trim_start_matches("http://").split('/').next().unwrap().to_string();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let _ = stream.write_all(request.as_bytes()).await;
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn the_http_server_decodes_queries_and_bounds_requests() {
+    let (url, _) = start("", None).await;
+    // Any percent-encoding decodes (here `N` as %4E), not only `%2C`.
+    let page = raw_request(
+        &url,
+        "GET /trade-api/v2/markets?series_ticker=KXHIGH%4EY&limit=2 HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("KXHIGHNY-26NOV25"), "{page}");
+    // A header block larger than the server buffers is refused, not read forever.
+    let huge =
+        format!("GET /trade-api/v2/exchange/status HTTP/1.1\r\nhost: x\r\nx-junk: {}\r\n\r\n", "a".repeat(200_000));
+    let answer = raw_request(&url, &huge).await;
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 431"), "{answer}");
+    // A body over 1 MiB is answered 413.
+    let body = "x".repeat((1 << 20) + 10);
+    let post = format!(
+        "POST /trade-api/v2/portfolio/events/orders HTTP/1.1\r\nhost: x\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    assert!(raw_request(&url, &post).await.starts_with("HTTP/1.1 413"));
+}

@@ -1,12 +1,18 @@
-//! The simulator's loopback HTTP/1.1 server: a small hand-written request reader (the API
-//! needs only `Content-Length` bodies and keep-alive), routing onto [`Exchange`], signature
-//! checks, and fault injection.
+//! The simulator's loopback HTTP/1.1 server on hyper: routing onto [`Exchange`], signature
+//! checks, fault injection, and WebSocket upgrades handed to [`crate::sim::ws`].
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::StatusCode;
+use hyper::body::Incoming;
+use hyper::header;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
 use rsa::RsaPublicKey;
 use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::pkcs8::DecodePublicKey;
@@ -14,8 +20,10 @@ use rsa::pss::{Signature, VerifyingKey};
 use rsa::sha2::Sha256;
 use rsa::signature::Verifier;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::Role;
 
 use crate::kalshi::error::{ApiError, ErrorBody};
 use crate::kalshi::orders::{
@@ -91,102 +99,136 @@ fn from_api(e: ApiError) -> Response {
     }
 }
 
-/// Serves until the listener fails.
+/// Serves until the listener fails: HTTP/1.1 through hyper (keep-alive, bounded headers and
+/// bodies), with WebSocket upgrades on any path handed to [`crate::sim::ws`].
 pub async fn serve(listener: TcpListener, state: Arc<SimState>) -> std::io::Result<()> {
     loop {
         let (stream, _) = listener.accept().await?;
         let state = Arc::clone(&state);
         tokio::spawn(async move {
-            if let Err(e) = connection(stream, state).await {
+            let service = service_fn(move |req| handle(Arc::clone(&state), req));
+            let connection = hyper::server::conn::http1::Builder::new()
+                .max_buf_size(MAX_HEAD)
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
+            if let Err(e) = connection.await {
                 tracing::debug!(target: "sim", "connection ended: {e}");
             }
         });
     }
 }
 
-/// Largest request body accepted; a larger one closes the connection.
+/// Largest request body accepted; a larger one is answered 413.
 const MAX_BODY: usize = 1 << 20;
+/// Largest request head (request line and headers) hyper buffers.
+const MAX_HEAD: usize = 64 * 1024;
 
-async fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Request>> {
-    let mut line = String::new();
-    if reader.read_line(&mut line).await? == 0 {
-        return Ok(None);
+/// A response deliberately never sent (the `lose` fault): the connection closes instead.
+#[derive(Debug)]
+struct Lost;
+
+impl std::fmt::Display for Lost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("response lost on purpose (fault)")
     }
-    let mut parts = line.split_whitespace();
-    let (method, target) = (parts.next().unwrap_or("").to_string(), parts.next().unwrap_or("/").to_string());
-    let mut headers = HashMap::new();
-    loop {
-        let mut h = String::new();
-        reader.read_line(&mut h).await?;
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-        }
+}
+
+impl std::error::Error for Lost {}
+
+type HttpResponse = hyper::Response<Full<Bytes>>;
+
+fn is_websocket_upgrade<B>(req: &hyper::Request<B>) -> bool {
+    let header = |name: header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+    header(header::UPGRADE).eq_ignore_ascii_case("websocket")
+        && header(header::CONNECTION).split(',').any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
+}
+
+async fn handle(state: Arc<SimState>, req: hyper::Request<Incoming>) -> Result<HttpResponse, Lost> {
+    if is_websocket_upgrade(&req) {
+        return Ok(upgrade(state, req));
     }
-    let length: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
-    if length > MAX_BODY {
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("request body of {length} bytes")));
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).await?;
-    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-    let query = query
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.replace("%2C", ",")))
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(collected) => collected.to_bytes().to_vec(),
+        Err(_) => return Ok(http_response(err(413, "payload_too_large", "request body too large"), &state)),
+    };
+    let query =
+        parts.uri.query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
+    let headers = parts
+        .headers
+        .iter()
+        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
         .collect();
-    Ok(Some(Request { method, path: path.to_string(), query, headers, body }))
+    let request =
+        Request { method: parts.method.to_string(), path: parts.uri.path().to_string(), query, headers, body };
+    if !state.faults.latency.is_zero() {
+        tokio::time::sleep(state.faults.latency).await;
+    }
+    *state.requests.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+    let (injected, lose) = {
+        let mut dice = state.dice.lock().unwrap_or_else(|p| p.into_inner());
+        let injected = if dice.roll(state.faults.rate_429) {
+            Some(Response { status: 429, body: Some(json!({ "error": "too many requests" })) })
+        } else if dice.roll(state.faults.rate_5xx) {
+            Some(err(503, "service_unavailable", "service unavailable"))
+        } else {
+            None
+        };
+        let is_create = request.method == "POST" && request.path.ends_with("/portfolio/events/orders");
+        (injected, is_create && dice.roll(state.faults.lose_response))
+    };
+    let response = match injected {
+        Some(r) => r,
+        None => route(&state, &request),
+    };
+    let changes = state.exchange.lock().unwrap_or_else(|p| p.into_inner()).drain_changes();
+    for change in changes {
+        // No WebSocket session listening is fine.
+        let _ = state.changes.send(change);
+    }
+    if lose {
+        // Applied, but the answer never leaves: the client sees a dropped connection.
+        return Err(Lost);
+    }
+    Ok(http_response(response, &state))
 }
 
-/// True when the bytes waiting on `stream` are a WebSocket upgrade request.
-async fn is_websocket(stream: &TcpStream) -> std::io::Result<bool> {
-    let mut head = [0u8; 2048];
-    let n = stream.peek(&mut head).await?;
-    let text = String::from_utf8_lossy(&head[..n]).to_ascii_lowercase();
-    Ok(text.contains("upgrade: websocket"))
-}
-
-async fn connection(stream: TcpStream, state: Arc<SimState>) -> std::io::Result<()> {
-    if is_websocket(&stream).await? {
-        return crate::sim::ws::serve(stream, state).await.map_err(std::io::Error::other);
+/// Answers a WebSocket upgrade (signed like any request when a key is configured) and hands
+/// the upgraded connection to the WebSocket channel.
+fn upgrade(state: Arc<SimState>, req: hyper::Request<Incoming>) -> HttpResponse {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let verified = verify_headers(
+        &state,
+        "GET",
+        req.uri().path(),
+        &header("kalshi-access-timestamp"),
+        &header("kalshi-access-signature"),
+    );
+    if let Err(denied) = verified {
+        return http_response(denied, &state);
     }
-    let mut reader = BufReader::new(stream);
-    while let Some(request) = read_request(&mut reader).await? {
-        if !state.faults.latency.is_zero() {
-            tokio::time::sleep(state.faults.latency).await;
+    let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).map(|k| derive_accept_key(k.as_bytes())) else {
+        return http_response(err(400, "bad_request", "missing Sec-WebSocket-Key"), &state);
+    };
+    let session_state = Arc::clone(&state);
+    tokio::spawn(async move {
+        match hyper::upgrade::on(req).await {
+            Ok(upgraded) => {
+                let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
+                if let Err(e) = crate::sim::ws::serve(ws, session_state).await {
+                    tracing::debug!(target: "sim", "WebSocket ended: {e}");
+                }
+            }
+            Err(e) => tracing::debug!(target: "sim", "upgrade failed: {e}"),
         }
-        *state.requests.lock().unwrap_or_else(|p| p.into_inner()) += 1;
-        let (injected, lose) = {
-            let mut dice = state.dice.lock().unwrap_or_else(|p| p.into_inner());
-            let injected = if dice.roll(state.faults.rate_429) {
-                Some(Response { status: 429, body: Some(json!({ "error": "too many requests" })) })
-            } else if dice.roll(state.faults.rate_5xx) {
-                Some(err(503, "service_unavailable", "service unavailable"))
-            } else {
-                None
-            };
-            let is_create = request.method == "POST" && request.path.ends_with("/portfolio/events/orders");
-            (injected, is_create && dice.roll(state.faults.lose_response))
-        };
-        let response = match injected {
-            Some(r) => r,
-            None => route(&state, &request),
-        };
-        let changes = state.exchange.lock().unwrap_or_else(|p| p.into_inner()).drain_changes();
-        for change in changes {
-            // No WebSocket session listening is fine.
-            let _ = state.changes.send(change);
-        }
-        if lose {
-            // Applied, but the answer never leaves: the client sees a dropped connection.
-            return Ok(());
-        }
-        write_response(reader.get_mut(), response, &state).await?;
-    }
-    Ok(())
+    });
+    hyper::Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header(header::CONNECTION, "Upgrade")
+        .header(header::UPGRADE, "websocket")
+        .header(header::SEC_WEBSOCKET_ACCEPT, key)
+        .body(Full::new(Bytes::new()))
+        .expect("static headers are valid")
 }
 
 /// The simulator's clock (ours shifted by the `clock_ms` fault).
@@ -194,29 +236,15 @@ fn sim_now(state: &SimState) -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now() + chrono::Duration::milliseconds(state.faults.clock_offset_ms)
 }
 
-async fn write_response(stream: &mut TcpStream, response: Response, state: &SimState) -> std::io::Result<()> {
+fn http_response(response: Response, state: &SimState) -> HttpResponse {
     let body = response.body.map(|b| serde_json::to_vec(&b).expect("json")).unwrap_or_default();
-    let reason = match response.status {
-        200 => "OK",
-        201 => "Created",
-        204 => "No Content",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        404 => "Not Found",
-        409 => "Conflict",
-        429 => "Too Many Requests",
-        503 => "Service Unavailable",
-        _ => "Status",
-    };
-    let date = sim_now(state).format("%a, %d %b %Y %H:%M:%S GMT");
-    let head = format!(
-        "HTTP/1.1 {} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\ndate: {date}\r\n\r\n",
-        response.status,
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await?;
-    stream.write_all(&body).await?;
-    stream.flush().await
+    let date = sim_now(state).format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    hyper::Response::builder()
+        .status(StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::DATE, date)
+        .body(Full::new(Bytes::from(body)))
+        .expect("static headers are valid")
 }
 
 fn verify(state: &SimState, req: &Request) -> Result<(), Response> {

@@ -9,13 +9,13 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 
 use crate::kalshi::ws::Command;
 use crate::sim::exchange::Change;
-use crate::sim::server::{SimState, verify_headers};
+use crate::sim::server::SimState;
 
 struct Subscription {
     channel: String,
@@ -29,30 +29,14 @@ struct Session {
     sent: u64,
 }
 
-/// Serves one WebSocket connection (the HTTP upgrade has not been read yet).
-pub async fn serve(stream: TcpStream, state: Arc<SimState>) -> Result<(), tokio_tungstenite::tungstenite::Error> {
-    let check = Arc::clone(&state);
-    // The closure's shape is tungstenite's handshake `Callback`; its error type is not ours to shrink.
-    #[allow(clippy::result_large_err)]
-    let callback = move |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
-        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-        let path = req.uri().path().to_string();
-        match verify_headers(
-            &check,
-            "GET",
-            &path,
-            &header("kalshi-access-timestamp"),
-            &header("kalshi-access-signature"),
-        ) {
-            Ok(()) => Ok(resp),
-            Err(_) => {
-                let mut denied = ErrorResponse::new(Some("authentication_error".to_string()));
-                *denied.status_mut() = tokio_tungstenite::tungstenite::http::StatusCode::UNAUTHORIZED;
-                Err(denied)
-            }
-        }
-    };
-    let mut ws = tokio_tungstenite::accept_hdr_async(stream, callback).await?;
+/// Serves one WebSocket connection (already upgraded and authenticated by the HTTP server).
+pub async fn serve<S>(
+    mut ws: WebSocketStream<S>,
+    state: Arc<SimState>,
+) -> Result<(), tokio_tungstenite::tungstenite::Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let mut changes = state.changes.subscribe();
     let mut session = Session { subs: BTreeMap::new(), next_sid: 1, sent: 0 };
     let mut ping = tokio::time::interval(Duration::from_secs(10));
