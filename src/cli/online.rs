@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use kalshi_alpha::config::ScanConfig;
-use kalshi_alpha::exec::online::{LiveFeed, OnlineConfig};
+use kalshi_alpha::exec::online::{LiveFeed, OnlineConfig, rest_snapshots};
 use kalshi_alpha::exec::session::GateInputs;
 use kalshi_alpha::kalshi::credentials;
 use kalshi_alpha::kalshi::rest::{PROD_BASE_URL, RestConfig};
@@ -25,6 +25,19 @@ pub struct OnlineArgs {
     /// Longest wait for every order book's first snapshot, in seconds.
     #[arg(long, default_value_t = 15)]
     pub snapshot_timeout: u64,
+    /// Where one-shot scans read books: `ws` (subscribe and wait for snapshots) or `rest`
+    /// (`GET /markets/{t}/orderbook`, no WebSocket). Playbooks always subscribe.
+    #[arg(long, value_enum, default_value = "ws")]
+    pub books: BookSource,
+}
+
+/// Where books come from in a one-shot online scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BookSource {
+    /// WebSocket snapshots.
+    Ws,
+    /// REST order-book requests.
+    Rest,
 }
 
 /// Snapshots and feed gate inputs from one online read.
@@ -45,22 +58,32 @@ fn signer() -> anyhow::Result<Option<Signer>> {
     }
 }
 
-/// Starts the feed for `series` (default: the allowed series in limits.toml), following the
-/// events that have a view.
-pub fn start_feed(args: &OnlineArgs, series: &[String], config: &ScanConfig) -> anyhow::Result<LiveFeed> {
+fn online_config(args: &OnlineArgs, series: &[String], config: &ScanConfig) -> OnlineConfig {
     let series = if series.is_empty() { config.limits.allowed_series.clone() } else { series.to_vec() };
     let wanted: BTreeSet<String> = config.views.events.keys().cloned().collect();
-    let online = OnlineConfig {
+    OnlineConfig {
         rest: RestConfig { base_url: args.base_url.clone(), ..RestConfig::default() },
         series,
         wanted_events: wanted,
         snapshot_timeout: Duration::from_secs(args.snapshot_timeout),
-    };
+    }
+}
+
+/// Starts the feed for `series` (default: the allowed series in limits.toml), following the
+/// events that have a view.
+pub fn start_feed(args: &OnlineArgs, series: &[String], config: &ScanConfig) -> anyhow::Result<LiveFeed> {
+    let online = online_config(args, series, config);
     LiveFeed::start(online, signer()?, signer()?).with_context(|| format!("online feed from {}", args.base_url))
 }
 
-/// Starts the feed, takes one set of snapshots and stops it.
+/// One set of snapshots: from a feed started and stopped for it, or from REST order books.
 pub fn fetch_once(args: &OnlineArgs, series: &[String], config: &ScanConfig) -> anyhow::Result<Fetched> {
+    if args.books == BookSource::Rest {
+        let online = online_config(args, series, config);
+        let (series, gate) =
+            rest_snapshots(&online, &config.fees).with_context(|| format!("REST books from {}", args.base_url))?;
+        return Ok(Fetched { series, gate, source: args.base_url.clone() });
+    }
     let feed = start_feed(args, series, config)?;
     let snapshots = feed.snapshots(&config.fees).context("live books")?;
     let fetched = Fetched { series: snapshots, gate: feed.gate_inputs(), source: feed.source().to_string() };

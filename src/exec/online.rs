@@ -248,6 +248,50 @@ impl LiveFeed {
     }
 }
 
+/// The followed series as snapshots of order books fetched over REST (no WebSocket): each
+/// book is as old as its fetch took. Clock skew comes from the responses' `Date` headers.
+pub fn rest_snapshots(
+    config: &OnlineConfig,
+    fees: &FeeConfig,
+) -> Result<(Vec<SeriesSnapshot>, GateInputs), OnlineError> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(OnlineError::Runtime)?;
+    let rest = RestClient::new(config.rest.clone(), None)?;
+    let series = runtime.block_on(async {
+        let mut out = Vec::new();
+        for (series, events, skipped) in fetch_ladders(&rest, &config.series, &config.wanted_events).await? {
+            let mut snapshots = Vec::new();
+            for event in &events {
+                let mut books = BTreeMap::new();
+                let mut fetched_at = BTreeMap::new();
+                for m in &event.markets {
+                    let response = rest.orderbook(&m.ticker).await?;
+                    let book = response
+                        .to_book()
+                        .map_err(|e| SnapshotError::Book { ticker: m.ticker.clone(), message: e.to_string() })?;
+                    books.insert(m.ticker.clone(), book);
+                    fetched_at.insert(m.ticker.clone(), now_ms());
+                }
+                let now = now_ms();
+                let snapshot =
+                    crate::kalshi::snapshot::ladder_snapshot(&series, event, fees, &config.rest.base_url, |t| {
+                        Some((books.get(t)?.clone(), now - fetched_at.get(t)?))
+                    })?;
+                snapshots.push(snapshot);
+            }
+            out.push(SeriesSnapshot {
+                ticker: series.ticker.clone(),
+                title: series.title.clone(),
+                fees: series_fees(&series, fees)?,
+                events: snapshots,
+                skipped,
+            });
+        }
+        Ok::<_, OnlineError>(out)
+    })?;
+    let gate = GateInputs { clock_skew_ms: Some(rest.clock_skew_ms()), ..GateInputs::default() };
+    Ok((series, gate))
+}
+
 fn on_ws_event(shared: &Shared, event: &WsEvent) {
     match event {
         WsEvent::Received { text, at_ms } => {

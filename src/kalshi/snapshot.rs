@@ -28,6 +28,14 @@ pub enum SnapshotError {
         #[source]
         source: FeeError,
     },
+    /// A book response that does not decode into levels.
+    #[error("market {ticker}: order book: {message}")]
+    Book {
+        /// Market ticker.
+        ticker: String,
+        /// Why.
+        message: String,
+    },
     /// A market has no (valid) book.
     #[error("event {event}: no order book for market {ticker}")]
     MissingBook {
