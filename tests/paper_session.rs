@@ -232,4 +232,33 @@ fn maker_orders_fill_when_the_tape_trades_through_their_queue() {
     assert_eq!(fills.height(), 2);
     let report = std::fs::read_dir(ws.path("reports/KXHIGHNY")).unwrap().next().unwrap().unwrap().path();
     assert!(std::fs::read_to_string(report).unwrap().contains("Fills vs requested: 18.00 of 18.00 contracts (100.0%)"));
+
+    // Both markets settle YES on the simulator; `ledger settle --online` reads the results.
+    for ticker in ["KXHIGHNY-26NOV25-B47.5", "KXHIGHNY-26NOV25-B49.5"] {
+        let answer = post(&sim.base_url, &format!("/sim/markets/{ticker}/settle"), r#"{"result":"yes"}"#);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+    let settled = ws.run(&["ledger", "settle", "--online", "--base-url", &sim.base_url]);
+    assert!(settled.status.success(), "{}", stderr(&settled));
+    let show: serde_json::Value = serde_json::from_str(&stdout(&ws.run(&["ledger", "show", "--json"]))).unwrap();
+    // YES 10 @ 0.27 pays 10.00 (+7.30); NO 8 @ 0.59 pays nothing (−4.72); fees 0.08.
+    assert_eq!(show["realised_total"], "2.50");
+    assert_eq!(show["cash"], "1002.50");
+    assert!(show["positions"].as_array().unwrap().is_empty());
+}
+
+/// A bare HTTP/1.1 POST on loopback; returns the raw response.
+fn post(base_url: &str, path: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let rest = base_url.trim_start_matches("http://");
+    let (addr, prefix) = rest.split_once('/').unwrap();
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    let request = format!(
+        "POST /{prefix}{path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    stream.read_to_string(&mut out).unwrap();
+    out
 }
