@@ -16,18 +16,23 @@ use kalshi_alpha::paper::{FillAlpha, MakerQueue, Print};
 use kalshi_alpha::risk::limits::{Decider, Ledger, LimitTable};
 use kalshi_alpha::scan::{EventInput, ScanParams, scan_event};
 
-fn pipeline(c: &mut Criterion) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let config = ScanConfig::load(&root.join("configs")).expect("configs");
-    let series = fixture_snapshots(&root.join("fixtures"), &[], &config).expect("fixtures");
-    let params = ScanParams {
+/// The scanner's default knobs (as `scan` without flags).
+fn scan_params(config: &ScanConfig) -> ScanParams {
+    ScanParams {
         min_ev: "0.01".parse::<Money>().unwrap(),
         contracts: Count::from_whole(10).unwrap(),
         max_bins: 2,
         maker_only: true,
         rounding: config.fees.rounding,
         kelly_cap: 0.25,
-    };
+    }
+}
+
+fn pipeline(c: &mut Criterion) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = ScanConfig::load(&root.join("configs")).expect("configs");
+    let series = fixture_snapshots(&root.join("fixtures"), &[], &config).expect("fixtures");
+    let params = scan_params(&config);
     let table = LimitTable::new(config.limits.clone(), None, None);
     for snapshot in series.iter().flat_map(|s| &s.events) {
         let view = &config.views.events[&snapshot.event];
@@ -69,14 +74,7 @@ fn book_update_to_decision(c: &mut Criterion) {
         ))
         .unwrap()
     };
-    let params = ScanParams {
-        min_ev: "0.01".parse::<Money>().unwrap(),
-        contracts: Count::from_whole(10).unwrap(),
-        max_bins: 2,
-        maker_only: true,
-        rounding: config.fees.rounding,
-        kelly_cap: 0.25,
-    };
+    let params = scan_params(&config);
     let table = LimitTable::new(config.limits.clone(), None, None);
     let view = &config.views.events[&ev.event.event_ticker];
     c.bench_function("book_update_to_decision/KXHIGHNY", |b| {

@@ -342,8 +342,7 @@ impl Session {
         }
         let digest = self.policies.load().set.digest().to_string();
         let source = self.feed.as_ref().map_or("offline", |f| f.source()).to_string();
-        let outstanding = self.broker.broker().open_orders();
-        let beat = Heartbeat::new(at, &source, self.broker.mode(), outstanding, &digest);
+        let beat = Heartbeat::new(at, &source, self.broker.mode(), self.broker.open_orders(), &digest);
         if let Err(e) = HeartbeatFile::under(&self.req.out_root).write(&beat) {
             tracing::warn!(target: "playbook", "cannot write heartbeat: {e}");
         }

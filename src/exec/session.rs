@@ -324,6 +324,14 @@ impl SessionBroker {
         }
     }
 
+    /// Orders resting at the broker.
+    pub fn open_orders(&self) -> usize {
+        match self {
+            SessionBroker::Dry(b) => b.open_orders(),
+            SessionBroker::Paper(b) => b.open_orders(),
+        }
+    }
+
     /// Its mode.
     pub fn mode(&self) -> &'static str {
         match self {
@@ -438,12 +446,7 @@ fn write_heartbeat(
     broker: &SessionBroker,
     policies: &PolicySet,
 ) -> Result<(), SessionError> {
-    let mut b = broker;
-    let outstanding = match &mut b {
-        SessionBroker::Dry(d) => d.open_orders(),
-        SessionBroker::Paper(p) => p.open_orders(),
-    };
-    let beat = Heartbeat::new(now, &req.source, broker.mode(), outstanding, policies.digest());
+    let beat = Heartbeat::new(now, &req.source, broker.mode(), broker.open_orders(), policies.digest());
     file.write(&beat).map_err(|source| SessionError::Write { path: file.path().to_path_buf(), source })
 }
 

@@ -48,24 +48,20 @@ pub enum SnapshotError {
 
 /// The fees that apply to `event` of `series`, resolved once.
 pub fn event_fees(series: &Series, event: &Event, config: &FeeConfig) -> Result<FeeSchedule, SnapshotError> {
-    let reported = ReportedFees {
-        fee_type: &series.fee_type,
-        multiplier: series.fee_multiplier,
-        event_fee_type: event.fee_type_override.as_deref(),
-        event_multiplier: event.fee_multiplier_override,
-    };
-    config
-        .resolve(&series.ticker, reported)
-        .map_err(|source| SnapshotError::Fees { series: series.ticker.clone(), source })
+    resolve(series, Some(event), config)
 }
 
 /// The series' own fees, without any event override (for reports).
 pub fn series_fees(series: &Series, config: &FeeConfig) -> Result<FeeSchedule, SnapshotError> {
+    resolve(series, None, config)
+}
+
+fn resolve(series: &Series, event: Option<&Event>, config: &FeeConfig) -> Result<FeeSchedule, SnapshotError> {
     let reported = ReportedFees {
         fee_type: &series.fee_type,
         multiplier: series.fee_multiplier,
-        event_fee_type: None,
-        event_multiplier: None,
+        event_fee_type: event.and_then(|e| e.fee_type_override.as_deref()),
+        event_multiplier: event.and_then(|e| e.fee_multiplier_override),
     };
     config
         .resolve(&series.ticker, reported)
