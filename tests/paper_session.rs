@@ -262,3 +262,22 @@ fn post(base_url: &str, path: &str, body: &str) -> String {
     stream.read_to_string(&mut out).unwrap();
     out
 }
+
+#[test]
+fn a_playbook_cancels_one_series_and_keeps_the_rest_for_the_next_run() {
+    let ws = Workspace::new();
+    ws.edit("configs/paper.toml", "session_end = \"cancel\"", "session_end = \"keep\"");
+    ws.write(
+        "scripts/partial.rhai",
+        "// Quote two series, pull one.\nsubmit(\"KXHIGHNY\");\nsubmit(\"KXCPI\");\nlet n = cancel(\"KXHIGHNY\", \"pulled\");\nlog(`cancelled ${n}`);\n",
+    );
+    let out = ws.run(&["playbook", "run", "partial", "--broker", "paper", "--now", NOW]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("cancelled 2"), "{}", stdout(&out));
+    let show: serde_json::Value = serde_json::from_str(&stdout(&ws.run(&["ledger", "show", "--json"]))).unwrap();
+    let open: Vec<&str> =
+        show["open_orders"].as_array().unwrap().iter().map(|o| o["order"]["series"].as_str().unwrap()).collect();
+    assert_eq!(open, ["KXCPI", "KXCPI"], "KXCPI's orders rest on for the next run");
+    let cancels = journal(&ws).into_iter().filter(|e| e["reason"] == "pulled").count();
+    assert_eq!(cancels, 2);
+}

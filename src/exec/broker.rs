@@ -2,7 +2,7 @@
 //! broker records each order intent to an append-only audit log and sends nothing, the paper
 //! broker (`exec::paper_broker`) fills against the books it is shown and keeps a ledger.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
@@ -154,6 +154,8 @@ pub trait Broker {
     -> Result<Placed, BrokerError>;
     /// Cancels every open order; always allowed. Returns how many were open.
     fn cancel_all(&mut self, reason: &str, at: DateTime<Utc>) -> Result<usize, BrokerError>;
+    /// Cancels the open orders of one series; always allowed. Returns how many.
+    fn cancel_series(&mut self, series: &str, reason: &str, at: DateTime<Utc>) -> Result<usize, BrokerError>;
     /// Orders still resting.
     fn open_orders(&self) -> usize;
     /// Market data arrived; returns the contracts it filled.
@@ -172,7 +174,8 @@ pub trait Broker {
 pub struct DryBroker {
     audit_path: Option<PathBuf>,
     seen: BTreeSet<String>,
-    open: BTreeSet<String>,
+    /// Open intents: client order id → series.
+    open: BTreeMap<String, String>,
 }
 
 #[derive(Serialize)]
@@ -183,6 +186,15 @@ struct AuditLine<'a> {
     #[serde(flatten)]
     intent: &'a OrderIntent,
     ev_order: Money,
+}
+
+#[derive(Serialize)]
+struct CancelLine<'a> {
+    ts: String,
+    mode: &'static str,
+    event: &'static str,
+    client_order_id: &'a str,
+    reason: &'a str,
 }
 
 #[derive(Serialize)]
@@ -197,12 +209,12 @@ struct CancelAllLine<'a> {
 impl DryBroker {
     /// A dry broker that appends to `audit_path`.
     pub fn new(audit_path: PathBuf) -> DryBroker {
-        DryBroker { audit_path: Some(audit_path), seen: BTreeSet::new(), open: BTreeSet::new() }
+        DryBroker { audit_path: Some(audit_path), seen: BTreeSet::new(), open: BTreeMap::new() }
     }
 
     /// A broker for rehearsals (`--dry-run`): checks and counts, writes nothing.
     pub fn rehearsal() -> DryBroker {
-        DryBroker { audit_path: None, seen: BTreeSet::new(), open: BTreeSet::new() }
+        DryBroker { audit_path: None, seen: BTreeSet::new(), open: BTreeMap::new() }
     }
 
     /// The audit log's path (none for a rehearsal).
@@ -238,7 +250,7 @@ impl Broker for DryBroker {
             ev_order: ctx.proposal.ev_order,
         };
         self.append(&line)?;
-        self.open.insert(intent.client_order_id.clone());
+        self.open.insert(intent.client_order_id.clone(), ctx.proposal.series.clone());
         Ok(Placed { filled: Count::ZERO, resting: intent.count, fees: Money::ZERO })
     }
 
@@ -258,5 +270,21 @@ impl Broker for DryBroker {
         let cancelled = self.open.len();
         self.open.clear();
         Ok(cancelled)
+    }
+
+    fn cancel_series(&mut self, series: &str, reason: &str, at: DateTime<Utc>) -> Result<usize, BrokerError> {
+        let ids: Vec<String> = self.open.iter().filter(|(_, s)| *s == series).map(|(id, _)| id.clone()).collect();
+        for id in &ids {
+            let line = CancelLine {
+                ts: at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                mode: self.mode(),
+                event: "cancel",
+                client_order_id: id,
+                reason,
+            };
+            self.append(&line)?;
+            self.open.remove(id);
+        }
+        Ok(ids.len())
     }
 }

@@ -219,6 +219,15 @@ impl Broker for PaperBroker {
         Ok(ids.len())
     }
 
+    fn cancel_series(&mut self, series: &str, reason: &str, at: DateTime<Utc>) -> Result<usize, BrokerError> {
+        let ids: Vec<String> =
+            self.resting.iter().filter(|(_, r)| r.order.series == series).map(|(id, _)| id.clone()).collect();
+        for id in &ids {
+            self.cancel(id, reason, at)?;
+        }
+        Ok(ids.len())
+    }
+
     fn open_orders(&self) -> usize {
         self.resting.len()
     }

@@ -20,7 +20,7 @@ use serde_json::json;
 use thiserror::Error;
 
 use crate::clock::Clock;
-use crate::exec::broker::{DryBroker, MarketUpdate};
+use crate::exec::broker::{Broker, DryBroker, MarketUpdate};
 use crate::exec::heartbeat::{Heartbeat, HeartbeatFile};
 use crate::exec::online::LiveFeed;
 use crate::exec::session::{
@@ -332,6 +332,17 @@ impl Session {
             let update = MarketUpdate::Trade { ticker: &t.market_ticker, yes_price, count, taker_side };
             self.broker.broker().on_market(update, at).map_err(|e| runtime_error(format!("paper fills: {e}")))?;
         }
+        // Then the books as they stand: a level that shrank by more than its trades lost
+        // cancels, part of them ahead of our resting orders.
+        if let SessionBroker::Paper(paper) = &mut self.broker {
+            if paper.open_orders() > 0 {
+                let live =
+                    feed.snapshots(&self.inputs.config.fees).map_err(|e| runtime_error(format!("live books: {e}")))?;
+                for event in live.iter().flat_map(|s| &s.events) {
+                    paper.observe(event);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -353,6 +364,18 @@ impl Session {
         let cancelled =
             self.broker.broker().cancel_all(reason, at).map_err(|e| runtime_error(format!("cancel_all: {e}")))?;
         self.record("cancel_all", &[reason], started, at, None, json!({ "cancelled": cancelled }));
+        Ok(i64::try_from(cancelled).unwrap_or(i64::MAX))
+    }
+
+    fn cancel_series(&mut self, series: &str, reason: &str) -> StepResult<i64> {
+        let (started, at) = (Instant::now(), self.now());
+        let cancelled = self
+            .broker
+            .broker()
+            .cancel_series(series, reason, at)
+            .map_err(|e| runtime_error(format!("cancel {series}: {e}")))?;
+        self.record("cancel", &[series, reason], started, at, None, json!({ "cancelled": cancelled }));
+        self.beat(at);
         Ok(i64::try_from(cancelled).unwrap_or(i64::MAX))
     }
 
@@ -551,6 +574,14 @@ fn register_steps(host: &mut Host, shared: &Shared) {
         &["reason: &str", "int"],
         "Cancels every resting order of the broker, this session's and any kept from earlier runs (always allowed); returns how many.",
         move |reason: &str| lock(&s).cancel_all(reason),
+    );
+    let s = Arc::clone(shared);
+    register_documented(
+        engine,
+        "cancel",
+        &["series: &str", "reason: &str", "int"],
+        "Cancels the resting orders of one series (always allowed); returns how many.",
+        move |series: &str, reason: &str| lock(&s).cancel_series(series, reason),
     );
     let s = Arc::clone(shared);
     register_documented(
