@@ -89,6 +89,8 @@ pub struct WsClient {
     signer: Option<Arc<Signer>>,
     books: Arc<Mutex<BookSet>>,
     next_id: u64,
+    /// The current connection has delivered at least one message.
+    delivered: bool,
 }
 
 fn now_ms() -> i64 {
@@ -98,7 +100,7 @@ fn now_ms() -> i64 {
 impl WsClient {
     /// A client; `signer` signs the handshake when given.
     pub fn new(config: WsConfig, signer: Option<Arc<Signer>>) -> WsClient {
-        WsClient { config, signer, books: Arc::new(Mutex::new(BookSet::default())), next_id: 0 }
+        WsClient { config, signer, books: Arc::new(Mutex::new(BookSet::default())), next_id: 0, delivered: false }
     }
 
     /// The books, shared (read them while the client runs).
@@ -123,6 +125,9 @@ impl WsClient {
     }
 
     /// Runs until `stop` says so (checked after every message) or reconnects run out.
+    /// `max_reconnects` and the backoff count consecutive failures: a connection that
+    /// delivered messages before it dropped starts the count again, so a feed that drops now
+    /// and then reconnects quickly all day long.
     pub async fn run(
         &mut self,
         mut stop: impl FnMut(&BookSet) -> bool,
@@ -130,10 +135,14 @@ impl WsClient {
     ) -> Result<(), WsClientError> {
         let mut failures = 0;
         loop {
+            self.delivered = false;
             let reason = match self.session(&mut stop, &mut on_event).await {
                 Ok(()) => return Ok(()),
                 Err(reason) => reason,
             };
+            if self.delivered {
+                failures = 0;
+            }
             failures += 1;
             if failures > self.config.max_reconnects {
                 return Err(WsClientError::GaveUp { attempts: failures - 1, last: reason });
@@ -186,6 +195,7 @@ impl WsClient {
                 }
             };
             let at_ms = now_ms();
+            self.delivered = true;
             on_event(&WsEvent::Received { text: text.clone(), at_ms });
             let decoded = match WsMessage::decode(&text) {
                 Ok(m) => m,
