@@ -31,6 +31,8 @@ pub mod risk;
 pub mod rules;
 /// The pure scan: a domain snapshot of a ladder event in, proposals and decisions out.
 pub mod scan;
+/// The schedule of named playbooks and its calendars, in New York time (pure).
+pub mod schedule;
 /// The local exchange simulator (loopback HTTP) that tests and paper sessions trade against.
 pub mod sim;
 /// Atomic file writes and append-only audit logs.

@@ -10,6 +10,7 @@ mod policy;
 mod record;
 mod replay;
 mod scan;
+mod schedule;
 mod sim;
 
 use std::process::ExitCode;
@@ -46,6 +47,8 @@ enum Command {
     Sim(sim::SimArgs),
     /// The paper ledger: positions, cash, P&L (`show`), settlements (`settle`).
     Ledger(ledger::LedgerArgs),
+    /// The schedule of named playbooks: next runs in New York time, validation.
+    Schedule(schedule::ScheduleArgs),
     /// Record WebSocket traffic (JSONL, one message per line, with receive times) for replay.
     Record(record::RecordArgs),
     /// Apply a recorded WebSocket session to fresh books; per market: best bid/ask, depth, messages, gaps.
@@ -68,6 +71,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Record(args) => record::run(args),
         Command::Sim(args) => sim::run_sim(args),
         Command::Ledger(args) => ledger::run(args),
+        Command::Schedule(args) => schedule::run(args),
     }
 }
 

@@ -9,4 +9,5 @@ pub mod online;
 pub mod paper_broker;
 pub mod playbook;
 pub mod policy_eval;
+pub mod schedule_files;
 pub mod session;

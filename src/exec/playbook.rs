@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
 use chrono_tz::America::New_York;
 use rhai::{Array, Dynamic, EvalAltResult, Map};
 use serde::Serialize;
@@ -36,6 +36,7 @@ use crate::rules::api::{self, BinView, register_documented, runtime_error};
 use crate::rules::host::{Host, Limits, ScriptError};
 use crate::rules::policy::sha256_hex;
 use crate::rules::reload::Active;
+use crate::schedule::clock_et::et_instant;
 
 /// What to run and where.
 #[derive(Debug, Clone)]
@@ -427,7 +428,7 @@ impl Session {
             let s = lock(shared);
             (Instant::now(), s.now(), s.req.dry_run)
         };
-        let target = et_today(now, hh_mm).map_err(runtime_error)?;
+        let target = wait_target(now, hh_mm).map_err(runtime_error)?;
         let waited = target > now;
         if waited {
             let wait = (target - now).to_std().unwrap_or(Duration::ZERO);
@@ -471,16 +472,21 @@ impl Session {
     }
 }
 
-/// `hh_mm` (24-hour `HH:MM`) today in New York, as of `now`.
-fn et_today(now: DateTime<Utc>, hh_mm: &str) -> Result<DateTime<Utc>, String> {
-    let time = NaiveTime::parse_from_str(hh_mm, "%H:%M")
-        .map_err(|_| format!("wait_until(\"{hh_mm}\"): expected a 24-hour time like \"15:55\""))?;
-    let date = now.with_timezone(&New_York).date_naive();
-    New_York
-        .from_local_datetime(&date.and_time(time))
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| format!("wait_until(\"{hh_mm}\"): no such time today in New York"))
+/// The instant `when` names: `HH:MM` (today in New York, as of `now`), `YYYY-MM-DD HH:MM`
+/// (New York wall time) or RFC 3339. New York times follow the schedule's DST rules.
+fn wait_target(now: DateTime<Utc>, when: &str) -> Result<DateTime<Utc>, String> {
+    let bad = || {
+        format!(
+            "wait_until(\"{when}\"): expected a 24-hour time like \"15:55\", a New York date-time like \"2027-03-14 08:30\", or RFC 3339"
+        )
+    };
+    if let Ok(time) = NaiveTime::parse_from_str(when, "%H:%M") {
+        return Ok(et_instant(now.with_timezone(&New_York).date_naive().and_time(time)));
+    }
+    if let Ok(local) = chrono::NaiveDateTime::parse_from_str(when, "%Y-%m-%d %H:%M") {
+        return Ok(et_instant(local));
+    }
+    DateTime::parse_from_rfc3339(when).map(|t| t.with_timezone(&Utc)).map_err(|_| bad())
 }
 
 fn gate_map(gate: &Gate) -> Map {
@@ -616,7 +622,7 @@ fn register_steps(host: &mut Host, shared: &Shared) {
         engine,
         "wait_until",
         &["hh_mm: &str", "bool"],
-        "Sleeps until HH:MM New York time today (under --dry-run the session clock jumps instead).\nReturns false when the time has already passed.",
+        "Sleeps until HH:MM New York time today, a New York date-time (\"2027-03-14 08:30\") or an RFC 3339 instant\n(under --dry-run the session clock jumps instead). Returns false when the time has already passed.",
         move |hh_mm: &str| Session::wait_until(&s, hh_mm),
     );
     let s = Arc::clone(shared);
@@ -761,9 +767,12 @@ mod tests {
     #[test]
     fn et_times_follow_new_york_offsets() {
         let now: DateTime<Utc> = "2026-11-24T15:00:00Z".parse().unwrap(); // 10:00 EST
-        assert_eq!(et_today(now, "15:55").unwrap().to_rfc3339(), "2026-11-24T20:55:00+00:00");
+        assert_eq!(wait_target(now, "15:55").unwrap().to_rfc3339(), "2026-11-24T20:55:00+00:00");
         let summer: DateTime<Utc> = "2026-07-01T15:00:00Z".parse().unwrap(); // 11:00 EDT
-        assert_eq!(et_today(summer, "08:30").unwrap().to_rfc3339(), "2026-07-01T12:30:00+00:00");
-        assert!(et_today(now, "25:00").unwrap_err().contains("24-hour"));
+        assert_eq!(wait_target(summer, "08:30").unwrap().to_rfc3339(), "2026-07-01T12:30:00+00:00");
+        assert!(wait_target(now, "25:00").unwrap_err().contains("24-hour"));
+        // Another day, in New York wall time (across the spring-forward gap) or RFC 3339.
+        assert_eq!(wait_target(now, "2027-03-14 02:30").unwrap().to_rfc3339(), "2027-03-14T07:00:00+00:00");
+        assert_eq!(wait_target(now, "2027-03-15T12:30:00Z").unwrap().to_rfc3339(), "2027-03-15T12:30:00+00:00");
     }
 }
