@@ -13,6 +13,7 @@ const PURE: &[&str] = &[
     "src/scan",
     "src/ledger",
     "src/paper.rs",
+    "src/schedule",
     "src/kalshi/live_book.rs",
     "src/kalshi/replay.rs",
     "src/kalshi/snapshot.rs",
