@@ -281,3 +281,63 @@ fn a_playbook_cancels_one_series_and_keeps_the_rest_for_the_next_run() {
     let cancels = journal(&ws).into_iter().filter(|e| e["reason"] == "pulled").count();
     assert_eq!(cancels, 2);
 }
+
+const WAITING: &str =
+    "// Quote, then wait a long time.\nsubmit(\"KXHIGHNY\");\nlog(\"quoted\");\npause(30.0);\nlog(\"never\");\n";
+
+fn stopped_record(ws: &Workspace, name: &str) -> serde_json::Value {
+    let path = std::fs::read_dir(ws.path("reports/sessions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(name))
+        .expect("a session record");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn max_runtime_stops_the_run_and_cancels_what_rests() {
+    let ws = Workspace::new();
+    ws.edit("configs/paper.toml", "session_end = \"cancel\"", "session_end = \"keep\"");
+    ws.write("scripts/waiting.rhai", WAITING);
+    let out = ws.run(&["playbook", "run", "waiting", "--broker", "paper", "--max-runtime", "1s"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let record = stopped_record(&ws, "waiting");
+    assert_eq!(record["stopped"], "max_runtime 1s reached");
+    assert_eq!(record["outcome"], "failed");
+    assert!(!stdout(&out).contains("never"));
+    let cancelled =
+        journal(&ws).iter().filter(|e| e["reason"] == "cancel_all: run stopped: max_runtime 1s reached").count();
+    assert_eq!(cancelled, 2, "kept-orders setting or not, a stopped run leaves nothing resting");
+}
+
+#[test]
+fn sigterm_finishes_the_step_cancels_and_writes_the_record() {
+    let ws = Workspace::new();
+    ws.edit("configs/paper.toml", "session_end = \"cancel\"", "session_end = \"keep\"");
+    ws.write("scripts/waiting.rhai", WAITING);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_kalshi-alpha"))
+        .args(["playbook", "run", "waiting", "--broker", "paper"])
+        .current_dir(ws.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait (bounded) for the orders to be placed, then ask it to stop.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !ws.path("data/proc/ledger/journal.jsonl").exists()
+        || journal(&ws).iter().filter(|e| e["kind"] == "order_placed").count() < 2
+    {
+        assert!(std::time::Instant::now() < deadline, "orders never placed");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let record = stopped_record(&ws, "waiting");
+    assert_eq!(record["stopped"], "stop requested");
+    let cancels = journal(&ws).iter().filter(|e| e["kind"] == "order_cancelled").count();
+    assert_eq!(cancels, 2);
+    let show: serde_json::Value = serde_json::from_str(&stdout(&ws.run(&["ledger", "show", "--json"]))).unwrap();
+    assert!(show["open_orders"].as_array().unwrap().is_empty());
+}

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use kalshi_alpha::clock::{Clock, FixedClock, SystemClock};
 use kalshi_alpha::config::load_limits;
-use kalshi_alpha::exec::playbook::{PlaybookRequest, list, run as run_playbook};
+use kalshi_alpha::exec::playbook::{PlaybookRequest, RunControls, list, run as run_playbook};
 use kalshi_alpha::rules::policy::PolicyPaths;
 use kalshi_alpha::rules::reload::Reloader;
 
@@ -56,6 +56,9 @@ struct RunArgs {
     online: bool,
     #[command(flatten)]
     exchange: crate::cli::online::OnlineArgs,
+    /// Stop the run (cancelling its resting orders) once it has taken this long: 90s, 15m, 2h.
+    #[arg(long, value_parser = parse_max_runtime)]
+    max_runtime: Option<Duration>,
     /// Playbook directory.
     #[arg(long, default_value = "scripts")]
     scripts: PathBuf,
@@ -82,6 +85,10 @@ struct RunArgs {
     /// Print the session record as JSON.
     #[arg(long)]
     json: bool,
+}
+
+fn parse_max_runtime(text: &str) -> Result<Duration, String> {
+    kalshi_alpha::schedule::parse_duration(text).ok_or_else(|| format!("`{text}` is not like 90s, 15m or 2h"))
 }
 
 /// Runs `playbook`.
@@ -119,6 +126,12 @@ fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
         kill_switch,
         dry_run: args.dry_run,
         broker: args.broker.kind(),
+        controls: RunControls {
+            virtual_time: false,
+            max_runtime: args.max_runtime,
+            // SIGINT or SIGTERM: the current step finishes, resting orders are cancelled.
+            stop: Some(kalshi_alpha::exec::signals::stop_on_signal()),
+        },
     };
     let feed = if args.online {
         let config = kalshi_alpha::config::ScanConfig::load(&req.configs)?;

@@ -11,3 +11,4 @@ pub mod playbook;
 pub mod policy_eval;
 pub mod schedule_files;
 pub mod session;
+pub mod signals;

@@ -59,6 +59,22 @@ pub struct PlaybookRequest {
     pub dry_run: bool,
     /// The broker (ignored under `dry_run`, which records nothing).
     pub broker: BrokerKind,
+    /// How the run is bounded and stopped (scheduled runs set these).
+    pub controls: RunControls,
+}
+
+/// Bounds on a run: its clock, its longest duration and an outside stop.
+#[derive(Debug, Clone, Default)]
+pub struct RunControls {
+    /// Waits advance the session clock instead of sleeping (implied by `dry_run`): a daemon
+    /// rehearsing a day, or tests.
+    pub virtual_time: bool,
+    /// The run is stopped once its session clock passes start + this; resting orders are
+    /// cancelled and the record says so.
+    pub max_runtime: Option<Duration>,
+    /// Set from outside (SIGTERM, SIGINT): the current step finishes, waits are cut, resting
+    /// orders are cancelled and the record is written.
+    pub stop: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// A playbook on disk.
@@ -141,6 +157,8 @@ pub struct SessionRecord {
     pub outcome: String,
     /// The script error, when failed.
     pub error: Option<String>,
+    /// Why the run was stopped before its end (`max_runtime …`, `stop requested`).
+    pub stopped: Option<String>,
     /// Every step, in order.
     pub steps: Vec<StepRecord>,
     /// Last GO/NO-GO per series.
@@ -188,6 +206,10 @@ struct Session {
     gates: BTreeMap<String, Gate>,
     orders: usize,
     stamp: String,
+    /// When the run began (session clock), for `max_runtime`.
+    started_at: DateTime<Utc>,
+    /// Set once the run was cut short, with why.
+    stopped: Option<String>,
 }
 
 type Shared = Arc<Mutex<Session>>;
@@ -222,6 +244,7 @@ impl Session {
     }
 
     fn scan(&mut self, series: &str, event: Option<&str>) -> StepResult<Map> {
+        self.check_stop()?;
         let (started, at) = (Instant::now(), self.now());
         self.pump(at)?;
         let mut snapshot = match &self.feed {
@@ -296,6 +319,7 @@ impl Session {
     }
 
     fn submit(&mut self, series: &str) -> StepResult<i64> {
+        self.check_stop()?;
         let (started, at) = (Instant::now(), self.now());
         self.pump(at)?;
         let plan = self.plan("submit", series)?.clone();
@@ -422,46 +446,90 @@ impl Session {
         self.now().with_timezone(&New_York).format("%H:%M").to_string()
     }
 
-    /// Sleeps (or, rehearsing, advances the virtual clock) until `hh_mm` New York time today.
-    fn wait_until(shared: &Shared, hh_mm: &str) -> StepResult<bool> {
-        let (started, now, dry_run) = {
-            let s = lock(shared);
-            (Instant::now(), s.now(), s.req.dry_run)
-        };
-        let target = wait_target(now, hh_mm).map_err(runtime_error)?;
-        let waited = target > now;
-        if waited {
-            let wait = (target - now).to_std().unwrap_or(Duration::ZERO);
-            if dry_run {
-                lock(shared).offset += target - now;
-            } else {
-                // The session lock is not held while sleeping.
-                std::thread::sleep(wait);
-            }
+    /// Why the run must stop now, if it must: a stop request, or the session clock past
+    /// start + `max_runtime`.
+    fn must_stop(&self) -> Option<String> {
+        if self.req.controls.stop.as_ref().is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed)) {
+            return Some("stop requested".to_string());
         }
-        let result = json!({ "until": target.to_rfc3339(), "waited": waited, "slept": waited && !dry_run });
-        lock(shared).record("wait_until", &[hh_mm], started, now, None, result);
+        let limit = self.req.controls.max_runtime?;
+        let elapsed = (self.now() - self.started_at).to_std().unwrap_or(Duration::ZERO);
+        (elapsed >= limit).then(|| format!("max_runtime {}s reached", limit.as_secs()))
+    }
+
+    /// Fails the step (and so the run) when the run must stop, remembering why.
+    fn check_stop(&mut self) -> StepResult<()> {
+        match self.must_stop() {
+            Some(why) => {
+                self.stopped.get_or_insert(why.clone());
+                Err(runtime_error(format!("run stopped: {why}")))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Waits until `target` on the session clock: virtual runs jump (never past the run's
+    /// end), real ones sleep in short slices so a stop or `max_runtime` cuts the wait.
+    /// Returns whether it slept for real.
+    fn sleep_until(shared: &Shared, target: DateTime<Utc>) -> StepResult<bool> {
+        let (virtual_time, limit, started_at) = {
+            let s = lock(shared);
+            (s.req.dry_run || s.req.controls.virtual_time, s.req.controls.max_runtime, s.started_at)
+        };
+        if virtual_time {
+            let mut s = lock(shared);
+            let end = limit.and_then(|l| chrono::Duration::from_std(l).ok()).map(|l| started_at + l);
+            let until = end.map_or(target, |e| target.min(e));
+            if until > s.now() {
+                let step = until - s.now();
+                s.offset += step;
+            }
+            s.check_stop()?;
+            return Ok(false);
+        }
+        loop {
+            let now = {
+                let mut s = lock(shared);
+                s.check_stop()?;
+                s.now()
+            };
+            if now >= target {
+                return Ok(true);
+            }
+            let left = (target - now).to_std().unwrap_or(Duration::ZERO);
+            // The session lock is not held while sleeping.
+            std::thread::sleep(left.min(Duration::from_millis(200)));
+        }
+    }
+
+    /// Sleeps (or, in virtual time, advances the session clock) until `when`.
+    fn wait_until(shared: &Shared, when: &str) -> StepResult<bool> {
+        let (started, now) = {
+            let s = lock(shared);
+            (Instant::now(), s.now())
+        };
+        let target = wait_target(now, when).map_err(runtime_error)?;
+        let waited = target > now;
+        let slept = if waited { Session::sleep_until(shared, target)? } else { false };
+        let result = json!({ "until": target.to_rfc3339(), "waited": waited, "slept": slept });
+        lock(shared).record("wait_until", &[when], started, now, None, result);
         Ok(waited)
     }
 }
 
 impl Session {
-    /// Waits `seconds` (under `--dry-run` the session clock jumps instead); the feed keeps
+    /// Waits `seconds` (in virtual time the session clock jumps instead); the feed keeps
     /// running meanwhile.
     fn pause(shared: &Shared, seconds: f64) -> StepResult<()> {
         if !seconds.is_finite() || !(0.0..=86_400.0).contains(&seconds) {
             return Err(runtime_error(format!("pause({seconds}): expected 0 to 86400 seconds")));
         }
-        let (started, now, dry_run) = {
+        let (started, now) = {
             let s = lock(shared);
-            (Instant::now(), s.now(), s.req.dry_run)
+            (Instant::now(), s.now())
         };
-        let wait = Duration::from_secs_f64(seconds);
-        if dry_run {
-            lock(shared).offset += chrono::Duration::from_std(wait).unwrap_or_default();
-        } else {
-            std::thread::sleep(wait);
-        }
+        let wait = chrono::Duration::from_std(Duration::from_secs_f64(seconds)).unwrap_or_default();
+        Session::sleep_until(shared, now + wait)?;
         let mut s = lock(shared);
         let end = s.now();
         // The tape printed meanwhile: resting paper orders fill now, stamped at the end of the wait.
@@ -688,6 +756,8 @@ fn new_session(
         gates: BTreeMap::new(),
         orders: 0,
         stamp: now.format("%Y%m%dT%H%M%SZ").to_string(),
+        started_at: now,
+        stopped: None,
     }))
 }
 
@@ -712,7 +782,12 @@ pub fn run(
         Some(_) => Inputs::configs_only(&req.configs, req.params)?,
         None => Inputs::load(&req.configs, &req.fixtures, &[], req.params)?,
     };
-    let mut host = Host::new(lib, playbook_limits());
+    let mut limits = playbook_limits();
+    if let (false, Some(max)) = (req.dry_run || req.controls.virtual_time, req.controls.max_runtime) {
+        // A script busy in a loop is cut at max_runtime too (waits check it themselves).
+        limits.deadline = max;
+    }
+    let mut host = Host::new(lib, limits);
     api::register(host.engine_mut());
     let ast = host.compile(&path, &source)?;
     let started = clock.now();
@@ -727,6 +802,12 @@ pub fn run(
     let mut result = host.run(&path, &ast);
     let mut s = lock(&shared);
     let end = s.now();
+    if let Some(why) = s.stopped.clone() {
+        // A stopped run leaves nothing resting, whatever paper.toml says about session ends.
+        if let Err(e) = s.broker.broker().cancel_all(&format!("run stopped: {why}"), end) {
+            tracing::error!(target: "playbook", "cannot cancel after stop: {e}");
+        }
+    }
     let closing = s.pump(end).map_err(|e| e.to_string()).and_then(|()| {
         s.broker.broker().finish(end).map_err(|e| format!("session end: {e}"))?;
         s.broker.write_tables(&s.req.out_root).map_err(|e| format!("session end: {e}"))
@@ -746,6 +827,7 @@ pub fn run(
         finished: end.to_rfc3339(),
         outcome: if result.is_ok() { "completed" } else { "failed" }.to_string(),
         error: result.err().map(|e| e.to_string()),
+        stopped: s.stopped.clone(),
         steps: s.steps.clone(),
         gates: s.gates.clone(),
         orders: s.orders,

@@ -222,8 +222,8 @@ pub struct Run {
     pub utc: DateTime<Utc>,
 }
 
-/// `90s`, `15m`, `2h`.
-fn parse_duration(text: &str) -> Option<Duration> {
+/// `90s`, `15m`, `2h` (a positive whole number and a unit).
+pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit())?);
     let n: u64 = number.parse().ok()?;
