@@ -1,6 +1,7 @@
 //! Command-line interface: argument definitions and dispatch. No business logic lives here.
 
 mod auth;
+mod daemon;
 mod exchange;
 mod fees;
 mod ledger;
@@ -49,6 +50,8 @@ enum Command {
     Ledger(ledger::LedgerArgs),
     /// The schedule of named playbooks: next runs in New York time, validation.
     Schedule(schedule::ScheduleArgs),
+    /// Run the schedule's playbooks at their New York times (or rehearse a stretch of it).
+    Daemon(daemon::DaemonArgs),
     /// Record WebSocket traffic (JSONL, one message per line, with receive times) for replay.
     Record(record::RecordArgs),
     /// Apply a recorded WebSocket session to fresh books; per market: best bid/ask, depth, messages, gaps.
@@ -72,6 +75,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Sim(args) => sim::run_sim(args),
         Command::Ledger(args) => ledger::run(args),
         Command::Schedule(args) => schedule::run(args),
+        Command::Daemon(args) => daemon::run(args),
     }
 }
 

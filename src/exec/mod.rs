@@ -1,6 +1,7 @@
 //! Execution: sequences I/O around the pure scan — brokers, sessions, playbooks, policy evaluation.
 
 pub mod broker;
+pub mod daemon;
 pub mod equity;
 pub mod heartbeat;
 pub mod journal;

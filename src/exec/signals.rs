@@ -7,6 +7,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A flag that becomes true at the first SIGINT or SIGTERM. A second signal exits at once.
 pub fn stop_on_signal() -> Arc<AtomicBool> {
+    stop_on_signal_then(|| {})
+}
+
+/// As [`stop_on_signal`], calling `notify` once the flag is set (to wake a waiting loop).
+pub fn stop_on_signal_then(notify: impl Fn() + Send + 'static) -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let set = Arc::clone(&flag);
     std::thread::spawn(move || {
@@ -30,6 +35,7 @@ pub fn stop_on_signal() -> Arc<AtomicBool> {
                         "stopping: finishing the current step, cancelling resting orders (signal again to exit now)"
                     );
                     set.store(true, Ordering::Relaxed);
+                    notify();
                 } else {
                     std::process::exit(130);
                 }

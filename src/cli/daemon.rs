@@ -1,0 +1,135 @@
+//! `kalshi-alpha daemon`: runs the schedule's playbooks at their New York times.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clap::Args;
+use kalshi_alpha::clock::SystemClock;
+use kalshi_alpha::config::load_limits;
+use kalshi_alpha::exec::daemon::{Daemon, DaemonConfig, DaemonLock, Wake, wake_channel};
+use kalshi_alpha::exec::schedule_files::SchedulePaths;
+use kalshi_alpha::rules::policy::PolicyPaths;
+use kalshi_alpha::rules::reload::Reloader;
+use notify::{RecursiveMode, Watcher};
+
+use crate::cli::scan::ScannerArgs;
+
+/// Arguments of `daemon`.
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    /// The schedule.
+    #[arg(long, default_value = "configs/schedule.toml")]
+    schedule: PathBuf,
+    /// The calendars it may name.
+    #[arg(long, default_value = "configs/calendars")]
+    calendars: PathBuf,
+    /// Playbook directory.
+    #[arg(long, default_value = "scripts")]
+    scripts: PathBuf,
+    /// Policy directory (hot-reloaded).
+    #[arg(long, default_value = "policies")]
+    policies: PathBuf,
+    /// Directory with limits.toml, fees.toml, views.toml, paper.toml.
+    #[arg(long, default_value = "configs")]
+    configs: PathBuf,
+    /// Fixture root for offline entries.
+    #[arg(long, default_value = "fixtures")]
+    fixtures: PathBuf,
+    /// Root for reports/ and data/.
+    #[arg(long, default_value = ".")]
+    out: PathBuf,
+    /// Kill-switch file; while it exists every series is NO-GO.
+    #[arg(long, default_value = "data/proc/state/kill_switch")]
+    kill_switch: PathBuf,
+    #[command(flatten)]
+    scanner: ScannerArgs,
+    /// Rehearse: walk the schedule in virtual time from --from (default now) to this instant,
+    /// running every due playbook on a virtual clock, then exit.
+    #[arg(long)]
+    rehearse_until: Option<DateTime<Utc>>,
+    /// Start instant of a rehearsal (RFC 3339).
+    #[arg(long, requires = "rehearse_until")]
+    from: Option<DateTime<Utc>>,
+}
+
+/// Runs `daemon`.
+pub fn run(args: DaemonArgs) -> anyhow::Result<ExitCode> {
+    let _lock = DaemonLock::acquire(&args.out)?;
+    let core = load_limits(&args.configs)?;
+    let policy_paths = PolicyPaths { policies: args.policies.clone(), scripts: None };
+    let audit = args.out.join("data/proc/audit/policy_reloads.jsonl");
+    let reloader = Reloader::start(policy_paths.clone(), core, audit)
+        .map_err(|problems| crate::cli::rejected(&args.policies, &problems))?;
+    let config = DaemonConfig {
+        paths: SchedulePaths {
+            schedule: args.schedule.clone(),
+            calendars: args.calendars.clone(),
+            scripts: args.scripts.clone(),
+        },
+        configs: args.configs,
+        fixtures: args.fixtures,
+        kill_switch: crate::cli::under(&args.out, args.kill_switch),
+        out_root: args.out,
+        params: args.scanner.input()?,
+        rehearse_until: args.rehearse_until,
+    };
+    let (wake_tx, wake_rx) = wake_channel();
+    let signal_tx = wake_tx.clone();
+    let stop = kalshi_alpha::exec::signals::stop_on_signal_then(move || {
+        let _ = signal_tx.send(Wake::Stop);
+    });
+    let mut daemon = Daemon::new(config.clone(), reloader.handle(), policy_paths.lib(), Arc::clone(&stop))?;
+    if let Some(until) = config.rehearse_until {
+        let from = args.from.unwrap_or_else(Utc::now);
+        let runs = daemon.rehearse(from, until)?;
+        println!("rehearsed {runs} run(s) from {} to {}", from.to_rfc3339(), until.to_rfc3339());
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    // Policies reload on their own watcher; the schedule and calendars wake the daemon.
+    let watch_stop = Arc::new(AtomicBool::new(false));
+    let policy_watcher = {
+        let watch_stop = Arc::clone(&watch_stop);
+        std::thread::spawn(move || {
+            let outcome = reloader.watch(
+                Duration::from_millis(75),
+                &watch_stop,
+                &SystemClock,
+                || {},
+                |attempt| {
+                    println!("{attempt}");
+                },
+            );
+            if let Err(e) = outcome {
+                tracing::error!(target: "policy", "policy watch stopped: {e}");
+            }
+        })
+    };
+    let schedule_tx = wake_tx.clone();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.is_ok_and(|e| e.kind.is_create() || e.kind.is_modify() || e.kind.is_remove()) {
+            let _ = schedule_tx.send(Wake::ScheduleChanged);
+        }
+    })
+    .context("cannot watch the schedule")?;
+    let schedule_dir =
+        config.paths.schedule.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    watcher
+        .watch(schedule_dir, RecursiveMode::NonRecursive)
+        .with_context(|| format!("cannot watch {}", schedule_dir.display()))?;
+    watcher
+        .watch(&config.paths.calendars, RecursiveMode::NonRecursive)
+        .with_context(|| format!("cannot watch {}", config.paths.calendars.display()))?;
+    println!("daemon running ({} entries); SIGINT or SIGTERM stops it", config.paths.schedule.display());
+    let served = daemon.serve(&wake_rx, &SystemClock);
+    watch_stop.store(true, Ordering::Relaxed);
+    let _ = policy_watcher.join();
+    served?;
+    println!("daemon stopped");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,163 @@
+//! The daemon through the real binary: a rehearsed stretch of schedule in virtual time
+//! (overlap skipped, a failing playbook recorded while the others go on, max_runtime, missed
+//! runs after downtime), the lock file, and a graceful SIGTERM in real time.
+
+mod common;
+
+use common::{Workspace, stderr, stdout};
+
+const SCHEDULE: &str = r#"
+[entries.slow]
+playbook = "slow"
+broker = "dry"
+when = "*/30 10-11 * * *"
+missed = "run_once"
+max_runtime = "1h"
+
+[entries.broken]
+playbook = "broken"
+broker = "dry"
+when = "15 10 * * *"
+missed = "skip"
+max_runtime = "10m"
+
+[entries.capped]
+playbook = "capped"
+broker = "paper"
+when = "20 10 * * *"
+missed = "skip"
+max_runtime = "5m"
+"#;
+
+fn workspace() -> Workspace {
+    let ws = Workspace::new();
+    ws.write("configs/schedule.toml", SCHEDULE);
+    ws.write("scripts/slow.rhai", "// 45 minutes of work.\nscan(\"KXHIGHNY\");\npause(2700.0);\nlog(\"slow done\");\n");
+    ws.write("scripts/broken.rhai", "// A mistake.\nlog(\"broken starting\");\nscan(\"KXNOPE\");\n");
+    ws.write("scripts/capped.rhai", "// Quotes, then overstays.\nsubmit(\"KXCPI\");\npause(600.0);\nlog(\"never\");\n");
+    ws
+}
+
+fn runs(ws: &Workspace) -> Vec<(String, String, String)> {
+    ws.read("data/proc/runs.jsonl")
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+            (s("entry"), s("scheduled"), s("outcome"))
+        })
+        .collect()
+}
+
+fn row(entry: &str, scheduled: &str, outcome: &str) -> (String, String, String) {
+    (entry.into(), scheduled.into(), outcome.into())
+}
+
+#[test]
+fn rehearsal_runs_entries_in_order_with_overlap_failure_and_max_runtime() {
+    let ws = workspace();
+    let out = ws.run(&["daemon", "--from", "2027-03-15T13:59:00Z", "--rehearse-until", "2027-03-15T16:10:00Z"]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        runs(&ws),
+        [
+            row("slow", "2027-03-15T14:00:00Z", "completed"),
+            row("broken", "2027-03-15T14:15:00Z", "failed"),
+            row("capped", "2027-03-15T14:20:00Z", "stopped"),
+            row("slow", "2027-03-15T14:30:00Z", "skipped_overlap"),
+            row("slow", "2027-03-15T15:00:00Z", "completed"),
+            row("slow", "2027-03-15T15:30:00Z", "skipped_overlap"),
+        ]
+    );
+    let lines: Vec<serde_json::Value> =
+        ws.read("data/proc/runs.jsonl").lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(
+        lines[1]["detail"].as_str().unwrap().contains("scripts/broken.rhai:3:1: scan: no fixtures for series KXNOPE")
+    );
+    assert_eq!(lines[2]["detail"], "max_runtime 300s reached");
+    assert_eq!(lines[0]["end"], "2027-03-15T14:45:00+00:00");
+    // The stopped paper run left nothing resting.
+    let show: serde_json::Value = serde_json::from_str(&stdout(&ws.run(&["ledger", "show", "--json"]))).unwrap();
+    assert!(show["open_orders"].as_array().unwrap().is_empty());
+    let gates: serde_json::Value = serde_json::from_str(&ws.read("reports/_artifacts/go_no_go.json")).unwrap();
+    assert_eq!(gates["KXHIGHNY"]["gate"], "GO");
+    assert_eq!(gates["KXHIGHNY"]["entry"], "slow");
+}
+
+#[test]
+fn missed_runs_follow_each_entrys_policy_after_downtime() {
+    let ws = workspace();
+    let first = ws.run(&["daemon", "--from", "2027-03-15T13:59:00Z", "--rehearse-until", "2027-03-15T14:05:00Z"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    // Down from 10:05 to 12:10 EDT: slow missed 10:30, 11:00, 11:30 (runs once), broken and
+    // capped missed one each (skipped).
+    let second = ws.run(&["daemon", "--from", "2027-03-15T16:10:00Z", "--rehearse-until", "2027-03-15T16:15:00Z"]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    let all = runs(&ws);
+    assert_eq!(all[0], row("slow", "2027-03-15T14:00:00Z", "completed"));
+    let after: Vec<_> = all[1..].to_vec();
+    assert_eq!(
+        after,
+        [
+            row("broken", "2027-03-15T14:15:00Z", "missed_skipped"),
+            row("capped", "2027-03-15T14:20:00Z", "missed_skipped"),
+            row("slow", "2027-03-15T15:30:00Z", "completed"),
+        ]
+    );
+}
+
+#[test]
+fn a_second_daemon_on_the_same_data_directory_is_refused() {
+    let ws = workspace();
+    std::fs::create_dir_all(ws.path("data/proc/state")).unwrap();
+    ws.write("data/proc/state/daemon.lock", &format!("{}\n", std::process::id()));
+    let out = ws.run(&["daemon", "--from", "2027-03-15T13:59:00Z", "--rehearse-until", "2027-03-15T14:05:00Z"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("another daemon"), "{}", stderr(&out));
+    assert!(!ws.path("data/proc/runs.jsonl").exists());
+    // A lock left by a process that is gone is taken over.
+    ws.write("data/proc/state/daemon.lock", "999999999\n");
+    let out = ws.run(&["daemon", "--from", "2027-03-15T13:59:00Z", "--rehearse-until", "2027-03-15T14:05:00Z"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!ws.path("data/proc/state/daemon.lock").exists(), "released on exit");
+}
+
+#[test]
+fn sigterm_stops_the_daemon_gracefully() {
+    let ws = workspace();
+    ws.edit("configs/paper.toml", "session_end = \"cancel\"", "session_end = \"keep\"");
+    ws.write(
+        "configs/schedule.toml",
+        "[entries.quote]\nplaybook = \"capped\"\nbroker = \"paper\"\nwhen = \"*/2 * * * * *\"\nmissed = \"skip\"\nmax_runtime = \"1h\"\n",
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kalshi-alpha"))
+        .args(["daemon"])
+        .current_dir(ws.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let journal = ws.path("data/proc/ledger/journal.jsonl");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !std::fs::read_to_string(&journal).is_ok_and(|t| t.matches("order_placed").count() >= 2) {
+        assert!(std::time::Instant::now() < deadline, "the scheduled run never quoted");
+        assert!(child.try_wait().unwrap().is_none(), "the daemon exited early");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(ws.path("data/proc/state/daemon.lock").exists());
+    std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("daemon stopped"));
+    let stopped: Vec<serde_json::Value> = ws
+        .read("data/proc/runs.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["outcome"] == "stopped")
+        .collect();
+    assert_eq!(stopped.len(), 1, "{}", ws.read("data/proc/runs.jsonl"));
+    assert_eq!(stopped[0]["detail"], "stop requested");
+    let show: serde_json::Value = serde_json::from_str(&stdout(&ws.run(&["ledger", "show", "--json"]))).unwrap();
+    assert!(show["open_orders"].as_array().unwrap().is_empty(), "no resting paper orders after SIGTERM");
+    assert!(!ws.path("data/proc/state/daemon.lock").exists());
+}
