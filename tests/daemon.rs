@@ -161,3 +161,45 @@ fn sigterm_stops_the_daemon_gracefully() {
     assert!(show["open_orders"].as_array().unwrap().is_empty(), "no resting paper orders after SIGTERM");
     assert!(!ws.path("data/proc/state/daemon.lock").exists());
 }
+
+#[test]
+fn schedule_edits_reload_and_broken_ones_keep_the_last_good() {
+    use std::io::{BufRead, BufReader};
+    let ws = workspace();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kalshi-alpha"))
+        .args(["daemon"])
+        .current_dir(ws.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let next = |want: &str| loop {
+        let line = lines.recv_timeout(std::time::Duration::from_secs(20)).expect("daemon output in time");
+        if line.contains(want) {
+            return line;
+        }
+    };
+    next("daemon running");
+    ws.write("configs/schedule.toml", &SCHEDULE.replace("15 10 * * *", "15 99 * * *"));
+    let rejected = next("schedule rejected");
+    assert!(rejected.contains("configs/schedule.toml:12: entry broken"), "{rejected}");
+    ws.write("configs/schedule.toml", &SCHEDULE.replace("15 10 * * *", "45 10 * * *"));
+    let accepted = next("schedule reloaded");
+    assert!(accepted.contains("3 entries"), "{accepted}");
+    std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(child.wait().unwrap().success());
+    let audit: Vec<serde_json::Value> = ws
+        .read("data/proc/audit/schedule_reloads.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(audit.iter().any(|a| a["accepted"] == false && a["error"].as_str().unwrap().contains(":12:")));
+    assert_eq!(audit.last().unwrap()["accepted"], true);
+}
