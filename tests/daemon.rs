@@ -195,11 +195,8 @@ fn schedule_edits_reload_and_broken_ones_keep_the_last_good() {
     assert!(accepted.contains("3 entries"), "{accepted}");
     std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(child.wait().unwrap().success());
-    let audit: Vec<serde_json::Value> = ws
-        .read("data/proc/audit/schedule_reloads.jsonl")
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let audit: Vec<serde_json::Value> =
+        ws.read("data/proc/audit/schedule_reloads.jsonl").lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert!(audit.iter().any(|a| a["accepted"] == false && a["error"].as_str().unwrap().contains(":12:")));
     assert_eq!(audit.last().unwrap()["accepted"], true);
 }

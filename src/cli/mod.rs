@@ -8,6 +8,7 @@ mod ledger;
 mod online;
 mod playbook;
 mod policy;
+mod preflight;
 mod record;
 mod replay;
 mod scan;
@@ -52,6 +53,8 @@ enum Command {
     Schedule(schedule::ScheduleArgs),
     /// Run the schedule's playbooks at their New York times (or rehearse a stretch of it).
     Daemon(daemon::DaemonArgs),
+    /// Would a run of this playbook be allowed now? Window, kill switch, heartbeat, gates. Writes nothing.
+    Preflight(preflight::PreflightArgs),
     /// Record WebSocket traffic (JSONL, one message per line, with receive times) for replay.
     Record(record::RecordArgs),
     /// Apply a recorded WebSocket session to fresh books; per market: best bid/ask, depth, messages, gaps.
@@ -76,6 +79,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Ledger(args) => ledger::run(args),
         Command::Schedule(args) => schedule::run(args),
         Command::Daemon(args) => daemon::run(args),
+        Command::Preflight(args) => preflight::run(args),
     }
 }
 

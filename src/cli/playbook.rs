@@ -11,8 +11,10 @@ use clap::{Args, Subcommand};
 use kalshi_alpha::clock::{Clock, FixedClock, SystemClock};
 use kalshi_alpha::config::load_limits;
 use kalshi_alpha::exec::playbook::{PlaybookRequest, RunControls, list, run as run_playbook};
+use kalshi_alpha::exec::schedule_files::{declared_window, load_calendars};
 use kalshi_alpha::rules::policy::PolicyPaths;
 use kalshi_alpha::rules::reload::Reloader;
+use kalshi_alpha::schedule::clock_et::show_et;
 
 use crate::cli::scan::ScannerArgs;
 
@@ -59,6 +61,16 @@ struct RunArgs {
     /// Stop the run (cancelling its resting orders) once it has taken this long: 90s, 15m, 2h.
     #[arg(long, value_parser = parse_max_runtime)]
     max_runtime: Option<Duration>,
+    /// Run outside the playbook's trading window anyway: only with the dry broker, and every
+    /// report and record says FORCE-RUN (DRY).
+    #[arg(long, conflicts_with = "snap_to_window")]
+    force_run: bool,
+    /// Outside the window: `wait` for it to open, or `print` when it opens and exit 0.
+    #[arg(long, value_enum)]
+    snap_to_window: Option<Snap>,
+    /// Calendars a window may name.
+    #[arg(long, default_value = "configs/calendars")]
+    calendars: PathBuf,
     /// Playbook directory.
     #[arg(long, default_value = "scripts")]
     scripts: PathBuf,
@@ -87,6 +99,18 @@ struct RunArgs {
     json: bool,
 }
 
+/// What to do outside the playbook's window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Snap {
+    /// Sleep until the window opens, then run.
+    Wait,
+    /// Print when it opens and exit 0.
+    Print,
+}
+
+/// Exit code of a run refused because its window is closed.
+const OUTSIDE_WINDOW: u8 = 3;
+
 fn parse_max_runtime(text: &str) -> Result<Duration, String> {
     kalshi_alpha::schedule::parse_duration(text).ok_or_else(|| format!("`{text}` is not like 90s, 15m or 2h"))
 }
@@ -109,7 +133,72 @@ pub fn run(args: PlaybookArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The window check before a run: `Ok(Some(code))` ends the command without running.
+fn check_window(
+    args: &RunArgs,
+    clock: &mut Arc<dyn Clock + Send + Sync>,
+) -> anyhow::Result<Result<Option<String>, ExitCode>> {
+    let Some(window) = declared_window(&args.scripts, &args.name)? else { return Ok(Ok(None)) };
+    let calendars = if window.calendar.is_some() { load_calendars(&args.calendars)? } else { Default::default() };
+    let now = clock.now();
+    if window.is_open(now, &calendars) {
+        return Ok(Ok(None));
+    }
+    let next = window.next_opening(now, &calendars);
+    let next_text = next.map_or_else(
+        || "no opening within a year".to_string(),
+        |t| format!("next opens {} ({})", show_et(t), t.format("%Y-%m-%dT%H:%M:%SZ")),
+    );
+    let what = format!("{}: outside its window {} at {}; {next_text}", args.name, window.describe(), show_et(now));
+    match (args.snap_to_window, args.force_run) {
+        (Some(Snap::Print), _) => {
+            println!("{what}");
+            Ok(Err(ExitCode::SUCCESS))
+        }
+        (Some(Snap::Wait), _) => {
+            let Some(next) = next else { anyhow::bail!("{what}") };
+            println!("{what}; waiting");
+            let wait = (next - now).to_std().unwrap_or_default();
+            if args.now.is_some() {
+                // A fixed clock jumps to the opening.
+                *clock = Arc::new(FixedClock(next));
+            } else {
+                let stop = kalshi_alpha::exec::signals::stop_on_signal();
+                let until = std::time::Instant::now() + wait;
+                while std::time::Instant::now() < until {
+                    if stop.load(Ordering::Relaxed) {
+                        return Ok(Err(ExitCode::from(OUTSIDE_WINDOW)));
+                    }
+                    std::thread::sleep(Duration::from_millis(200).min(until - std::time::Instant::now()));
+                }
+            }
+            Ok(Ok(None))
+        }
+        (None, true) if matches!(args.broker, crate::cli::scan::BrokerArg::Dry) => {
+            eprintln!("{what}; FORCE-RUN (DRY)");
+            Ok(Ok(Some("FORCE-RUN (DRY)".to_string())))
+        }
+        (None, true) => anyhow::bail!("--force-run is allowed only with the dry broker (this run asked for another)"),
+        (None, false) => {
+            eprintln!("{what}; nothing written (--force-run runs it with the dry broker, --snap-to-window wait|print)");
+            Ok(Err(ExitCode::from(OUTSIDE_WINDOW)))
+        }
+    }
+}
+
 fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let mut clock: Arc<dyn Clock + Send + Sync> = match args.now {
+        Some(t) => Arc::new(FixedClock(t)),
+        None => Arc::new(SystemClock),
+    };
+    let banner = if args.dry_run {
+        None
+    } else {
+        match check_window(&args, &mut clock)? {
+            Ok(banner) => banner,
+            Err(code) => return Ok(code),
+        }
+    };
     let core = load_limits(&args.configs)?;
     let paths = PolicyPaths { policies: args.policies.clone(), scripts: None };
     let audit = args.out.join("data/proc/audit/policy_reloads.jsonl");
@@ -132,16 +221,13 @@ fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
             // SIGINT or SIGTERM: the current step finishes, resting orders are cancelled.
             stop: Some(kalshi_alpha::exec::signals::stop_on_signal()),
         },
+        banner,
     };
     let feed = if args.online {
         let config = kalshi_alpha::config::ScanConfig::load(&req.configs)?;
         Some(crate::cli::online::start_feed(&args.exchange, &[], &config)?)
     } else {
         None
-    };
-    let clock: Arc<dyn Clock + Send + Sync> = match args.now {
-        Some(t) => Arc::new(FixedClock(t)),
-        None => Arc::new(SystemClock),
     };
     let handle = reloader.handle();
     let stop = Arc::new(AtomicBool::new(false));

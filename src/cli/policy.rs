@@ -301,6 +301,7 @@ fn defs(args: DefsArgs) -> anyhow::Result<ExitCode> {
         dry_run: true,
         broker: kalshi_alpha::exec::session::BrokerKind::Dry,
         controls: Default::default(),
+        banner: None,
     };
     let inputs = Inputs::configs_only(&args.set.configs, params)?;
     let clock: Arc<dyn Clock + Send + Sync> = Arc::new(FixedClock(SystemClock.now()));

@@ -325,6 +325,10 @@ impl Daemon {
             println!("{} {}: {detail}", crate::schedule::clock_et::show_et(now), entry.name);
             return self.log_line(skipped_line(entry, scheduled, "skipped_overlap", &detail, &self.policy_version()));
         }
+        if let Some(why) = self.outside_window(entry, now) {
+            println!("{} {}: refused: {why}", crate::schedule::clock_et::show_et(now), entry.name);
+            return self.log_line(skipped_line(entry, scheduled, "refused", &why, &self.policy_version()));
+        }
         let broker = match entry.broker {
             BrokerName::Dry => BrokerKind::Dry,
             BrokerName::Paper => BrokerKind::Paper,
@@ -345,6 +349,7 @@ impl Daemon {
                 max_runtime: Some(entry.max_runtime),
                 stop: Some(Arc::clone(&self.stop)),
             },
+            banner: None,
         };
         let job = RunJob {
             entry: entry.clone(),
@@ -376,6 +381,26 @@ impl Daemon {
             busy.lock().unwrap_or_else(|p| p.into_inner()).remove(&playbook);
         }));
         Ok(())
+    }
+
+    /// Why a run of `entry` may not start at `now`: outside the entry's window or the one its
+    /// playbook declares (or the playbook's header does not parse).
+    fn outside_window(&self, entry: &Entry, now: DateTime<Utc>) -> Option<String> {
+        let local = crate::schedule::clock_et::et(now).time();
+        if let Some(w) = entry.window.filter(|w| !w.contains(local)) {
+            return Some(format!(
+                "outside the entry's window {}–{} ET",
+                w.start.format("%H:%M"),
+                w.end.format("%H:%M")
+            ));
+        }
+        match crate::exec::schedule_files::declared_window(&self.config.paths.scripts, &entry.playbook) {
+            Ok(Some(w)) if !w.is_open(now, &self.schedule.calendars) => {
+                Some(format!("outside the playbook's window {}", w.describe()))
+            }
+            Ok(_) => None,
+            Err(e) => Some(e.to_string()),
+        }
     }
 
     /// Walks the schedule from `from` to `until` in virtual time.

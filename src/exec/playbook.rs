@@ -61,6 +61,8 @@ pub struct PlaybookRequest {
     pub broker: BrokerKind,
     /// How the run is bounded and stopped (scheduled runs set these).
     pub controls: RunControls,
+    /// Stamped on the session record and every report (`FORCE-RUN (DRY)`).
+    pub banner: Option<String>,
 }
 
 /// Bounds on a run: its clock, its longest duration and an outside stop.
@@ -139,6 +141,9 @@ pub struct StepRecord {
 /// The session record written under `reports/sessions/`.
 #[derive(Debug, Clone, Serialize)]
 pub struct SessionRecord {
+    /// `FORCE-RUN (DRY)` for a run forced outside its window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub banner: Option<String>,
     /// Playbook name.
     pub playbook: String,
     /// Its SHA-256.
@@ -413,8 +418,14 @@ impl Session {
             "(dry run: no report written)".to_string()
         } else {
             let sent = self.sent.get(series).cloned().unwrap_or_default();
-            let written =
-                Written { broker: &self.broker, sent: &sent, now: at, stamp: &self.stamp, policy: active.set.digest() };
+            let written = Written {
+                broker: &self.broker,
+                sent: &sent,
+                now: at,
+                stamp: &self.stamp,
+                policy: active.set.digest(),
+                banner: self.req.banner.as_deref(),
+            };
             let outcome = write_series(&self.req.out_root, &plan, &self.inputs, &written)
                 .map_err(|e| runtime_error(format!("report {series}: {e}")))?;
             outcome.report.display().to_string()
@@ -487,19 +498,28 @@ impl Session {
             s.check_stop()?;
             return Ok(false);
         }
+        // Real time is measured on the machine's monotonic clock, so a session started at a
+        // fixed instant (`--now`) still waits for real and then stands at `target`.
+        let wait = {
+            let s = lock(shared);
+            (target - s.now()).to_std().unwrap_or(Duration::ZERO)
+        };
+        let began = Instant::now();
         loop {
-            let now = {
-                let mut s = lock(shared);
-                s.check_stop()?;
-                s.now()
-            };
-            if now >= target {
-                return Ok(true);
+            lock(shared).check_stop()?;
+            let elapsed = began.elapsed();
+            if elapsed >= wait {
+                break;
             }
-            let left = (target - now).to_std().unwrap_or(Duration::ZERO);
             // The session lock is not held while sleeping.
-            std::thread::sleep(left.min(Duration::from_millis(200)));
+            std::thread::sleep((wait - elapsed).min(Duration::from_millis(200)));
         }
+        let mut s = lock(shared);
+        if s.now() < target {
+            let behind = target - s.now();
+            s.offset += behind;
+        }
+        Ok(true)
     }
 
     /// Sleeps (or, in virtual time, advances the session clock) until `when`.
@@ -818,6 +838,7 @@ pub fn run(
     s.beat(end);
     let record_path = s.req.out_root.join("reports/sessions").join(format!("{}_{}.json", s.req.name, s.stamp));
     let record = SessionRecord {
+        banner: s.req.banner.clone(),
         playbook: s.req.name.clone(),
         sha256: sha256_hex(source.as_bytes()),
         dry_run: s.req.dry_run,

@@ -59,3 +59,18 @@ pub fn load_schedule(paths: &SchedulePaths) -> Result<Schedule, ScheduleError> {
         .collect();
     Schedule::parse(&paths.schedule, &read(&paths.schedule)?, calendars, &playbooks)
 }
+
+/// The trading window `scripts/<name>.rhai` declares in its header, if any (errors name the
+/// file and line).
+pub fn declared_window(
+    scripts: &Path,
+    name: &str,
+) -> Result<Option<crate::schedule::window::TradingWindow>, ScheduleError> {
+    let path = scripts.join(format!("{name}.rhai"));
+    let source = read(&path)?;
+    crate::schedule::window::declared_window(&source).map_err(|e| ScheduleError {
+        path,
+        line: e.line,
+        message: e.message,
+    })
+}

@@ -278,6 +278,8 @@ impl GateInputs {
 /// The proposals file's shape.
 #[derive(Serialize)]
 struct ProposalsFile<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    banner: Option<&'a str>,
     generated_at: String,
     series: &'a str,
     broker: &'a str,
@@ -420,7 +422,8 @@ pub fn run_scan(
     let mut outcomes = Vec::with_capacity(planned.len());
     for plan in &planned {
         let sent = submit(plan, &mut broker, now)?;
-        let written = Written { broker: &broker, sent: &sent, now, stamp: &stamp, policy: policies.digest() };
+        let written =
+            Written { broker: &broker, sent: &sent, now, stamp: &stamp, policy: policies.digest(), banner: None };
         outcomes.push(write_series(&req.out_root, plan, inputs, &written)?);
     }
     broker.broker().finish(now)?;
@@ -616,6 +619,8 @@ pub struct Written<'a> {
     pub stamp: &'a str,
     /// SHA-256 of the policy set that decided.
     pub policy: &'a str,
+    /// A banner for the report (`FORCE-RUN (DRY)`).
+    pub banner: Option<&'a str>,
 }
 
 /// Writes one series' Markdown report and proposals JSON (atomically) under `out_root`.
@@ -644,6 +649,7 @@ pub fn write_series(
             skipped: &plan.skipped,
             views: &plan.views,
             paper: paper.as_ref(),
+            banner: w.banner,
         },
         &plan.scans,
     );
@@ -651,6 +657,7 @@ pub fn write_series(
     let report_path = out_root.join("reports").join(&plan.series).join(format!("scan_{stamp}.md"));
     write(&report_path, report.as_bytes())?;
     let proposals = ProposalsFile {
+        banner: w.banner,
         generated_at: now.to_rfc3339(),
         series: &plan.series,
         broker: w.broker.mode(),

@@ -45,6 +45,8 @@ pub struct ReportContext<'a> {
     pub views: &'a [String],
     /// The paper broker's figures (paper sessions only).
     pub paper: Option<&'a PaperSection>,
+    /// A banner above everything (`FORCE-RUN (DRY)` for runs forced outside their window).
+    pub banner: Option<&'a str>,
 }
 
 /// One paper fill's expected and realised value.
@@ -158,6 +160,9 @@ pub fn render_series_report(ctx: &ReportContext<'_>, scans: &[EventScan]) -> Str
     let mut out = String::new();
     let et = ctx.generated_at.with_timezone(&chrono_tz::America::New_York);
     let badge = if ctx.gate.go { "**GO** ✅" } else { "**NO-GO** ⛔" };
+    if let Some(banner) = ctx.banner {
+        let _ = writeln!(out, "> **{banner}**\n");
+    }
     let _ = writeln!(out, "# {} — {}\n", ctx.series, ctx.title);
     let _ = writeln!(out, "{badge}\n");
     for reason in &ctx.gate.reasons {

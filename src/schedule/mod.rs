@@ -9,6 +9,7 @@
 
 pub mod calendar;
 pub mod clock_et;
+pub mod window;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -97,9 +98,9 @@ pub struct Window {
 }
 
 impl Window {
-    /// True when `t` (New York wall time) lies inside.
+    /// True when `t` (New York wall time) lies inside (the end minute included).
     pub fn contains(&self, t: NaiveTime) -> bool {
-        t >= self.start && t <= self.end
+        t >= self.start && t < self.end + chrono::Duration::minutes(1)
     }
 }
 
