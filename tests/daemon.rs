@@ -200,3 +200,59 @@ fn schedule_edits_reload_and_broken_ones_keep_the_last_good() {
     assert!(audit.iter().any(|a| a["accepted"] == false && a["error"].as_str().unwrap().contains(":12:")));
     assert_eq!(audit.last().unwrap()["accepted"], true);
 }
+
+fn http_get(address: &str, path: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\n\r\n").unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    (head.to_string(), body.to_string())
+}
+
+#[test]
+fn the_status_page_serves_json_and_html() {
+    use std::io::{BufRead, BufReader};
+    let ws = workspace();
+    ws.write("scripts/tick.rhai", "// Quick.\nlog(\"tick\");\n");
+    ws.write("configs/schedule.toml", &format!("{SCHEDULE}\n[entries.tick]\nplaybook = \"tick\"\nbroker = \"dry\"\nwhen = \"* * * * * *\"\nmissed = \"skip\"\nmax_runtime = \"1m\"\n"));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kalshi-alpha"))
+        .args(["daemon", "--status-port", "0"])
+        .current_dir(ws.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let banner = lines.next().unwrap().unwrap();
+    let address = banner.strip_prefix("status page on http://").unwrap().split('/').next().unwrap().to_string();
+    std::thread::spawn(move || for _ in lines {});
+    // Wait (bounded) until a tick has run, then read both views.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        let (head, body) = http_get(&address, "/status.json");
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        let status: serde_json::Value = serde_json::from_str(&body).unwrap();
+        if status["last_runs"].as_array().is_some_and(|r| r.iter().any(|x| x["outcome"] == "completed")) {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "no run shown: {body}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(status["brokers"]["capped"], "paper");
+    assert_eq!(status["kill_switch"], false);
+    assert!(status["policy_version"].as_str().unwrap().starts_with("v1 sha256="));
+    assert!(status["next_runs"].as_array().unwrap().iter().any(|r| r["entry"] == "tick"));
+    let (head, page) = http_get(&address, "/");
+    assert!(head.contains("text/html"), "{head}");
+    assert!(page.starts_with("<!doctype html>") && page.trim_end().ends_with("</html>"));
+    assert!(page.contains("<meta http-equiv=\"refresh\" content=\"5\">"));
+    let next_table = page.split("<table id=\"next\">").nth(1).unwrap().split("</table>").next().unwrap();
+    assert!(next_table.contains("<td>tick</td><td>tick</td><td>dry</td>"), "{next_table}");
+    let last_table = page.split("<table id=\"last\">").nth(1).unwrap().split("</table>").next().unwrap();
+    assert!(last_table.contains("class=\"completed\">completed</td>"), "{last_table}");
+    assert!(http_get(&address, "/nope").0.starts_with("HTTP/1.1 404"));
+    std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(child.wait().unwrap().success());
+}

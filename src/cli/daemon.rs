@@ -55,6 +55,9 @@ pub struct DaemonArgs {
     /// Start instant of a rehearsal (RFC 3339).
     #[arg(long, requires = "rehearse_until")]
     from: Option<DateTime<Utc>>,
+    /// Serve the status page on 127.0.0.1:PORT (`/` HTML, `/status.json`); 0 picks a free port.
+    #[arg(long)]
+    status_port: Option<u16>,
 }
 
 /// Runs `daemon`.
@@ -125,6 +128,15 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<ExitCode> {
     watcher
         .watch(&config.paths.calendars, RecursiveMode::NonRecursive)
         .with_context(|| format!("cannot watch {}", config.paths.calendars.display()))?;
+    if let Some(port) = args.status_port {
+        let source = kalshi_alpha::exec::status::StatusSource {
+            board: daemon.board(),
+            out_root: config.out_root.clone(),
+            kill_switch: config.kill_switch.clone(),
+        };
+        let address = kalshi_alpha::exec::status::serve(port, source).context("cannot serve the status page")?;
+        println!("status page on http://{address}/ (and /status.json)");
+    }
     println!("daemon running ({} entries); SIGINT or SIGTERM stops it", config.paths.schedule.display());
     let served = daemon.serve(&wake_rx, &SystemClock);
     watch_stop.store(true, Ordering::Relaxed);

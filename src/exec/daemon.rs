@@ -24,6 +24,7 @@ use crate::exec::heartbeat::{Heartbeat, HeartbeatFile};
 use crate::exec::playbook::{PlaybookRequest, RunControls, SessionRecord};
 use crate::exec::schedule_files::{SchedulePaths, load_schedule};
 use crate::exec::session::{BrokerKind, ScanParamsInput};
+use crate::exec::status::Board;
 use crate::risk::gate::Gate;
 use crate::rules::reload::Active;
 use crate::schedule::{BrokerName, Entry, Missed, Schedule, ScheduleError};
@@ -172,6 +173,7 @@ pub struct Daemon {
     stop: Arc<AtomicBool>,
     busy: Arc<Mutex<BTreeMap<String, DateTime<Utc>>>>,
     running: Vec<std::thread::JoinHandle<()>>,
+    board: Arc<Mutex<Board>>,
 }
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> DaemonError + '_ {
@@ -201,7 +203,31 @@ impl Daemon {
             stop,
             busy: Arc::new(Mutex::new(BTreeMap::new())),
             running: Vec::new(),
+            board: Arc::new(Mutex::new(Board::default())),
         })
+    }
+
+    /// What the status page shows, kept current by [`Daemon::serve`].
+    pub fn board(&self) -> Arc<Mutex<Board>> {
+        Arc::clone(&self.board)
+    }
+
+    fn publish(&self, now: DateTime<Utc>) {
+        let running: Vec<String> = self
+            .busy
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(_, until)| **until > now)
+            .map(|(p, _)| p.clone())
+            .collect();
+        let board = Board {
+            next_runs: self.schedule.next_runs(now, 10),
+            brokers: self.schedule.entries.iter().map(|e| (e.name.clone(), e.broker.as_str().to_string())).collect(),
+            policy_version: self.policy_version(),
+            running,
+        };
+        *self.board.lock().unwrap_or_else(|p| p.into_inner()) = board;
     }
 
     fn state_path(&self) -> PathBuf {
@@ -428,6 +454,7 @@ impl Daemon {
             let now = clock.now();
             self.beat(now);
             self.running.retain(|h| !h.is_finished());
+            self.publish(now);
             let next = self.next_due(now);
             let wake_at = next.as_ref().map_or(now + heartbeat_every, |(t, _)| (*t).min(now + heartbeat_every));
             let timeout = (wake_at - now).to_std().unwrap_or(Duration::ZERO);

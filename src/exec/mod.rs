@@ -13,3 +13,4 @@ pub mod policy_eval;
 pub mod schedule_files;
 pub mod session;
 pub mod signals;
+pub mod status;
