@@ -15,11 +15,10 @@ fn year_of_runs(c: &mut Criterion) {
     })
     .expect("shipped schedule");
     let from = "2027-01-01T00:00:00Z".parse().unwrap();
-    let runs = schedule.next_runs(from, 100_000).into_iter().filter(|r| r.utc.format("%Y").to_string() == "2027").count();
+    let runs =
+        schedule.next_runs(from, 100_000).into_iter().filter(|r| r.utc.format("%Y").to_string() == "2027").count();
     println!("runs in 2027: {runs}");
-    c.bench_function("schedule_next/year_of_shipped_entries", |b| {
-        b.iter(|| schedule.next_runs(black_box(from), runs))
-    });
+    c.bench_function("schedule_next/year_of_shipped_entries", |b| b.iter(|| schedule.next_runs(black_box(from), runs)));
 }
 
 criterion_group!(benches, year_of_runs);

@@ -256,3 +256,50 @@ fn the_status_page_serves_json_and_html() {
     std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn online_entries_read_the_exchange() {
+    let ws = workspace();
+    ws.write(
+        "scripts/live.rhai",
+        "// Scan live books.\nlet r = scan(\"KXCPI\");\nlog(`live ${r[\"go\"]}`);\nreport(\"KXCPI\");\n",
+    );
+    ws.write(
+        "configs/schedule.toml",
+        "[entries.live]\nplaybook = \"live\"\nbroker = \"dry\"\nonline = true\nwhen = \"0 10 * * *\"\nmissed = \"skip\"\nmax_runtime = \"5m\"\n",
+    );
+    let sim = common::Sim::start(&ws, &[]);
+    let out = ws.run(&[
+        "daemon",
+        "--base-url",
+        &sim.base_url,
+        "--from",
+        "2027-03-15T13:59:00Z",
+        "--rehearse-until",
+        "2027-03-15T14:01:00Z",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(runs(&ws), [row("live", "2027-03-15T14:00:00Z", "completed")]);
+    let record_path = std::fs::read_dir(ws.path("reports/sessions")).unwrap().next().unwrap().unwrap().path();
+    let record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(record_path).unwrap()).unwrap();
+    assert_eq!(record["market_data"], sim.base_url.as_str());
+    // Without an exchange the run fails and says why; the daemon goes on.
+    drop(sim);
+    let ws = workspace();
+    ws.write("scripts/live.rhai", "// Scan live books.\nscan(\"KXCPI\");\n");
+    ws.write(
+        "configs/schedule.toml",
+        "[entries.live]\nplaybook = \"live\"\nbroker = \"dry\"\nonline = true\nwhen = \"0 10 * * *\"\nmissed = \"skip\"\nmax_runtime = \"5m\"\n",
+    );
+    let out = ws.run(&[
+        "daemon",
+        "--base-url",
+        "http://127.0.0.1:9/trade-api/v2",
+        "--from",
+        "2027-03-15T13:59:00Z",
+        "--rehearse-until",
+        "2027-03-15T14:01:00Z",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(runs(&ws)[0].2, "failed");
+}

@@ -55,6 +55,9 @@ pub struct DaemonArgs {
     /// Start instant of a rehearsal (RFC 3339).
     #[arg(long, requires = "rehearse_until")]
     from: Option<DateTime<Utc>>,
+    /// REST base URL for entries with `online = true` (demo, or the simulator).
+    #[arg(long, default_value = kalshi_alpha::kalshi::rest::PROD_BASE_URL)]
+    base_url: String,
     /// Serve the status page on 127.0.0.1:PORT (`/` HTML, `/status.json`); 0 picks a free port.
     #[arg(long)]
     status_port: Option<u16>,
@@ -80,6 +83,7 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<ExitCode> {
         out_root: args.out,
         params: args.scanner.input()?,
         rehearse_until: args.rehearse_until,
+        base_url: args.base_url.clone(),
     };
     let (wake_tx, wake_rx) = wake_channel();
     let signal_tx = wake_tx.clone();

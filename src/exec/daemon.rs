@@ -46,6 +46,8 @@ pub struct DaemonConfig {
     pub kill_switch: PathBuf,
     /// Walk the schedule in virtual time up to this instant, then stop.
     pub rehearse_until: Option<DateTime<Utc>>,
+    /// REST base URL for `online = true` entries (the WebSocket URL follows from it).
+    pub base_url: String,
 }
 
 /// Why the daemon cannot start or go on.
@@ -378,6 +380,7 @@ impl Daemon {
             banner: None,
         };
         let job = RunJob {
+            base_url: self.config.base_url.clone(),
             entry: entry.clone(),
             scheduled,
             request,
@@ -530,6 +533,7 @@ fn write_run_outputs(out_root: &Path, line: &RunLine) -> Result<(), DaemonError>
 
 /// One scheduled run, ready to go.
 struct RunJob {
+    base_url: String,
     entry: Entry,
     scheduled: DateTime<Utc>,
     request: PlaybookRequest,
@@ -548,7 +552,14 @@ impl RunJob {
         } else {
             Arc::new(crate::clock::SystemClock)
         };
-        let outcome = crate::exec::playbook::run(self.request, &self.lib, self.policies, clock, None);
+        let feed = if self.entry.online { Some(self.start_feed()) } else { None };
+        let outcome = match feed {
+            Some(Err(e)) => Err(e),
+            Some(Ok(feed)) => crate::exec::playbook::run(self.request, &self.lib, self.policies, clock, Some(feed))
+                .map_err(|e| e.to_string()),
+            None => crate::exec::playbook::run(self.request, &self.lib, self.policies, clock, None)
+                .map_err(|e| e.to_string()),
+        };
         let line = match outcome {
             Ok(record) => record_line(&self.entry, self.scheduled, &record, &self.policy_version),
             Err(e) => {
@@ -570,6 +581,26 @@ impl RunJob {
             tracing::error!(target: "daemon", "cannot record run of {}: {e}", line.entry);
         }
         end
+    }
+}
+
+impl RunJob {
+    /// The live feed an `online = true` entry reads: the allowed series, books for the events
+    /// with a view, signed with the credentials from the environment or `.env.local` if any.
+    fn start_feed(&self) -> Result<crate::exec::online::LiveFeed, String> {
+        let config = crate::config::ScanConfig::load(&self.request.configs).map_err(|e| e.to_string())?;
+        let online = crate::exec::online::OnlineConfig {
+            rest: crate::kalshi::rest::RestConfig { base_url: self.base_url.clone(), ..Default::default() },
+            series: config.limits.allowed_series.clone(),
+            wanted_events: config.views.events.keys().cloned().collect(),
+            snapshot_timeout: Duration::from_secs(15),
+        };
+        let signer = || {
+            let found = crate::kalshi::credentials::find(|n| std::env::var(n).ok(), Path::new(".env.local")).ok()?;
+            crate::kalshi::signing::Signer::from_file(&found.key_id, &found.key_path).ok()
+        };
+        crate::exec::online::LiveFeed::start(online, signer(), signer())
+            .map_err(|e| format!("online feed from {}: {e}", self.base_url))
     }
 }
 
