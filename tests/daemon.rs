@@ -303,3 +303,18 @@ fn online_entries_read_the_exchange() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(runs(&ws)[0].2, "failed");
 }
+
+#[test]
+fn the_shipped_schedule_runs_a_release_day_without_failures() {
+    let ws = Workspace::new();
+    // 2026-12-10: a CPI release day, a claims Thursday and a trading day.
+    let out = ws.run(&["daemon", "--from", "2026-12-10T12:00:00Z", "--rehearse-until", "2026-12-11T04:00:00Z"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let all = runs(&ws);
+    let entries: Vec<&str> = all.iter().map(|(e, _, _)| e.as_str()).collect();
+    for entry in ["today", "claims", "pre_cpi", "index_hourly", "weather_daily", "teny_close", "index_close"] {
+        assert!(entries.contains(&entry), "{entry} did not run: {all:?}");
+    }
+    let bad: Vec<_> = all.iter().filter(|(_, _, outcome)| outcome != "completed").collect();
+    assert!(bad.is_empty(), "{bad:?}\n{}", ws.read("data/proc/runs.jsonl"));
+}

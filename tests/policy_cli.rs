@@ -12,8 +12,8 @@ fn shipped_set_checks_clean() {
     let out = ws.run(&["policy", "check"]);
     assert!(out.status.success(), "{}", stdout(&out));
     let text = stdout(&out);
-    // pal, pilot, gates, lib/freshness, 3 case files, 4 playbooks
-    assert!(text.starts_with("ok: 11 files, policy set sha256="), "{text}");
+    // pal, pilot, gates, lib/freshness, 3 case files, 11 playbooks
+    assert!(text.starts_with("ok: 18 files, policy set sha256="), "{text}");
     let one =
         ws.run(&["policy", "check", "policies/pal.rhai", "scripts/cpi_release.rhai", "policies/tests/gates.toml"]);
     assert!(one.status.success(), "{}", stdout(&one));
@@ -127,7 +127,22 @@ fn playbooks_list_and_rehearse() {
     let ws = Workspace::new();
     let list = stdout(&ws.run(&["playbook", "list"]));
     let names: Vec<&str> = list.lines().map(|l| l.split_whitespace().next().unwrap()).collect();
-    assert_eq!(names, ["cpi_release", "daily_scan", "index_hourly", "paper_watch"]);
+    assert_eq!(
+        names,
+        [
+            "claims",
+            "cpi_release",
+            "daily_scan",
+            "index_close",
+            "index_hourly",
+            "paper_watch",
+            "pre_cpi",
+            "teny_close",
+            "today",
+            "weather_daily",
+            "week"
+        ]
+    );
 
     let out = ws.run(&["playbook", "run", "cpi_release", "--dry-run", "--now", "2026-11-24T12:00:00Z"]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, NaiveTime, Utc};
+use chrono::{DateTime, NaiveTime, Timelike, Utc};
 use chrono_tz::America::New_York;
 use rhai::{Array, Dynamic, EvalAltResult, Map};
 use serde::Serialize;
@@ -213,6 +213,8 @@ struct Session {
     stamp: String,
     /// When the run began (session clock), for `max_runtime`.
     started_at: DateTime<Utc>,
+    /// The calendars under `configs/calendars` (none when the directory is absent).
+    calendars: BTreeMap<String, crate::schedule::Calendar>,
     /// Set once the run was cut short, with why.
     stopped: Option<String>,
 }
@@ -441,6 +443,47 @@ impl Session {
         self.record("log", &[message], Instant::now(), at, None, serde_json::Value::Null);
     }
 
+    /// True when the session can scan `series` (fixtures offline, followed series online),
+    /// or, given an event, that event of it.
+    fn has_markets(&self, series: &str, event: Option<&str>) -> bool {
+        let found = |all: &[crate::scan::SeriesSnapshot]| {
+            all.iter()
+                .filter(|s| s.ticker == series)
+                .any(|s| event.is_none_or(|e| s.events.iter().any(|x| x.event == e)))
+        };
+        match &self.feed {
+            Some(feed) => feed.snapshots(&self.inputs.config.fees).is_ok_and(|all| found(&all)),
+            None => found(&self.inputs.series),
+        }
+    }
+
+    /// True when today (New York) is a day of `calendar`; an unknown calendar is an error.
+    fn is_day(&self, calendar: &str) -> StepResult<bool> {
+        let c =
+            self.calendars.get(calendar).ok_or_else(|| runtime_error(format!("is_day: no calendar `{calendar}`")))?;
+        Ok(c.days.contains(&self.now().with_timezone(&New_York).date_naive()))
+    }
+
+    /// The days of `calendar` in the current Monday-to-Sunday week (New York), `YYYY-MM-DD`.
+    fn days_this_week(&self, calendar: &str) -> StepResult<Array> {
+        let c = self
+            .calendars
+            .get(calendar)
+            .ok_or_else(|| runtime_error(format!("days_this_week: no calendar `{calendar}`")))?;
+        let monday = crate::ledger::week_start(self.now().with_timezone(&New_York).date_naive());
+        let sunday = monday + chrono::Days::new(6);
+        Ok(c.days.range(monday..=sunday).map(|d| Dynamic::from(d.to_string())).collect())
+    }
+
+    /// The ticker of `series`' event for the next top of the hour (New York): `KXINXU` at
+    /// 15:10 → `KXINXU-26NOV24H1600`.
+    fn hourly_event(&self, series: &str) -> String {
+        let local = self.now().with_timezone(&New_York);
+        let next = local.date_naive().and_hms_opt(local.hour(), 0, 0).unwrap_or(local.naive_local())
+            + chrono::Duration::hours(1);
+        format!("{series}-{}H{}", next.format("%y%b%d").to_string().to_uppercase(), next.format("%H%M"))
+    }
+
     fn info(&self) -> Map {
         let active = self.policies.load();
         let mut m = Map::new();
@@ -568,7 +611,8 @@ fn wait_target(now: DateTime<Utc>, when: &str) -> Result<DateTime<Utc>, String> 
             "wait_until(\"{when}\"): expected a 24-hour time like \"15:55\", a New York date-time like \"2027-03-14 08:30\", or RFC 3339"
         )
     };
-    if let Ok(time) = NaiveTime::parse_from_str(when, "%H:%M") {
+    let time_of_day = NaiveTime::parse_from_str(when, "%H:%M").or_else(|_| NaiveTime::parse_from_str(when, "%H:%M:%S"));
+    if let Ok(time) = time_of_day {
         return Ok(et_instant(now.with_timezone(&New_York).date_naive().and_time(time)));
     }
     if let Ok(local) = chrono::NaiveDateTime::parse_from_str(when, "%Y-%m-%d %H:%M") {
@@ -587,6 +631,10 @@ fn gate_map(gate: &Gate) -> Map {
 fn scan_map(plan: &PlannedSeries) -> Map {
     let mut m = gate_map(&plan.gate);
     m.insert("series".into(), plan.series.clone().into());
+    let unknown = || Dynamic::UNIT;
+    let g = &plan.gate_inputs;
+    m.insert("data_age_secs".into(), g.data_age_secs.map_or_else(unknown, Dynamic::from));
+    m.insert("clock_skew_ms".into(), g.clock_skew_ms.map_or_else(unknown, Dynamic::from));
     let decisions = plan.scans.iter().flat_map(|s| &s.decisions);
     let approved = decisions.clone().filter(|d| d.verdict != Verdict::Denied).count();
     m.insert("approved".into(), Dynamic::from(i64::try_from(approved).unwrap_or(i64::MAX)));
@@ -716,6 +764,46 @@ fn register_steps(host: &mut Host, shared: &Shared) {
     let s = Arc::clone(shared);
     register_documented(
         engine,
+        "has_markets",
+        &["series: &str", "bool"],
+        "True when the session can scan the series (fixtures offline, followed series online).",
+        move |series: &str| lock(&s).has_markets(series, None),
+    );
+    let s = Arc::clone(shared);
+    register_documented(
+        engine,
+        "has_markets",
+        &["series: &str", "event: &str", "bool"],
+        "True when the session can scan that event of the series.",
+        move |series: &str, event: &str| lock(&s).has_markets(series, Some(event)),
+    );
+    let s = Arc::clone(shared);
+    register_documented(
+        engine,
+        "is_day",
+        &["calendar: &str", "bool"],
+        "True when today (New York) is a day of the calendar (configs/calendars/NAME.toml).",
+        move |calendar: &str| lock(&s).is_day(calendar),
+    );
+    let s = Arc::clone(shared);
+    register_documented(
+        engine,
+        "days_this_week",
+        &["calendar: &str", "Array"],
+        "The calendar's days in this Monday-to-Sunday week (New York), as \"YYYY-MM-DD\" strings.",
+        move |calendar: &str| lock(&s).days_this_week(calendar),
+    );
+    let s = Arc::clone(shared);
+    register_documented(
+        engine,
+        "hourly_event",
+        &["series: &str", "String"],
+        "The series' event ticker for the next top of the hour, New York time (KXINXU-26NOV24H1600).",
+        move |series: &str| lock(&s).hourly_event(series),
+    );
+    let s = Arc::clone(shared);
+    register_documented(
+        engine,
         "pause",
         &["seconds: f64", "()"],
         "Waits this many seconds (under --dry-run the session clock jumps instead); live books stay subscribed.",
@@ -755,6 +843,15 @@ fn new_session(
     feed: Option<LiveFeed>,
 ) -> Shared {
     let now = clock.now();
+    let calendar_dir = req.configs.join("calendars");
+    let calendars = if calendar_dir.is_dir() {
+        crate::exec::schedule_files::load_calendars(&calendar_dir).unwrap_or_else(|e| {
+            tracing::warn!(target: "playbook", "calendars not loaded: {e}");
+            BTreeMap::new()
+        })
+    } else {
+        BTreeMap::new()
+    };
     let feed_gate = match &feed {
         Some(f) => f.gate_inputs(),
         // Fixtures are a snapshot taken "now"; there is no exchange clock to drift from.
@@ -778,6 +875,7 @@ fn new_session(
         stamp: now.format("%Y%m%dT%H%M%SZ").to_string(),
         started_at: now,
         stopped: None,
+        calendars,
     }))
 }
 

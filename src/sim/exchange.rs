@@ -107,6 +107,7 @@ pub struct Exchange {
     next_id: u64,
     /// Changes since the last drain, for the WebSocket.
     changes: Vec<Change>,
+    published: u64,
 }
 
 fn api(status: u16, code: &str, message: &str, details: &str) -> ApiError {
@@ -127,6 +128,7 @@ impl Exchange {
             groups: BTreeMap::new(),
             next_id: 1,
             changes: Vec::new(),
+            published: 0,
         }
     }
 
@@ -181,9 +183,21 @@ impl Exchange {
         format!("{prefix}-{:08}", self.next_id)
     }
 
-    /// Changes since the last call.
-    pub fn drain_changes(&mut self) -> Vec<Change> {
+    /// Changes since the last call, each numbered (1, 2, … across calls): a book snapshot
+    /// taken under the same lock reflects every change up to [`Exchange::published`].
+    pub fn drain_changes(&mut self) -> Vec<(u64, Change)> {
         std::mem::take(&mut self.changes)
+            .into_iter()
+            .map(|c| {
+                self.published += 1;
+                (self.published, c)
+            })
+            .collect()
+    }
+
+    /// The number of the last change drained.
+    pub fn published(&self) -> u64 {
+        self.published
     }
 
     /// The aggregated book: YES bids and NO bids, ascending.

@@ -79,15 +79,10 @@ pub async fn play(orders: Vec<FlowOrder>, state: Arc<SimState>, after_subscribe:
         if order.immediate_or_cancel {
             request.time_in_force = TimeInForce::ImmediateOrCancel;
         }
-        let changes = {
-            let mut exchange = state.exchange.lock().unwrap_or_else(|p| p.into_inner());
-            if let Err(e) = exchange.create(&request, Owner::Crowd, chrono::Utc::now().timestamp_millis()) {
-                tracing::warn!(target: "sim", "flow order {i} on {} refused: {e}", order.ticker);
-            }
-            exchange.drain_changes()
-        };
-        for change in changes {
-            let _ = state.changes.send(change);
+        let mut exchange = state.exchange.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = exchange.create(&request, Owner::Crowd, chrono::Utc::now().timestamp_millis()) {
+            tracing::warn!(target: "sim", "flow order {i} on {} refused: {e}", order.ticker);
         }
+        state.publish(&mut exchange);
     }
 }

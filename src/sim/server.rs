@@ -49,7 +49,7 @@ pub struct SimState {
     /// Requests answered (any status), for tests and logs.
     pub requests: Mutex<u64>,
     /// Book, order and fill changes, fanned out to WebSocket sessions.
-    pub changes: tokio::sync::broadcast::Sender<crate::sim::exchange::Change>,
+    pub changes: tokio::sync::broadcast::Sender<(u64, crate::sim::exchange::Change)>,
     /// Becomes true at the first WebSocket subscription (a flow may wait for it).
     pub subscribed: tokio::sync::watch::Sender<bool>,
 }
@@ -96,6 +96,17 @@ fn from_api(e: ApiError) -> Response {
     Response {
         status: e.status,
         body: Some(json!({ "error": { "code": code, "message": message, "details": details } })),
+    }
+}
+
+impl SimState {
+    /// Sends the exchange's new changes to the WebSocket sessions. Called with the exchange
+    /// still locked, so a snapshot taken under that lock and the numbered changes agree.
+    pub fn publish(&self, exchange: &mut Exchange) {
+        for change in exchange.drain_changes() {
+            // No WebSocket session listening is fine.
+            let _ = self.changes.send(change);
+        }
     }
 }
 
@@ -181,11 +192,6 @@ async fn handle(state: Arc<SimState>, req: hyper::Request<Incoming>) -> Result<H
         Some(r) => r,
         None => route(&state, &request),
     };
-    let changes = state.exchange.lock().unwrap_or_else(|p| p.into_inner()).drain_changes();
-    for change in changes {
-        // No WebSocket session listening is fine.
-        let _ = state.changes.send(change);
-    }
     if lose {
         // Applied, but the answer never leaves: the client sees a dropped connection.
         return Err(Lost);
@@ -420,6 +426,7 @@ fn route(state: &SimState, req: &Request) -> Response {
         }
         _ => Err(err(404, "not_found", "unknown endpoint")),
     })();
+    state.publish(&mut exchange);
     result.unwrap_or_else(|e| e)
 }
 

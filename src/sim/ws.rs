@@ -21,6 +21,8 @@ struct Subscription {
     channel: String,
     markets: Vec<String>,
     seq: u64,
+    /// Per market, the last exchange change its latest snapshot already holds.
+    fresh_after: BTreeMap<String, u64>,
 }
 
 struct Session {
@@ -57,7 +59,7 @@ where
                 Some(Err(e)) => return Err(e),
             },
             change = changes.recv() => match change {
-                Ok(change) => push(&state, &mut session, &change),
+                Ok((id, change)) => push(&state, &mut session, id, &change),
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => Vec::new(),
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
             },
@@ -90,7 +92,12 @@ fn next_seq(state: &SimState, sub: &mut Subscription) -> u64 {
 }
 
 fn snapshot(state: &SimState, sid: u64, sub: &mut Subscription, market: &str) -> Value {
-    let (yes, no) = state.exchange.lock().unwrap_or_else(|p| p.into_inner()).levels(market);
+    let ((yes, no), published) = {
+        let exchange = state.exchange.lock().unwrap_or_else(|p| p.into_inner());
+        (exchange.levels(market), exchange.published())
+    };
+    // Changes up to `published` are in this snapshot; their deltas, still queued, are not sent.
+    sub.fresh_after.insert(market.to_string(), published);
     let pairs = |levels: Vec<crate::model::Level>| {
         levels.into_iter().map(|l| json!([l.price.to_string(), l.size.to_string()])).collect::<Vec<_>>()
     };
@@ -107,8 +114,12 @@ fn command(state: &SimState, session: &mut Session, cmd: Command) -> Vec<Value> 
             for channel in &cmd.params.channels {
                 let sid = session.next_sid;
                 session.next_sid += 1;
-                let mut sub =
-                    Subscription { channel: channel.clone(), markets: cmd.params.market_tickers.clone(), seq: 0 };
+                let mut sub = Subscription {
+                    channel: channel.clone(),
+                    markets: cmd.params.market_tickers.clone(),
+                    seq: 0,
+                    fresh_after: BTreeMap::new(),
+                };
                 out.push(json!({ "type": "subscribed", "id": cmd.id, "msg": { "channel": channel, "sid": sid } }));
                 if channel == "orderbook_delta" {
                     for market in sub.markets.clone() {
@@ -154,12 +165,12 @@ fn command(state: &SimState, session: &mut Session, cmd: Command) -> Vec<Value> 
     out
 }
 
-fn push(state: &SimState, session: &mut Session, change: &Change) -> Vec<Value> {
+fn push(state: &SimState, session: &mut Session, id: u64, change: &Change) -> Vec<Value> {
     let mut out = Vec::new();
     for (sid, sub) in session.subs.iter_mut() {
         match (sub.channel.as_str(), change) {
             ("orderbook_delta", Change::Level { ticker, side, price, delta_centis })
-                if sub.markets.contains(ticker) =>
+                if sub.markets.contains(ticker) && sub.fresh_after.get(ticker).is_none_or(|f| id > *f) =>
             {
                 let delta = crate::model::SignedCount::from_centis(*delta_centis);
                 let seq = next_seq(state, sub);
