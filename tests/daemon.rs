@@ -188,16 +188,28 @@ fn schedule_edits_reload_and_broken_ones_keep_the_last_good() {
     };
     next("daemon running");
     ws.write("configs/schedule.toml", &SCHEDULE.replace("15 10 * * *", "15 99 * * *"));
-    let rejected = next("schedule rejected");
+    let rejected = next("reload rejected");
     assert!(rejected.contains("configs/schedule.toml:12: entry broken"), "{rejected}");
     ws.write("configs/schedule.toml", &SCHEDULE.replace("15 10 * * *", "45 10 * * *"));
-    let accepted = next("schedule reloaded");
-    assert!(accepted.contains("3 entries"), "{accepted}");
+    let accepted = next("reloaded:");
+    assert!(accepted.contains("3 entries, policies v"), "{accepted}");
+    // One transaction: while the policy set is broken, a good schedule edit is held back too.
+    let pilot = ws.read("policies/pilot.rhai");
+    ws.write("policies/pilot.rhai", &pilot.replace("maker_only: true,", "maker_only: true,,"));
+    assert!(next("reload rejected").contains("pilot.rhai"));
+    let fourth = "\n[entries.extra]\nplaybook = \"slow\"\nbroker = \"dry\"\nwhen = \"0 12 * * *\"\nmissed = \"skip\"\nmax_runtime = \"1h\"\n";
+    ws.write("configs/schedule.toml", &format!("{SCHEDULE}{fourth}"));
+    let held = next("reload rejected");
+    assert!(held.contains("pilot.rhai"), "{held}");
+    ws.write("policies/pilot.rhai", &pilot);
+    let again = next("reloaded:");
+    assert!(again.contains("4 entries"), "{again}");
     std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(child.wait().unwrap().success());
     let audit: Vec<serde_json::Value> =
         ws.read("data/proc/audit/schedule_reloads.jsonl").lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert!(audit.iter().any(|a| a["accepted"] == false && a["error"].as_str().unwrap().contains(":12:")));
+    assert!(audit.iter().any(|a| a["accepted"] == false && a["error"].as_str().unwrap().contains("pilot.rhai")));
     assert_eq!(audit.last().unwrap()["accepted"], true);
 }
 

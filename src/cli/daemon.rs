@@ -3,8 +3,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -63,11 +61,18 @@ pub struct DaemonArgs {
     status_port: Option<u16>,
 }
 
+/// Files whose edits reload the set: TOML and Rhai, not editors' temporary files.
+fn is_watched(path: &std::path::Path) -> bool {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    !name.starts_with('.') && !name.ends_with('~') && path.extension().is_some_and(|e| e == "toml" || e == "rhai")
+}
+
 /// Runs `daemon`.
 pub fn run(args: DaemonArgs) -> anyhow::Result<ExitCode> {
     let _lock = DaemonLock::acquire(&args.out)?;
     let core = load_limits(&args.configs)?;
-    let policy_paths = PolicyPaths { policies: args.policies.clone(), scripts: None };
+    // Playbooks belong to the set: an edit that breaks one is refused with the rest.
+    let policy_paths = PolicyPaths { policies: args.policies.clone(), scripts: Some(args.scripts.clone()) };
     let audit = args.out.join("data/proc/audit/policy_reloads.jsonl");
     let reloader = Reloader::start(policy_paths.clone(), core, audit)
         .map_err(|problems| crate::cli::rejected(&args.policies, &problems))?;
@@ -90,7 +95,8 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<ExitCode> {
     let stop = kalshi_alpha::exec::signals::stop_on_signal_then(move || {
         let _ = signal_tx.send(Wake::Stop);
     });
-    let mut daemon = Daemon::new(config.clone(), reloader.handle(), policy_paths.lib(), Arc::clone(&stop))?;
+    let mut daemon =
+        Daemon::new(config.clone(), reloader.handle(), policy_paths.lib(), Arc::clone(&stop))?.with_reloader(reloader);
     if let Some(until) = config.rehearse_until {
         let from = args.from.unwrap_or_else(Utc::now);
         let runs = daemon.rehearse(from, until)?;
@@ -98,40 +104,27 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
 
-    // Policies reload on their own watcher; the schedule and calendars wake the daemon.
-    let watch_stop = Arc::new(AtomicBool::new(false));
-    let policy_watcher = {
-        let watch_stop = Arc::clone(&watch_stop);
-        std::thread::spawn(move || {
-            let outcome = reloader.watch(
-                Duration::from_millis(75),
-                &watch_stop,
-                &SystemClock,
-                || {},
-                |attempt| {
-                    println!("{attempt}");
-                },
-            );
-            if let Err(e) = outcome {
-                tracing::error!(target: "policy", "policy watch stopped: {e}");
-            }
-        })
-    };
-    let schedule_tx = wake_tx.clone();
+    // Policies, playbooks, the schedule and calendars wake the daemon, which reloads them as one.
+    let changed_tx = wake_tx.clone();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if event.is_ok_and(|e| e.kind.is_create() || e.kind.is_modify() || e.kind.is_remove()) {
-            let _ = schedule_tx.send(Wake::ScheduleChanged);
+        let Ok(event) = event else { return };
+        if event.kind.is_create() || event.kind.is_modify() || event.kind.is_remove() {
+            for path in event.paths.into_iter().filter(|p| is_watched(p)) {
+                let _ = changed_tx.send(Wake::Changed(path));
+            }
         }
     })
-    .context("cannot watch the schedule")?;
+    .context("cannot watch for edits")?;
     let schedule_dir =
         config.paths.schedule.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    watcher
-        .watch(schedule_dir, RecursiveMode::NonRecursive)
-        .with_context(|| format!("cannot watch {}", schedule_dir.display()))?;
-    watcher
-        .watch(&config.paths.calendars, RecursiveMode::NonRecursive)
-        .with_context(|| format!("cannot watch {}", config.paths.calendars.display()))?;
+    for (dir, mode) in [
+        (schedule_dir, RecursiveMode::NonRecursive),
+        (config.paths.calendars.as_path(), RecursiveMode::NonRecursive),
+        (args.policies.as_path(), RecursiveMode::Recursive),
+        (args.scripts.as_path(), RecursiveMode::NonRecursive),
+    ] {
+        watcher.watch(dir, mode).with_context(|| format!("cannot watch {}", dir.display()))?;
+    }
     if let Some(port) = args.status_port {
         let source = kalshi_alpha::exec::status::StatusSource {
             board: daemon.board(),
@@ -142,10 +135,8 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<ExitCode> {
         println!("status page on http://{address}/ (and /status.json)");
     }
     println!("daemon running ({} entries); SIGINT or SIGTERM stops it", config.paths.schedule.display());
-    let served = daemon.serve(&wake_rx, &SystemClock);
-    watch_stop.store(true, Ordering::Relaxed);
-    let _ = policy_watcher.join();
-    served?;
+    daemon.serve(&wake_rx, &SystemClock)?;
+    drop(watcher);
     println!("daemon stopped");
     Ok(ExitCode::SUCCESS)
 }

@@ -161,14 +161,15 @@ pub struct RunLine {
 pub enum Wake {
     /// Stop gracefully.
     Stop,
-    /// A file of the schedule changed.
-    ScheduleChanged,
+    /// A watched file changed (schedule, calendars, policies or playbooks).
+    Changed(PathBuf),
 }
 
 /// The running daemon's shared pieces.
 pub struct Daemon {
     config: DaemonConfig,
     policies: Arc<arc_swap::ArcSwap<Active>>,
+    reloader: Option<crate::rules::reload::Reloader>,
     lib: PathBuf,
     schedule: Schedule,
     state: DaemonState,
@@ -199,6 +200,7 @@ impl Daemon {
         Ok(Daemon {
             config,
             policies,
+            reloader: None,
             lib,
             schedule,
             state,
@@ -207,6 +209,13 @@ impl Daemon {
             running: Vec::new(),
             board: Arc::new(Mutex::new(Board::default())),
         })
+    }
+
+    /// Hands the daemon the policy reloader, so an edit reloads policies, playbooks and the
+    /// schedule as one transaction.
+    pub fn with_reloader(mut self, reloader: crate::rules::reload::Reloader) -> Daemon {
+        self.reloader = Some(reloader);
+        self
     }
 
     /// What the status page shows, kept current by [`Daemon::serve`].
@@ -242,11 +251,13 @@ impl Daemon {
         crate::storage::write_atomic(&path, &json).map_err(io_err(&path))
     }
 
-    /// Reloads the schedule after an edit; a broken one is refused and the last good one
-    /// keeps running. Every attempt is audited (`data/proc/audit/schedule_reloads.jsonl`).
-    pub fn reload_schedule(&mut self, now: DateTime<Utc>) -> Result<bool, DaemonError> {
+    /// Reloads after an edit, as one transaction: the schedule (with its calendars) is loaded
+    /// first, then the policy set with the playbooks; only when both are good are both swapped
+    /// in. Otherwise the last good pair keeps running. Every attempt is audited
+    /// (`data/proc/audit/schedule_reloads.jsonl`; the policy set's own audit as before).
+    pub fn reload(&mut self, files: &[PathBuf], now: DateTime<Utc>) -> Result<bool, DaemonError> {
         let audit = self.config.out_root.join("data/proc/audit/schedule_reloads.jsonl");
-        let outcome = load_schedule(&self.config.paths).and_then(|s| {
+        let candidate = load_schedule(&self.config.paths).and_then(|s| {
             match s.entries.iter().find(|e| e.enabled && e.broker == BrokerName::Live) {
                 Some(e) => Err(ScheduleError {
                     path: self.config.paths.schedule.clone(),
@@ -256,21 +267,40 @@ impl Daemon {
                 None => Ok(s),
             }
         });
-        let (accepted, error) = match outcome {
+        let error = match candidate {
+            Err(e) => Some(e.to_string()),
             Ok(schedule) => {
-                self.schedule = schedule;
-                (true, None)
+                let policies = match &self.reloader {
+                    Some(reloader) => {
+                        let attempt =
+                            reloader.reload(files, std::time::Instant::now(), &FixedClock(now)).map_err(|e| {
+                                DaemonError::Io {
+                                    path: PathBuf::from("policies"),
+                                    source: std::io::Error::other(e.to_string()),
+                                }
+                            })?;
+                        match attempt {
+                            crate::rules::reload::Attempt::Accepted { .. } => None,
+                            rejected => Some(rejected.to_string()),
+                        }
+                    }
+                    None => None,
+                };
+                if policies.is_none() {
+                    self.schedule = schedule;
+                }
+                policies
             }
-            Err(e) => (false, Some(e.to_string())),
         };
+        let accepted = error.is_none();
         let line = serde_json::json!({
-            "time": now.to_rfc3339(), "file": self.config.paths.schedule, "accepted": accepted,
-            "entries": self.schedule.entries.len(), "error": error,
+            "time": now.to_rfc3339(), "files": files, "accepted": accepted,
+            "entries": self.schedule.entries.len(), "policy_version": self.policy_version(), "error": error,
         });
         crate::storage::append_jsonl(&audit, &line).map_err(io_err(&audit))?;
         match &error {
-            Some(e) => println!("schedule rejected: {e} (keeping the last good schedule)"),
-            None => println!("schedule reloaded: {} entries", self.schedule.entries.len()),
+            Some(e) => println!("reload rejected: {e} (keeping the last good schedule and policies)"),
+            None => println!("reloaded: {} entries, policies {}", self.schedule.entries.len(), self.policy_version()),
         }
         Ok(accepted)
     }
@@ -463,8 +493,21 @@ impl Daemon {
             let timeout = (wake_at - now).to_std().unwrap_or(Duration::ZERO);
             match wake.recv_timeout(timeout) {
                 Ok(Wake::Stop) | Err(RecvTimeoutError::Disconnected) => break,
-                Ok(Wake::ScheduleChanged) => {
-                    self.reload_schedule(clock.now())?;
+                Ok(Wake::Changed(first)) => {
+                    // Editors save in several steps: collect what changes within 75 ms.
+                    let mut files = vec![first];
+                    let mut stop = false;
+                    while let Ok(next) = wake.recv_timeout(Duration::from_millis(75)) {
+                        match next {
+                            Wake::Changed(path) if !files.contains(&path) => files.push(path),
+                            Wake::Changed(_) => {}
+                            Wake::Stop => stop = true,
+                        }
+                    }
+                    if stop {
+                        break;
+                    }
+                    self.reload(&files, clock.now())?;
                     continue;
                 }
                 Err(RecvTimeoutError::Timeout) => {}
