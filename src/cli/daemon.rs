@@ -15,6 +15,7 @@ use kalshi_alpha::rules::policy::PolicyPaths;
 use kalshi_alpha::rules::reload::Reloader;
 use notify::{RecursiveMode, Watcher};
 
+use crate::cli::dirs::SessionDirs;
 use crate::cli::scan::ScannerArgs;
 
 /// Arguments of `daemon`.
@@ -23,27 +24,8 @@ pub struct DaemonArgs {
     /// The schedule.
     #[arg(long, default_value = "configs/schedule.toml")]
     schedule: PathBuf,
-    /// The calendars it may name.
-    #[arg(long, default_value = "configs/calendars")]
-    calendars: PathBuf,
-    /// Playbook directory.
-    #[arg(long, default_value = "scripts")]
-    scripts: PathBuf,
-    /// Policy directory (hot-reloaded).
-    #[arg(long, default_value = "policies")]
-    policies: PathBuf,
-    /// Directory with limits.toml, fees.toml, views.toml, paper.toml.
-    #[arg(long, default_value = "configs")]
-    configs: PathBuf,
-    /// Fixture root for offline entries.
-    #[arg(long, default_value = "fixtures")]
-    fixtures: PathBuf,
-    /// Root for reports/ and data/.
-    #[arg(long, default_value = ".")]
-    out: PathBuf,
-    /// Kill-switch file; while it exists every series is NO-GO.
-    #[arg(long, default_value = "data/proc/state/kill_switch")]
-    kill_switch: PathBuf,
+    #[command(flatten)]
+    dirs: SessionDirs,
     #[command(flatten)]
     scanner: ScannerArgs,
     /// Rehearse: walk the schedule in virtual time from --from (default now) to this instant,
@@ -69,23 +51,23 @@ fn is_watched(path: &std::path::Path) -> bool {
 
 /// Runs `daemon`.
 pub fn run(args: DaemonArgs) -> anyhow::Result<ExitCode> {
-    let _lock = DaemonLock::acquire(&args.out)?;
-    let core = load_limits(&args.configs)?;
+    let _lock = DaemonLock::acquire(&args.dirs.out)?;
+    let core = load_limits(&args.dirs.configs)?;
     // Playbooks belong to the set: an edit that breaks one is refused with the rest.
-    let policy_paths = PolicyPaths { policies: args.policies.clone(), scripts: Some(args.scripts.clone()) };
-    let audit = args.out.join("data/proc/audit/policy_reloads.jsonl");
+    let policy_paths = PolicyPaths { policies: args.dirs.policies.clone(), scripts: Some(args.dirs.scripts.clone()) };
+    let audit = args.dirs.out.join("data/proc/audit/policy_reloads.jsonl");
     let reloader = Reloader::start(policy_paths.clone(), core, audit)
-        .map_err(|problems| crate::cli::rejected(&args.policies, &problems))?;
+        .map_err(|problems| crate::cli::rejected(&args.dirs.policies, &problems))?;
     let config = DaemonConfig {
         paths: SchedulePaths {
             schedule: args.schedule.clone(),
-            calendars: args.calendars.clone(),
-            scripts: args.scripts.clone(),
+            calendars: args.dirs.calendars.clone(),
+            scripts: args.dirs.scripts.clone(),
         },
-        configs: args.configs,
-        fixtures: args.fixtures,
-        kill_switch: crate::cli::under(&args.out, args.kill_switch),
-        out_root: args.out,
+        kill_switch: args.dirs.kill_switch_file(),
+        configs: args.dirs.configs.clone(),
+        fixtures: args.dirs.fixtures.clone(),
+        out_root: args.dirs.out.clone(),
         params: args.scanner.input()?,
         rehearse_until: args.rehearse_until,
         base_url: args.base_url.clone(),
@@ -120,8 +102,8 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<ExitCode> {
     for (dir, mode) in [
         (schedule_dir, RecursiveMode::NonRecursive),
         (config.paths.calendars.as_path(), RecursiveMode::NonRecursive),
-        (args.policies.as_path(), RecursiveMode::Recursive),
-        (args.scripts.as_path(), RecursiveMode::NonRecursive),
+        (args.dirs.policies.as_path(), RecursiveMode::Recursive),
+        (args.dirs.scripts.as_path(), RecursiveMode::NonRecursive),
     ] {
         watcher.watch(dir, mode).with_context(|| format!("cannot watch {}", dir.display()))?;
     }

@@ -2,6 +2,7 @@
 
 mod auth;
 mod daemon;
+mod dirs;
 mod exchange;
 mod fees;
 mod ledger;

@@ -16,6 +16,7 @@ use kalshi_alpha::rules::policy::PolicyPaths;
 use kalshi_alpha::rules::reload::Reloader;
 use kalshi_alpha::schedule::clock_et::show_et;
 
+use crate::cli::dirs::SessionDirs;
 use crate::cli::scan::ScannerArgs;
 
 /// Arguments of `playbook`.
@@ -68,27 +69,8 @@ struct RunArgs {
     /// Outside the window: `wait` for it to open, or `print` when it opens and exit 0.
     #[arg(long, value_enum)]
     snap_to_window: Option<Snap>,
-    /// Calendars a window may name.
-    #[arg(long, default_value = "configs/calendars")]
-    calendars: PathBuf,
-    /// Playbook directory.
-    #[arg(long, default_value = "scripts")]
-    scripts: PathBuf,
-    /// Policy directory; reloaded while the playbook runs when a file changes.
-    #[arg(long, default_value = "policies")]
-    policies: PathBuf,
-    /// Directory with limits.toml, fees.toml, views.toml.
-    #[arg(long, default_value = "configs")]
-    configs: PathBuf,
-    /// Fixture root (holds kalshi/) for offline sessions.
-    #[arg(long, default_value = "fixtures")]
-    fixtures: PathBuf,
-    /// Root for reports/ and data/.
-    #[arg(long, default_value = ".")]
-    out: PathBuf,
-    /// Kill-switch file; while it exists every series is NO-GO.
-    #[arg(long, default_value = "data/proc/state/kill_switch")]
-    kill_switch: PathBuf,
+    #[command(flatten)]
+    dirs: SessionDirs,
     #[command(flatten)]
     scanner: ScannerArgs,
     /// Start the session clock at this instant (RFC 3339).
@@ -138,8 +120,8 @@ fn check_window(
     args: &RunArgs,
     clock: &mut Arc<dyn Clock + Send + Sync>,
 ) -> anyhow::Result<Result<Option<String>, ExitCode>> {
-    let Some(window) = declared_window(&args.scripts, &args.name)? else { return Ok(Ok(None)) };
-    let calendars = if window.calendar.is_some() { load_calendars(&args.calendars)? } else { Default::default() };
+    let Some(window) = declared_window(&args.dirs.scripts, &args.name)? else { return Ok(Ok(None)) };
+    let calendars = if window.calendar.is_some() { load_calendars(&args.dirs.calendars)? } else { Default::default() };
     let now = clock.now();
     if window.is_open(now, &calendars) {
         return Ok(Ok(None));
@@ -199,18 +181,18 @@ fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
             Err(code) => return Ok(code),
         }
     };
-    let core = load_limits(&args.configs)?;
-    let paths = PolicyPaths { policies: args.policies.clone(), scripts: None };
-    let audit = args.out.join("data/proc/audit/policy_reloads.jsonl");
+    let core = load_limits(&args.dirs.configs)?;
+    let paths = PolicyPaths { policies: args.dirs.policies.clone(), scripts: None };
+    let audit = args.dirs.out.join("data/proc/audit/policy_reloads.jsonl");
     let reloader = Reloader::start(paths.clone(), core, audit)
-        .map_err(|problems| crate::cli::rejected(&args.policies, &problems))?;
-    let kill_switch = crate::cli::under(&args.out, args.kill_switch);
+        .map_err(|problems| crate::cli::rejected(&args.dirs.policies, &problems))?;
+    let kill_switch = args.dirs.kill_switch_file();
     let req = PlaybookRequest {
         name: args.name,
-        scripts: args.scripts,
-        fixtures: args.fixtures,
-        configs: args.configs,
-        out_root: args.out,
+        scripts: args.dirs.scripts,
+        fixtures: args.dirs.fixtures,
+        configs: args.dirs.configs,
+        out_root: args.dirs.out,
         params: args.scanner.input()?,
         kill_switch,
         dry_run: args.dry_run,

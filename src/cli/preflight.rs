@@ -2,7 +2,6 @@
 //! York time, its window, the kill switch, the heartbeat, and each series' gate on the
 //! fixtures. Reads only; writes nothing.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
@@ -14,6 +13,7 @@ use kalshi_alpha::risk::limits::Ledger;
 use kalshi_alpha::schedule::clock_et::show_et;
 use serde::Serialize;
 
+use crate::cli::dirs::SessionDirs;
 use crate::cli::scan::ScannerArgs;
 
 /// Arguments of `preflight`.
@@ -21,27 +21,8 @@ use crate::cli::scan::ScannerArgs;
 pub struct PreflightArgs {
     /// Playbook name (scripts/NAME.rhai).
     name: String,
-    /// Playbook directory.
-    #[arg(long, default_value = "scripts")]
-    scripts: PathBuf,
-    /// Calendars a window may name.
-    #[arg(long, default_value = "configs/calendars")]
-    calendars: PathBuf,
-    /// Policy directory.
-    #[arg(long, default_value = "policies")]
-    policies: PathBuf,
-    /// Directory with the configs.
-    #[arg(long, default_value = "configs")]
-    configs: PathBuf,
-    /// Fixture root.
-    #[arg(long, default_value = "fixtures")]
-    fixtures: PathBuf,
-    /// Root holding data/ (heartbeat, kill switch).
-    #[arg(long, default_value = ".")]
-    out: PathBuf,
-    /// Kill-switch file.
-    #[arg(long, default_value = "data/proc/state/kill_switch")]
-    kill_switch: PathBuf,
+    #[command(flatten)]
+    dirs: SessionDirs,
     #[command(flatten)]
     scanner: ScannerArgs,
     /// As of this instant (RFC 3339; default now).
@@ -78,18 +59,18 @@ struct Preflight {
 /// Runs `preflight`.
 pub fn run(args: PreflightArgs) -> anyhow::Result<ExitCode> {
     let now = args.now.unwrap_or_else(Utc::now);
-    let window = declared_window(&args.scripts, &args.name)?;
+    let window = declared_window(&args.dirs.scripts, &args.name)?;
     let calendars = if window.as_ref().is_some_and(|w| w.calendar.is_some()) {
-        load_calendars(&args.calendars)?
+        load_calendars(&args.dirs.calendars)?
     } else {
         Default::default()
     };
     let open = window.as_ref().is_none_or(|w| w.is_open(now, &calendars));
     let next = window.as_ref().filter(|_| !open).and_then(|w| w.next_opening(now, &calendars)).map(show_et);
-    let kill_switch = crate::cli::under(&args.out, args.kill_switch).exists();
-    let heartbeat_age_secs = HeartbeatFile::under(&args.out).age_secs(now);
-    let inputs = Inputs::load(&args.configs, &args.fixtures, &[], args.scanner.input()?)?;
-    let policies = load_policies(&args.policies, &inputs.config)?;
+    let kill_switch = args.dirs.kill_switch_file().exists();
+    let heartbeat_age_secs = HeartbeatFile::under(&args.dirs.out).age_secs(now);
+    let inputs = Inputs::load(&args.dirs.configs, &args.dirs.fixtures, &[], args.scanner.input()?)?;
+    let policies = load_policies(&args.dirs.policies, &inputs.config)?;
     // The gate as a fresh offline session would see it (fixtures are age 0, no exchange skew).
     let gate =
         GateInputs { kill_switch, heartbeat_age_secs: Some(0.0), clock_skew_ms: Some(0), ..GateInputs::default() };
