@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 use kalshi_alpha::clock::SystemClock;
 use kalshi_alpha::config::load_limits;
-use kalshi_alpha::exec::daemon::{Daemon, DaemonConfig, DaemonLock, Wake, wake_channel};
+use kalshi_alpha::exec::daemon::{Daemon, DaemonConfig, DaemonLock, Wake};
 use kalshi_alpha::exec::schedule_files::SchedulePaths;
 use kalshi_alpha::rules::policy::PolicyPaths;
 use kalshi_alpha::rules::reload::Reloader;
@@ -72,7 +72,8 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<ExitCode> {
         rehearse_until: args.rehearse_until,
         base_url: args.base_url.clone(),
     };
-    let (wake_tx, wake_rx) = wake_channel();
+    // The daemon waits on this: stops from the signal thread, edits from the watcher.
+    let (wake_tx, wake_rx) = std::sync::mpsc::channel();
     let signal_tx = wake_tx.clone();
     let stop = kalshi_alpha::exec::signals::stop_on_signal_then(move || {
         let _ = signal_tx.send(Wake::Stop);

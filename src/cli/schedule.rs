@@ -85,9 +85,7 @@ pub fn run(args: ScheduleArgs) -> anyhow::Result<ExitCode> {
                 }
             };
             for e in &schedule.entries {
-                let window = e.window.map_or_else(String::new, |w| {
-                    format!(", window {}–{}", w.start.format("%H:%M"), w.end.format("%H:%M"))
-                });
+                let window = e.window.as_ref().map_or_else(String::new, |w| format!(", window {}", w.describe()));
                 let state = if e.enabled { "" } else { " (disabled)" };
                 println!(
                     "{}:{}: {} → {} ({}{}), {}{window}, max {}s, missed {}{state}",

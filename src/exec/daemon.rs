@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -445,13 +445,8 @@ impl Daemon {
     /// Why a run of `entry` may not start at `now`: outside the entry's window or the one its
     /// playbook declares (or the playbook's header does not parse).
     fn outside_window(&self, entry: &Entry, now: DateTime<Utc>) -> Option<String> {
-        let local = crate::schedule::clock_et::et(now).time();
-        if let Some(w) = entry.window.filter(|w| !w.contains(local)) {
-            return Some(format!(
-                "outside the entry's window {}–{} ET",
-                w.start.format("%H:%M"),
-                w.end.format("%H:%M")
-            ));
+        if let Some(w) = entry.window.as_ref().filter(|w| !w.is_open(now, &self.schedule.calendars)) {
+            return Some(format!("outside the entry's window {}", w.describe()));
         }
         match crate::exec::schedule_files::declared_window(&self.config.paths.scripts, &entry.playbook) {
             Ok(Some(w)) if !w.is_open(now, &self.schedule.calendars) => {
@@ -662,9 +657,4 @@ fn record_line(entry: &Entry, scheduled: DateTime<Utc>, record: &SessionRecord, 
         detail: record.stopped.clone().or_else(|| record.error.clone()),
         record: Some(record.record.clone()),
     }
-}
-
-/// A channel the daemon waits on, fed by a signal thread (stop) and a schedule watcher.
-pub fn wake_channel() -> (Sender<Wake>, Receiver<Wake>) {
-    channel()
 }

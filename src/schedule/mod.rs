@@ -24,6 +24,7 @@ use toml::Spanned;
 
 pub use calendar::Calendar;
 use clock_et::{et, et_instant, show_et};
+use window::TradingWindow;
 
 /// A schedule or calendar file that cannot be used: `FILE:LINE: message`.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -85,22 +86,6 @@ impl Missed {
             Missed::Skip => "skip",
             Missed::RunOnce => "run_once",
         }
-    }
-}
-
-/// A window of New York wall time, inclusive of both ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Window {
-    /// First minute.
-    pub start: NaiveTime,
-    /// Last minute.
-    pub end: NaiveTime,
-}
-
-impl Window {
-    /// True when `t` (New York wall time) lies inside (the end minute included).
-    pub fn contains(&self, t: NaiveTime) -> bool {
-        t >= self.start && t < self.end + chrono::Duration::minutes(1)
     }
 }
 
@@ -190,7 +175,7 @@ pub struct Entry {
     /// When.
     pub when: When,
     /// A trading window the run must start inside.
-    pub window: Option<Window>,
+    pub window: Option<TradingWindow>,
     /// Policy for runs missed while down.
     pub missed: Missed,
     /// Longest a run may take before it is stopped.
@@ -301,7 +286,7 @@ impl Schedule {
                 .map(|w| {
                     let r = w.get_ref();
                     match (parse_hhmm(&r.start), parse_hhmm(&r.end)) {
-                        (Some(start), Some(end)) if start <= end => Ok(Window { start, end }),
+                        (Some(start), Some(end)) if start <= end => Ok(TradingWindow { start, end, calendar: None }),
                         _ => Err(err(w.span(), format!("entry {name}: window needs start <= end, both HH:MM"))),
                     }
                 })
