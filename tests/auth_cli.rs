@@ -84,9 +84,25 @@ fn bad_key_is_a_clear_error_without_the_key() {
         "k",
     ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("bad.pem: not an RSA private key"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("bad.pem: not an RSA (PKCS#8/PKCS#1) or Ed25519"), "{}", stderr(&out));
     assert!(!stderr(&out).contains("c2VjcmV0"));
     let missing = ws.run(&["auth", "headers", "--path", "/trade-api/v2/portfolio/balance"]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(stderr(&missing).contains("no credentials: set KALSHI_API_KEY_ID"), "{}", stderr(&missing));
+}
+
+#[test]
+fn signs_with_an_ed25519_key_detected_from_the_pem() {
+    use ed25519_dalek::Verifier as _;
+    use ed25519_dalek::pkcs8::EncodePrivateKey as _;
+    let ws = Workspace::new();
+    let private = ed25519_dalek::SigningKey::from_bytes(&rand::random::<[u8; 32]>());
+    ws.write("ed.pem", &private.to_pkcs8_pem(LineEnding::LF).unwrap());
+    let h = headers(&ws, "ed.pem", "/trade-api/v2/portfolio/orders?limit=5");
+    let bytes = base64::engine::general_purpose::STANDARD.decode(&h[2].1).unwrap();
+    let signature = ed25519_dalek::Signature::from_slice(&bytes).unwrap();
+    let message = "1703123456789GET/trade-api/v2/portfolio/orders";
+    private.verifying_key().verify(message.as_bytes(), &signature).expect("Ed25519 signature verifies");
+    // Ed25519 is deterministic: the same message signs the same way.
+    assert_eq!(headers(&ws, "ed.pem", "/trade-api/v2/portfolio/orders")[2].1, h[2].1);
 }

@@ -210,6 +210,31 @@ async fn signatures_are_checked() {
 }
 
 #[tokio::test]
+async fn ed25519_signatures_are_checked() {
+    use ed25519_dalek::pkcs8::{EncodePrivateKey, EncodePublicKey};
+    use rsa::pkcs8::LineEnding;
+    let dir = tempfile::tempdir().unwrap();
+    let good = ed25519_dalek::SigningKey::from_bytes(&rand::random::<[u8; 32]>());
+    let other = ed25519_dalek::SigningKey::from_bytes(&rand::random::<[u8; 32]>());
+    let public = dir.path().join("ed_pub.pem");
+    std::fs::write(&public, good.verifying_key().to_public_key_pem(LineEnding::LF).unwrap()).unwrap();
+    let ed_signer = |k: &ed25519_dalek::SigningKey| {
+        Signer::from_pem("key-ed", &k.to_pkcs8_pem(LineEnding::LF).unwrap(), Path::new("ed.pem")).unwrap()
+    };
+    assert_eq!(ed_signer(&good).key_type(), kalshi_alpha::kalshi::signing::KeyType::Ed25519);
+    let (url, _) = start("", Some(&public)).await;
+    assert_eq!(
+        client(&url, Some(ed_signer(&good))).balance().await.unwrap().cash(),
+        "1000.00".parse::<Money>().unwrap()
+    );
+    let err = client(&url, Some(ed_signer(&other))).balance().await.unwrap_err();
+    assert_eq!(err.api().unwrap().body.code, "authentication_error");
+    // An RSA key's signature does not pass for the Ed25519 key.
+    let err = client(&url, Some(signer())).balance().await.unwrap_err();
+    assert_eq!(err.api().unwrap().status, 401);
+}
+
+#[tokio::test]
 async fn scripted_flow_fills_our_resting_order() {
     let dir = tempfile::tempdir().unwrap();
     let flow = dir.path().join("flow.jsonl");

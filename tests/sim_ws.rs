@@ -161,3 +161,49 @@ async fn dropped_connections_reconnect() {
     let outcome = books_follow_the_exchange("ws_drop=12,seed=4").await;
     assert!(outcome.reconnects > 0, "the fault dropped the connection");
 }
+
+/// The WebSocket handshake signed with an Ed25519 key passes the simulator's check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ed25519_signed_handshake_is_accepted() {
+    use ed25519_dalek::pkcs8::{EncodePrivateKey, EncodePublicKey};
+    use rsa::pkcs8::LineEnding;
+    let dir = tempfile::tempdir().unwrap();
+    let key = ed25519_dalek::SigningKey::from_bytes(&rand::random::<[u8; 32]>());
+    let public = dir.path().join("ed_pub.pem");
+    std::fs::write(&public, key.verifying_key().to_public_key_pem(LineEnding::LF).unwrap()).unwrap();
+    let config = SimConfig {
+        fixtures: Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+        public_key: Some(public),
+        faults: Default::default(),
+        cash: "1000.00".parse().unwrap(),
+        flow: None,
+        flow_after_subscribe: false,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/trade-api/v2", listener.local_addr().unwrap());
+    tokio::spawn(run(listener, state(&config).unwrap(), Vec::new(), false));
+    let pem = key.to_pkcs8_pem(LineEnding::LF).unwrap();
+    let mut client = WsClient::new(
+        WsConfig {
+            url: ws_url_for(&base).unwrap(),
+            channels: vec!["orderbook_delta".into()],
+            markets: vec![MARKETS[0].to_string()],
+            use_yes_price: false,
+            max_reconnects: 0,
+            backoff_base: Duration::from_millis(5),
+        },
+        Some(Arc::new(Signer::from_pem("k-ed", &pem, Path::new("ed.pem")).unwrap())),
+    );
+    let books = client.books();
+    let task = tokio::spawn(async move { client.run(|_| false, |_| {}).await });
+    let mut valid = false;
+    for _ in 0..300 {
+        if books.lock().unwrap().book(MARKETS[0]).is_some_and(|b| b.valid) {
+            valid = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    task.abort();
+    assert!(valid, "no snapshot over an Ed25519-signed connection");
+}

@@ -18,7 +18,8 @@ pub struct SimArgs {
     /// Fixture root (holds kalshi/).
     #[arg(long, default_value = "fixtures")]
     fixtures: PathBuf,
-    /// RSA public key (PEM) that must sign /portfolio requests; unchecked without it.
+    /// Public key (PEM: RSA SPKI/PKCS#1 or Ed25519 SPKI) that must sign /portfolio requests and
+    /// WebSocket handshakes; unchecked without it.
     #[arg(long)]
     public_key: Option<PathBuf>,
     /// Faults, e.g. `429=0.2,5xx=0.1,latency_ms=50,lose=0.3,seed=7`.

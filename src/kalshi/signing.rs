@@ -1,15 +1,17 @@
-//! Request signing: RSA-PSS with SHA-256 (MGF1-SHA-256, salt 32 bytes) over
-//! `timestamp_ms + METHOD + path`, the path without its query string. Keys are read from
-//! PKCS#8 or PKCS#1 PEM. The key never appears in `Debug` output, and the key id is shown at
-//! most as its last four characters.
+//! Request signing over `timestamp_ms + METHOD + path`, the path without its query string,
+//! with either kind of key Kalshi issues: RSA-PSS with SHA-256 (MGF1-SHA-256, salt 32 bytes;
+//! PKCS#8 or PKCS#1 PEM) or Ed25519 (PKCS#8 PEM, the web app's default since October 2026).
+//! The key type is read from the PEM (its label and PKCS#8 algorithm identifier). The key never
+//! appears in `Debug` output, and the key id is shown at most as its last four characters.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
+use ed25519_dalek::Signer as _;
 use rsa::RsaPrivateKey;
 use rsa::pkcs1::DecodeRsaPrivateKey;
-use rsa::pkcs8::DecodePrivateKey;
+use rsa::pkcs8::{DecodePrivateKey, PrivateKeyInfo, SecretDocument};
 use rsa::pss::BlindedSigningKey;
 use rsa::rand_core::OsRng;
 use rsa::sha2::Sha256;
@@ -28,8 +30,8 @@ pub enum SigningError {
         #[source]
         source: std::io::Error,
     },
-    /// Neither PKCS#8 nor PKCS#1 PEM.
-    #[error("{path}: not an RSA private key in PKCS#8 or PKCS#1 PEM ({detail})")]
+    /// Neither an RSA key (PKCS#8 or PKCS#1 PEM) nor an Ed25519 key (PKCS#8 PEM).
+    #[error("{path}: not an RSA (PKCS#8/PKCS#1) or Ed25519 (PKCS#8) private key in PEM ({detail})")]
     Pem {
         /// Key file.
         path: PathBuf,
@@ -72,10 +74,58 @@ pub fn redact_key_id(key_id: &str) -> String {
     format!("…{tail}")
 }
 
+/// The algorithm of an API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    /// RSA, signed with PSS/SHA-256.
+    Rsa,
+    /// Ed25519.
+    Ed25519,
+}
+
+impl KeyType {
+    /// `rsa-pss-sha256` or `ed25519`.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyType::Rsa => "rsa-pss-sha256",
+            KeyType::Ed25519 => "ed25519",
+        }
+    }
+}
+
+enum PrivateKey {
+    Rsa(Box<BlindedSigningKey<Sha256>>),
+    Ed25519(Box<ed25519_dalek::SigningKey>),
+}
+
 /// Signs requests with one API key.
 pub struct Signer {
     key_id: String,
-    key: BlindedSigningKey<Sha256>,
+    key: PrivateKey,
+}
+
+/// Reads a private key of either type; `Err` holds the decoders' complaints.
+fn read_private_key(pem: &str) -> Result<PrivateKey, String> {
+    let rsa = |key: RsaPrivateKey| PrivateKey::Rsa(Box::new(BlindedSigningKey::<Sha256>::new(key)));
+    match SecretDocument::from_pem(pem) {
+        Ok((label, _)) if label == "RSA PRIVATE KEY" => {
+            RsaPrivateKey::from_pkcs1_pem(pem).map(rsa).map_err(|e| format!("PKCS#1: {e}"))
+        }
+        Ok((_, document)) => {
+            let info: PrivateKeyInfo<'_> = document.decode_msg().map_err(|e| format!("PKCS#8: {e}"))?;
+            let oid = info.algorithm.oid;
+            if oid == ed25519_dalek::pkcs8::ALGORITHM_OID {
+                ed25519_dalek::SigningKey::from_pkcs8_pem(pem)
+                    .map(|k| PrivateKey::Ed25519(Box::new(k)))
+                    .map_err(|e| format!("Ed25519 PKCS#8: {e}"))
+            } else if oid == rsa::pkcs1::ALGORITHM_OID {
+                RsaPrivateKey::from_pkcs8_pem(pem).map(rsa).map_err(|e| format!("RSA PKCS#8: {e}"))
+            } else {
+                Err(format!("unsupported key algorithm {oid} (RSA and Ed25519 are supported)"))
+            }
+        }
+        Err(e) => Err(format!("PEM: {e}")),
+    }
 }
 
 impl fmt::Debug for Signer {
@@ -85,16 +135,19 @@ impl fmt::Debug for Signer {
 }
 
 impl Signer {
-    /// A signer from PEM text (PKCS#8 `BEGIN PRIVATE KEY` or PKCS#1 `BEGIN RSA PRIVATE KEY`);
-    /// `origin` names the key in errors.
+    /// A signer from PEM text: PKCS#8 `BEGIN PRIVATE KEY` (RSA or Ed25519, told apart by the
+    /// algorithm identifier) or PKCS#1 `BEGIN RSA PRIVATE KEY`; `origin` names the key in errors.
     pub fn from_pem(key_id: &str, pem: &str, origin: &Path) -> Result<Signer, SigningError> {
-        let key = RsaPrivateKey::from_pkcs8_pem(pem).or_else(|pkcs8| {
-            RsaPrivateKey::from_pkcs1_pem(pem).map_err(|pkcs1| SigningError::Pem {
-                path: origin.to_path_buf(),
-                detail: format!("PKCS#8: {pkcs8}; PKCS#1: {pkcs1}"),
-            })
-        })?;
-        Ok(Signer { key_id: key_id.to_string(), key: BlindedSigningKey::<Sha256>::new(key) })
+        let key = read_private_key(pem).map_err(|detail| SigningError::Pem { path: origin.to_path_buf(), detail })?;
+        Ok(Signer { key_id: key_id.to_string(), key })
+    }
+
+    /// The key's algorithm.
+    pub fn key_type(&self) -> KeyType {
+        match self.key {
+            PrivateKey::Rsa(_) => KeyType::Rsa,
+            PrivateKey::Ed25519(_) => KeyType::Ed25519,
+        }
     }
 
     /// A signer from a PEM file.
@@ -113,11 +166,14 @@ impl Signer {
     /// a query string is ignored).
     pub fn sign(&self, timestamp_ms: i64, method: &str, path: &str) -> SignedHeaders {
         let text = message(timestamp_ms, method, path);
-        let signature = self.key.sign_with_rng(&mut OsRng, text.as_bytes());
+        let signature = match &self.key {
+            PrivateKey::Rsa(key) => key.sign_with_rng(&mut OsRng, text.as_bytes()).to_bytes().into_vec(),
+            PrivateKey::Ed25519(key) => key.sign(text.as_bytes()).to_bytes().to_vec(),
+        };
         SignedHeaders {
             key: self.key_id.clone(),
             timestamp: timestamp_ms.to_string(),
-            signature: base64::engine::general_purpose::STANDARD.encode(signature.to_bytes()),
+            signature: base64::engine::general_purpose::STANDARD.encode(signature),
         }
     }
 }
@@ -150,7 +206,7 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(err.starts_with("k.pem: not an RSA private key"), "{err}");
+        assert!(err.starts_with("k.pem: not an RSA (PKCS#8/PKCS#1) or Ed25519"), "{err}");
         assert!(!err.contains("not a key"), "{err}");
     }
 }

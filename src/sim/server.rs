@@ -45,7 +45,7 @@ pub struct SimState {
     /// Their dice.
     pub dice: Mutex<Dice>,
     /// Key that must have signed `/portfolio` requests (none: unchecked).
-    pub public_key: Option<RsaPublicKey>,
+    pub public_key: Option<PublicKey>,
     /// Requests answered (any status), for tests and logs.
     pub requests: Mutex<u64>,
     /// Book, order and fill changes, fanned out to WebSocket sessions.
@@ -56,17 +56,46 @@ pub struct SimState {
 
 /// A key file that does not parse.
 #[derive(Debug, thiserror::Error)]
-#[error("{path}: not an RSA public key in PEM (SPKI or PKCS#1)")]
+#[error("{path}: not an RSA (SPKI or PKCS#1) or Ed25519 (SPKI) public key in PEM")]
 pub struct PublicKeyError {
     /// The file.
     pub path: String,
 }
 
-/// Reads an RSA public key (SPKI `BEGIN PUBLIC KEY` or PKCS#1 `BEGIN RSA PUBLIC KEY`).
-pub fn read_public_key(path: &Path) -> Result<RsaPublicKey, PublicKeyError> {
+/// A public key the simulator verifies signatures with: either kind Kalshi issues.
+#[derive(Debug, Clone)]
+pub enum PublicKey {
+    /// RSA: RSA-PSS/SHA-256 signatures.
+    Rsa(Box<RsaPublicKey>),
+    /// Ed25519 signatures.
+    Ed25519(Box<ed25519_dalek::VerifyingKey>),
+}
+
+impl PublicKey {
+    /// Whether `signature` (raw bytes) signs `text` under this key.
+    pub fn verifies(&self, text: &[u8], signature: &[u8]) -> bool {
+        match self {
+            PublicKey::Rsa(key) => Signature::try_from(signature)
+                .is_ok_and(|s| VerifyingKey::<Sha256>::new((**key).clone()).verify(text, &s).is_ok()),
+            PublicKey::Ed25519(key) => {
+                ed25519_dalek::Signature::from_slice(signature).is_ok_and(|s| key.verify_strict(text, &s).is_ok())
+            }
+        }
+    }
+}
+
+/// Reads a public key: SPKI `BEGIN PUBLIC KEY` (RSA or Ed25519) or PKCS#1 `BEGIN RSA PUBLIC KEY`.
+pub fn read_public_key(path: &Path) -> Result<PublicKey, PublicKeyError> {
     let err = || PublicKeyError { path: path.display().to_string() };
     let pem = std::fs::read_to_string(path).map_err(|_| err())?;
-    RsaPublicKey::from_public_key_pem(&pem).or_else(|_| RsaPublicKey::from_pkcs1_pem(&pem)).map_err(|_| err())
+    RsaPublicKey::from_public_key_pem(&pem)
+        .or_else(|_| RsaPublicKey::from_pkcs1_pem(&pem))
+        .map(|k| PublicKey::Rsa(Box::new(k)))
+        .or_else(|_| {
+            use ed25519_dalek::pkcs8::DecodePublicKey as _;
+            ed25519_dalek::VerifyingKey::from_public_key_pem(&pem).map(|k| PublicKey::Ed25519(Box::new(k)))
+        })
+        .map_err(|_| err())
 }
 
 struct Request {
@@ -273,9 +302,8 @@ pub fn verify_headers(state: &SimState, method: &str, path: &str, ts: &str, sign
         return Err(err(401, "header_timestamp_expired", "timestamp too far from server time"));
     }
     let bytes = base64::engine::general_purpose::STANDARD.decode(signature).map_err(|_| denied())?;
-    let signature = Signature::try_from(bytes.as_slice()).map_err(|_| denied())?;
     let text = message(ts_ms, method, path);
-    VerifyingKey::<Sha256>::new(key.clone()).verify(text.as_bytes(), &signature).map_err(|_| denied())
+    if key.verifies(text.as_bytes(), &bytes) { Ok(()) } else { Err(denied()) }
 }
 
 fn decode<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Response> {
