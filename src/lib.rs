@@ -17,6 +17,9 @@ pub mod exec;
 pub mod kalshi;
 /// Positions, cash, fees and realised P&L from order events, fills and settlements (pure).
 pub mod ledger;
+/// The live lane's pure parts: trading states, order journal records, pre-trade checks, VaR,
+/// throttles, arming and reconciliation.
+pub mod live;
 /// Exact money (`Price`, `Count`, `Money`), order books, ladders and order proposals.
 pub mod model;
 /// The paper fill model: taker walks and maker queue positions (pure).

@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Count, Money, Proposal};
+use crate::model::{Count, Money, Price, Proposal};
 use crate::pricing::ev::order_ev;
 use crate::pricing::fees::{FeeSchedule, Rounding};
 
@@ -24,6 +24,44 @@ pub struct CoreCeilings {
     pub maker_only: bool,
     /// Series that may trade at all.
     pub allowed_series: Vec<String>,
+    /// The live pre-trade checks' ceilings (`[pretrade]`).
+    pub pretrade: PreTradeCeilings,
+}
+
+/// `[pretrade]` in `configs/limits.toml`: the ceilings of the native checks every live order
+/// passes just before it is sent. Every field is required.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreTradeCeilings {
+    /// Most ticks ($0.01) an order's price may sit from the mid of its side's book.
+    pub collar_ticks_from_mid: u32,
+    /// Most an order's price may exceed the model probability of what it buys.
+    pub collar_from_model: Price,
+    /// Smallest order that adds risk (risk-reducing orders are exempt).
+    pub min_contracts: Count,
+    /// Most notional (contracts × price) in one order.
+    pub max_notional_per_order: Money,
+    /// Most notional sent in one session; arming needs a session ceiling at or below it.
+    pub max_notional_per_session: Money,
+    /// Most worst-case loss on one series.
+    pub max_loss_per_series: Money,
+    /// Most realised plus committed loss per New York day.
+    pub daily_loss_cap: Money,
+    /// Most realised plus committed loss per week (from Monday, New York).
+    pub weekly_loss_cap: Money,
+    /// Most orders resting (or unresolved) at once.
+    pub max_open_orders: u32,
+    /// Most new orders in any one second.
+    pub max_orders_per_second: u32,
+    /// An order on the same market, side and price as one sent this many seconds ago is a duplicate.
+    pub duplicate_window_secs: u32,
+    /// Confidence of the value-at-risk check (e.g. `0.95`).
+    pub var_confidence: Price,
+    /// Most value at risk per event and per family of related events.
+    pub max_var: Money,
+    /// Series whose events of the same time move together (e.g. the S&P 500 and Nasdaq-100
+    /// hourly ladders): their VaR adds up.
+    pub var_families: Vec<Vec<String>>,
 }
 
 /// Where a limit came from: the core ceilings or one of the policy scripts.

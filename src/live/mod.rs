@@ -1,0 +1,11 @@
+//! The live lane's pure parts: trading states, the order journal's records and their fold,
+//! the pre-trade checks with value at risk, token buckets, arming and reconciliation. No I/O
+//! and no clock: `exec::live_broker` and the `live` commands feed them.
+
+pub mod arming;
+pub mod orders;
+pub mod pretrade;
+pub mod reconcile;
+pub mod state;
+pub mod throttle;
+pub mod var;
