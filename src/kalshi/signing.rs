@@ -108,9 +108,7 @@ pub struct Signer {
 fn read_private_key(pem: &str) -> Result<PrivateKey, String> {
     let rsa = |key: RsaPrivateKey| PrivateKey::Rsa(Box::new(BlindedSigningKey::<Sha256>::new(key)));
     match SecretDocument::from_pem(pem) {
-        Ok((label, _)) if label == "RSA PRIVATE KEY" => {
-            RsaPrivateKey::from_pkcs1_pem(pem).map(rsa).map_err(|e| format!("PKCS#1: {e}"))
-        }
+        Ok(("RSA PRIVATE KEY", _)) => RsaPrivateKey::from_pkcs1_pem(pem).map(rsa).map_err(|e| format!("PKCS#1: {e}")),
         Ok((_, document)) => {
             let info: PrivateKeyInfo<'_> = document.decode_msg().map_err(|e| format!("PKCS#8: {e}"))?;
             let oid = info.algorithm.oid;

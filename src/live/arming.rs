@@ -138,7 +138,8 @@ mod tests {
     #[test]
     fn each_missing_condition_has_its_own_refusal() {
         assert_eq!(arm(&all()), Ok(true));
-        let cases: [(fn(&mut ArmingFacts), ArmingRefusal); 7] = [
+        type Breaks = fn(&mut ArmingFacts);
+        let cases: [(Breaks, ArmingRefusal); 7] = [
             (|f| f.risks_acknowledged = false, ArmingRefusal::RisksNotAcknowledged),
             (|f| f.credentials = false, ArmingRefusal::NoCredentials),
             (|f| f.kill_switch = true, ArmingRefusal::KillSwitch),

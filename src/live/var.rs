@@ -75,7 +75,7 @@ pub fn pnl_by_bin(outcomes: &EventOutcomes, holdings: &[Holding]) -> Vec<Money> 
 /// The loss not exceeded with probability `confidence` (zero when the book cannot lose there).
 pub fn value_at_risk(probs: &[f64], pnl: &[Money], confidence: f64) -> Money {
     let mut outcomes: Vec<(Money, f64)> = pnl.iter().copied().zip(probs.iter().copied()).collect();
-    outcomes.sort_by(|a, b| a.0.cmp(&b.0));
+    outcomes.sort_by_key(|o| o.0);
     let tail = (1.0 - confidence).max(0.0);
     let mut cumulative = 0.0;
     for (value, p) in &outcomes {
