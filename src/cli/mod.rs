@@ -6,6 +6,7 @@ mod dirs;
 mod exchange;
 mod fees;
 mod ledger;
+mod live;
 mod online;
 mod playbook;
 mod policy;
@@ -58,6 +59,12 @@ enum Command {
     Preflight(preflight::PreflightArgs),
     /// Record WebSocket traffic (JSONL, one message per line, with receive times) for replay.
     Record(record::RecordArgs),
+    /// The latched kill switch: engage (cancel everything, halt), reset, status.
+    Kill(live::KillArgs),
+    /// The trading state: ACTIVE, REDUCING (only risk-reducing orders) or HALTED (only cancels).
+    State(live::StateArgs),
+    /// Live orders: the journal beside the venue, and any difference (exit 3 when they differ).
+    Orders(live::OrdersArgs),
     /// Apply a recorded WebSocket session to fresh books; per market: best bid/ask, depth, messages, gaps.
     Replay(replay::ReplayArgs),
 }
@@ -81,6 +88,9 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Schedule(args) => schedule::run(args),
         Command::Daemon(args) => daemon::run(args),
         Command::Preflight(args) => preflight::run(args),
+        Command::Kill(args) => live::kill(args),
+        Command::State(args) => live::state(args),
+        Command::Orders(args) => live::orders(args),
     }
 }
 

@@ -51,9 +51,13 @@ struct RunArgs {
     /// Rehearse: wait_until does not sleep, nothing is sent or recorded except the session record.
     #[arg(long)]
     dry_run: bool,
-    /// Broker: `dry` records intents; `paper` fills against the books and keeps a ledger.
+    /// Broker: `dry` records intents; `paper` fills against the books and keeps a ledger;
+    /// `live` sends real orders (needs --online, --i-understand-the-risks, --session-notional,
+    /// credentials, no kill switch, gate GO, not under CI).
     #[arg(long, value_enum, default_value = "dry")]
     broker: crate::cli::scan::BrokerArg,
+    #[command(flatten)]
+    arming: crate::cli::live::ArmingArgs,
     /// Read markets and books from the exchange (or `--base-url`), kept subscribed across steps.
     #[arg(long)]
     online: bool,
@@ -168,6 +172,52 @@ fn check_window(
     }
 }
 
+/// The gate on the live books (arming's last condition), then everything the live broker needs.
+fn live_setup(
+    req: &PlaybookRequest,
+    policies_dir: &std::path::Path,
+    base_url: &str,
+    armed: crate::cli::live::Armed,
+    feed: &kalshi_alpha::exec::online::LiveFeed,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Result<kalshi_alpha::exec::live_broker::LiveSetup, ExitCode>> {
+    use kalshi_alpha::exec::session::{GateInputs, Inputs, load_policies, plan_session};
+    let mut inputs = Inputs::configs_only(&req.configs, req.params)?;
+    inputs.series = feed.snapshots(&inputs.config.fees)?;
+    let policies = load_policies(policies_dir, &inputs.config)?;
+    let beat = kalshi_alpha::exec::heartbeat::HeartbeatFile::under(&req.out_root).age_secs(now);
+    let gate = GateInputs {
+        kill_switch: req.kill_switch.exists(),
+        heartbeat_age_secs: beat.or(Some(0.0)),
+        ..feed.gate_inputs()
+    };
+    let plans = plan_session(&inputs, &policies, &gate, Default::default(), now)?;
+    let no_go: Vec<String> =
+        plans.iter().filter(|p| !p.gate.go).map(|p| format!("{}: {}", p.series, p.gate.reasons.join("; "))).collect();
+    if !no_go.is_empty() {
+        for line in &no_go {
+            eprintln!("gate NO-GO {line}");
+        }
+        return Ok(Err(crate::cli::live::refused(kalshi_alpha::live::arming::ArmingRefusal::GateNoGo)));
+    }
+    let rest = kalshi_alpha::kalshi::rest::RestClient::new(
+        kalshi_alpha::kalshi::rest::RestConfig { base_url: base_url.to_string(), ..Default::default() },
+        Some(armed.signer),
+    )?;
+    let config: kalshi_alpha::live::config::LiveConfig =
+        kalshi_alpha::decode::read_toml(&req.configs.join("live.toml"))?;
+    Ok(Ok(kalshi_alpha::exec::live_broker::LiveSetup {
+        rest,
+        out_root: req.out_root.clone(),
+        kill_switch: req.kill_switch.clone(),
+        core: inputs.config.limits.clone(),
+        config,
+        session_ceiling: armed.ceiling,
+        armed: true,
+        rounding: inputs.config.fees.rounding,
+    }))
+}
+
 fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut clock: Arc<dyn Clock + Send + Sync> = match args.now {
         Some(t) => Arc::new(FixedClock(t)),
@@ -187,7 +237,21 @@ fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
     let reloader = Reloader::start(paths.clone(), core, audit)
         .map_err(|problems| crate::cli::rejected(&args.dirs.policies, &problems))?;
     let kill_switch = args.dirs.kill_switch_file();
-    let req = PlaybookRequest {
+    let wants_live = matches!(args.broker, crate::cli::scan::BrokerArg::Live) && !args.dry_run;
+    let armed = match crate::cli::live::arm_before_gate(
+        wants_live,
+        &args.arming,
+        &kill_switch,
+        load_limits(&args.dirs.configs)?.pretrade.max_notional_per_session,
+    ) {
+        Ok(armed) => armed,
+        Err(code) => return Ok(code),
+    };
+    if armed.is_some() && !args.online {
+        eprintln!("error: --broker live needs --online (live orders follow live books)");
+        return Ok(ExitCode::from(2));
+    }
+    let mut req = PlaybookRequest {
         name: args.name,
         scripts: args.dirs.scripts,
         fixtures: args.dirs.fixtures,
@@ -197,6 +261,7 @@ fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
         kill_switch,
         dry_run: args.dry_run,
         broker: args.broker.kind(),
+        live: None,
         controls: RunControls {
             virtual_time: false,
             max_runtime: args.max_runtime,
@@ -211,6 +276,17 @@ fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
+    if let (Some(armed), Some(live_feed)) = (armed, feed.as_ref()) {
+        match live_setup(&req, &paths.policies, &args.exchange.base_url, armed, live_feed, clock.now())? {
+            Ok(setup) => req.live = Some(setup),
+            Err(code) => {
+                if let Some(feed) = feed {
+                    feed.stop();
+                }
+                return Ok(code);
+            }
+        }
+    }
     let handle = reloader.handle();
     let stop = Arc::new(AtomicBool::new(false));
     let watcher = {

@@ -300,6 +300,7 @@ fn defs(args: DefsArgs) -> anyhow::Result<ExitCode> {
         kill_switch: PathBuf::new(),
         dry_run: true,
         broker: kalshi_alpha::exec::session::BrokerKind::Dry,
+        live: None,
         controls: Default::default(),
         banner: None,
     };

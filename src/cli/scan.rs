@@ -98,6 +98,8 @@ pub enum BrokerArg {
     Dry,
     /// Simulated fills and a persisted ledger.
     Paper,
+    /// Real orders (playbook runs only, armed).
+    Live,
 }
 
 impl BrokerArg {
@@ -106,12 +108,18 @@ impl BrokerArg {
         match self {
             BrokerArg::Dry => BrokerKind::Dry,
             BrokerArg::Paper => BrokerKind::Paper,
+            BrokerArg::Live => BrokerKind::Live,
         }
     }
 }
 
 /// Runs `scan`.
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    if matches!(args.broker, BrokerArg::Live) {
+        anyhow::bail!(
+            "scan does not trade live: `playbook run NAME --online --broker live --i-understand-the-risks --session-notional D`"
+        );
+    }
     let kill_switch = crate::cli::under(&args.out, args.kill_switch);
     let params = args.scanner.input()?;
     let clock: Box<dyn Clock> = match args.now {

@@ -76,6 +76,16 @@ pub enum BrokerError {
     /// The ledger refused an event (a duplicate id, an overfill).
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// A pre-trade check (or the request queue) refused the order; nothing was sent.
+    #[error("order {client_order_id}: refused by {code}: {detail}")]
+    Refused {
+        /// Our id.
+        client_order_id: String,
+        /// The check's stable code.
+        code: &'static str,
+        /// The figures that decided it.
+        detail: String,
+    },
     /// A post-only order would have crossed the book.
     #[error("order {0}: post-only order would cross the book")]
     PostOnlyCross(String),

@@ -402,6 +402,7 @@ impl Daemon {
             kill_switch: self.config.kill_switch.clone(),
             dry_run: false,
             broker,
+            live: None,
             controls: RunControls {
                 virtual_time,
                 max_runtime: Some(entry.max_runtime),

@@ -88,6 +88,7 @@ pub struct LiveFeed {
     ladders: Vec<Ladder>,
     task: Option<tokio::task::JoinHandle<()>>,
     source: String,
+    started_ms: i64,
 }
 
 fn now_ms() -> i64 {
@@ -144,7 +145,7 @@ impl LiveFeed {
                 }
             }))
         };
-        let feed = LiveFeed { runtime, rest, books, shared, ladders, task, source };
+        let feed = LiveFeed { runtime, rest, books, shared, ladders, task, source, started_ms: now_ms() };
         feed.wait_for_snapshots(&markets, config.snapshot_timeout)?;
         Ok(feed)
     }
@@ -222,6 +223,14 @@ impl LiveFeed {
             monitors.insert("feed_books".to_string(), format!("alert: {invalid} book(s) awaiting a snapshot"));
         }
         GateInputs { clock_skew_ms: Some(self.rest.clock_skew_ms()), monitors, ..GateInputs::default() }
+    }
+
+    /// Seconds since the feed's last frame of any kind (pings included), or since it started
+    /// when none came: how long the market-data connection has been silent.
+    pub fn silent_secs(&self, now_ms: i64) -> f64 {
+        let alive = self.shared.alive_ms.load(Ordering::Relaxed);
+        let since = if alive > 0 { alive } else { self.started_ms };
+        (now_ms - since).max(0) as f64 / 1000.0
     }
 
     /// Trades received since the last drain, oldest first.

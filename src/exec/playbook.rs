@@ -22,6 +22,7 @@ use thiserror::Error;
 use crate::clock::Clock;
 use crate::exec::broker::{Broker, DryBroker, MarketUpdate};
 use crate::exec::heartbeat::{Heartbeat, HeartbeatFile};
+use crate::exec::live_broker::LiveSetup;
 use crate::exec::online::LiveFeed;
 use crate::exec::session::{
     BrokerKind, GateInputs, Inputs, PlannedSeries, ScanParamsInput, Sent, SessionBroker, SessionError, Written,
@@ -59,6 +60,8 @@ pub struct PlaybookRequest {
     pub dry_run: bool,
     /// The broker (ignored under `dry_run`, which records nothing).
     pub broker: BrokerKind,
+    /// What the live broker needs (`broker` = live only; arming has run).
+    pub live: Option<LiveSetup>,
     /// How the run is bounded and stopped (scheduled runs set these).
     pub controls: RunControls,
     /// Stamped on the session record and every report (`FORCE-RUN (DRY)`).
@@ -283,7 +286,7 @@ impl Session {
         let policy = format!("v{} sha256={}", active.version, active.set.digest());
         let start = match &self.broker {
             SessionBroker::Dry(_) => self.ledger.clone(),
-            SessionBroker::Paper(_) => self.broker.exposure(at, self.inputs.params.rounding),
+            SessionBroker::Paper(_) | SessionBroker::Live(_) => self.broker.exposure(at, self.inputs.params.rounding),
         };
         let mut decider = Decider::new(active.set.table(), active.set.hook(), start);
         self.beat(at);
@@ -353,6 +356,7 @@ impl Session {
     /// Feeds the trades the live feed received since the last step to the broker (paper
     /// maker fills happen here).
     fn pump(&mut self, at: DateTime<Utc>) -> StepResult<()> {
+        self.live_tick(at)?;
         let Some(feed) = &self.feed else { return Ok(()) };
         for t in feed.drain_trades() {
             let (Some(yes_price), Some(count)) = (t.yes_price_dollars, t.count_fp) else { continue };
@@ -375,6 +379,17 @@ impl Session {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// The live broker's housekeeping: reconcile when due, loss caps, and the watchdogs (feed
+    /// silent or heartbeat stale while orders rest → cancel them).
+    fn live_tick(&mut self, at: DateTime<Utc>) -> StepResult<()> {
+        let feed_silent = self.feed.as_ref().map(|f| f.silent_secs(at.timestamp_millis()));
+        let heartbeat = HeartbeatFile::under(&self.req.out_root).age_secs(at);
+        let Some(live) = self.broker.live() else { return Ok(()) };
+        live.tick(at).map_err(|e| runtime_error(format!("live: {e}")))?;
+        live.watchdog(feed_silent, heartbeat, at).map_err(|e| runtime_error(format!("live watchdog: {e}")))?;
         Ok(())
     }
 
@@ -553,6 +568,12 @@ impl Session {
             let elapsed = began.elapsed();
             if elapsed >= wait {
                 break;
+            }
+            // The live broker keeps reconciling and watching while the script waits.
+            {
+                let mut s = lock(shared);
+                let now = s.now();
+                s.live_tick(now)?;
             }
             // The session lock is not held while sleeping.
             std::thread::sleep((wait - elapsed).min(Duration::from_millis(200)));
@@ -909,10 +930,10 @@ pub fn run(
     api::register(host.engine_mut());
     let ast = host.compile(&path, &source)?;
     let started = clock.now();
-    let broker = if req.dry_run {
-        SessionBroker::Dry(DryBroker::rehearsal())
-    } else {
-        SessionBroker::open(req.broker, &req.out_root, &inputs.config, started)?
+    let broker = match (&req.live, req.dry_run) {
+        (_, true) => SessionBroker::Dry(DryBroker::rehearsal()),
+        (Some(setup), false) if req.broker == BrokerKind::Live => SessionBroker::open_live(setup.clone(), started)?,
+        (_, false) => SessionBroker::open(req.broker, &req.out_root, &inputs.config, started)?,
     };
     let market_data = feed.as_ref().map_or("offline", |f| f.source()).to_string();
     let shared = new_session(req, inputs, policies, clock, broker, feed);

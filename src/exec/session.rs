@@ -19,6 +19,7 @@ use crate::exec::broker::{Broker, BrokerError, DryBroker, OrderContext, OrderInt
 use crate::exec::equity::EquityFile;
 use crate::exec::heartbeat::{Heartbeat, HeartbeatFile};
 use crate::exec::journal::{Journal, journal_path};
+use crate::exec::live_broker::{LiveBroker, LiveSetup};
 use crate::exec::paper_broker::PaperBroker;
 use crate::ledger::{LedgerState, OpenOrder};
 use crate::model::{Count, Money, Price, Role, Side};
@@ -39,6 +40,8 @@ pub enum BrokerKind {
     Dry,
     /// Fills against the books seen, with a persisted ledger.
     Paper,
+    /// Real orders at the exchange (armed sessions only; opened from a `LiveSetup`).
+    Live,
 }
 
 /// What to scan and where to write.
@@ -78,6 +81,9 @@ pub struct ScanParamsInput {
 /// Why the session stopped before writing anything (or, for write errors, part-way).
 #[derive(Debug, Error)]
 pub enum SessionError {
+    /// `--broker live` reached a path that cannot arm it (live sessions are opened from a setup).
+    #[error("the live broker runs only through an armed `playbook run --online --broker live`")]
+    LiveNeedsSetup,
     /// A configuration file.
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -297,6 +303,8 @@ pub enum SessionBroker {
     Dry(DryBroker),
     /// Paper fills and a ledger.
     Paper(Box<PaperBroker>),
+    /// Real orders.
+    Live(Box<LiveBroker>),
 }
 
 impl SessionBroker {
@@ -315,7 +323,33 @@ impl SessionBroker {
                 config.paper.clone(),
                 Journal::new(journal_path(out_root)),
             )?)),
+            BrokerKind::Live => return Err(SessionError::LiveNeedsSetup),
         })
+    }
+
+    /// Opens the live broker (arming already passed or refused into `setup.armed`).
+    pub fn open_live(setup: LiveSetup, now: DateTime<Utc>) -> Result<SessionBroker, SessionError> {
+        Ok(SessionBroker::Live(Box::new(LiveBroker::open(setup, now)?)))
+    }
+
+    /// Lets the broker see a planned series before its orders (the live broker keeps each
+    /// event's model outcome bins for VaR).
+    pub fn observe_plan(&mut self, plan: &PlannedSeries) {
+        if let SessionBroker::Live(live) = self {
+            for scan in &plan.scans {
+                let tickers: Vec<String> = scan.rows.iter().map(|r| r.ticker.clone()).collect();
+                let outcomes = crate::live::var::EventOutcomes::from_ladder(scan.kind, &tickers, &scan.model_bins);
+                live.observe_event(&scan.series, &scan.event, outcomes);
+            }
+        }
+    }
+
+    /// The live broker, if live.
+    pub fn live(&mut self) -> Option<&mut LiveBroker> {
+        match self {
+            SessionBroker::Live(b) => Some(b),
+            _ => None,
+        }
     }
 
     /// The broker as the trait.
@@ -323,6 +357,7 @@ impl SessionBroker {
         match self {
             SessionBroker::Dry(b) => b,
             SessionBroker::Paper(b) => b.as_mut(),
+            SessionBroker::Live(b) => b.as_mut(),
         }
     }
 
@@ -331,6 +366,7 @@ impl SessionBroker {
         match self {
             SessionBroker::Dry(b) => b.open_orders(),
             SessionBroker::Paper(b) => b.open_orders(),
+            SessionBroker::Live(b) => b.open_orders(),
         }
     }
 
@@ -339,6 +375,7 @@ impl SessionBroker {
         match self {
             SessionBroker::Dry(b) => b.mode(),
             SessionBroker::Paper(b) => b.mode(),
+            SessionBroker::Live(b) => b.mode(),
         }
     }
 
@@ -347,14 +384,15 @@ impl SessionBroker {
         match self {
             SessionBroker::Dry(b) => b.audit_path(),
             SessionBroker::Paper(b) => Some(b.journal().path()),
+            SessionBroker::Live(b) => Some(b.journal().path()),
         }
     }
 
     /// The paper broker, if paper.
     pub fn paper(&self) -> Option<&PaperBroker> {
         match self {
-            SessionBroker::Dry(_) => None,
             SessionBroker::Paper(b) => Some(b),
+            _ => None,
         }
     }
 
@@ -371,9 +409,13 @@ impl SessionBroker {
         Ok(())
     }
 
-    /// The paper ledger, if paper.
+    /// The paper or live ledger.
     pub fn ledger(&self) -> Option<&LedgerState> {
-        self.paper().map(PaperBroker::ledger)
+        match self {
+            SessionBroker::Dry(_) => None,
+            SessionBroker::Paper(b) => Some(b.ledger()),
+            SessionBroker::Live(b) => Some(b.ledger()),
+        }
     }
 
     /// What the limits count before this session's decisions: the paper ledger's realised
@@ -494,6 +536,7 @@ pub fn submit(plan: &PlannedSeries, broker: &mut SessionBroker, now: DateTime<Ut
         return Ok(sent);
     }
     let mode = broker.mode();
+    broker.observe_plan(plan);
     for decision in plan.scans.iter().flat_map(|s| &s.decisions).filter(|d| d.verdict != Verdict::Denied) {
         let p = &decision.proposal;
         let (snapshot, rung) = plan.market(&p.ticker).expect("decisions come from the plan's snapshots");
@@ -506,6 +549,9 @@ pub fn submit(plan: &PlannedSeries, broker: &mut SessionBroker, now: DateTime<Ut
                 sent.filled = sent.filled + filled;
             }
             Err(BrokerError::PostOnlyCross(id)) => sent.refused.push(format!("{id}: post-only order would cross")),
+            Err(BrokerError::Refused { client_order_id, code, .. }) => {
+                sent.refused.push(format!("{client_order_id}: {code}"))
+            }
             Err(e) => return Err(e.into()),
         }
     }

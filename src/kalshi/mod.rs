@@ -1,6 +1,7 @@
 //! Kalshi API types: current dollar-string / `_fp` shapes, legacy integer fields read where
 //! present, unknown fields ignored and unknown enum values kept as `Unknown(..)`.
 
+pub mod account;
 pub mod backoff;
 pub mod credentials;
 pub mod error;

@@ -584,6 +584,24 @@ impl RestClient {
         self.write(Method::POST, &format!("/portfolio/events/orders/{order_id}/decrease"), Some(decrease)).await
     }
 
+    /// `GET /account/limits`: the account's token buckets.
+    pub async fn account_limits(&self) -> Result<crate::kalshi::account::AccountLimits, RestError> {
+        self.get("/account/limits", &[], true).await
+    }
+
+    /// `GET /account/endpoint_costs`: endpoints whose token cost is not the default.
+    pub async fn endpoint_costs(&self) -> Result<crate::kalshi::account::EndpointCosts, RestError> {
+        self.get("/account/endpoint_costs", &[], true).await
+    }
+
+    /// A client with the same configuration and key but its own connections, for another
+    /// thread's runtime (connections belong to the runtime that opened them).
+    pub fn fresh(&self) -> Result<RestClient, RestError> {
+        let mut client = RestClient::new((*self.config).clone(), None)?;
+        client.signer.clone_from(&self.signer);
+        Ok(client)
+    }
+
     /// `POST /portfolio/order_groups/create`.
     pub async fn create_order_group(&self, group: &CreateOrderGroup) -> Result<CreateOrderGroupResponse, RestError> {
         self.write(Method::POST, "/portfolio/order_groups/create", Some(group)).await

@@ -3,8 +3,10 @@
 //! and no clock: `exec::live_broker` and the `live` commands feed them.
 
 pub mod arming;
+pub mod config;
 pub mod orders;
 pub mod pretrade;
+pub mod queue;
 pub mod reconcile;
 pub mod state;
 pub mod throttle;

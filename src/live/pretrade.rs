@@ -19,10 +19,17 @@ use crate::risk::ceilings::PreTradeCeilings;
 pub enum Refusal {
     /// The session is not armed for live trading.
     NotArmed,
+    /// The kill switch is engaged (latched until `kill reset`).
+    KillSwitch,
     /// The trading state does not allow this order.
     TradingState {
         /// The state.
         state: TradingState,
+    },
+    /// A cancel-all was sent moments ago; the venue may cancel orders placed in the minute after.
+    CancelAllCooldown {
+        /// Milliseconds left.
+        remaining_ms: i64,
     },
     /// An order on this market has an unknown outcome; nothing new until it is reconciled.
     MarketBlocked,
@@ -125,6 +132,8 @@ impl Refusal {
     pub fn code(&self) -> &'static str {
         match self {
             Refusal::NotArmed => "NOT_ARMED",
+            Refusal::KillSwitch => "KILL_SWITCH",
+            Refusal::CancelAllCooldown { .. } => "CANCEL_ALL_COOLDOWN",
             Refusal::TradingState { .. } => "TRADING_STATE",
             Refusal::MarketBlocked => "MARKET_BLOCKED",
             Refusal::SeriesNotAllowed => "SERIES_NOT_ALLOWED",
@@ -189,8 +198,12 @@ pub struct Sent {
 pub struct Book<'a> {
     /// The session is armed.
     pub armed: bool,
+    /// The kill switch file is present.
+    pub kill_switch: bool,
     /// The trading state.
     pub state: TradingState,
+    /// No new orders before this instant (unix ms): the quiet time after a cancel-all.
+    pub quiet_until_ms: Option<i64>,
     /// Markets blocked by unresolved orders.
     pub blocked: &'a [String],
     /// Series that may trade (core and scripts agreed).
@@ -230,8 +243,14 @@ pub fn check(c: &Candidate<'_>, book: &Book<'_>, limits: &PreTradeCeilings) -> R
     if !book.armed {
         return Err(Refusal::NotArmed);
     }
+    if book.kill_switch {
+        return Err(Refusal::KillSwitch);
+    }
     if !book.state.allows_order(c.reduces) {
         return Err(Refusal::TradingState { state: book.state });
+    }
+    if let Some(until) = book.quiet_until_ms.filter(|u| *u > book.now_ms) {
+        return Err(Refusal::CancelAllCooldown { remaining_ms: until - book.now_ms });
     }
     if book.blocked.iter().any(|t| t == c.ticker) {
         return Err(Refusal::MarketBlocked);
@@ -397,7 +416,9 @@ var_families = [["KXINXU", "KXNASDAQ100U"]]"#,
     fn book(w: &World) -> Book<'_> {
         Book {
             armed: true,
+            kill_switch: false,
             state: TradingState::Active,
+            quiet_until_ms: None,
             blocked: &[],
             series_allowed: true,
             strike_limit: m("5.00"),
@@ -436,7 +457,9 @@ var_families = [["KXINXU", "KXNASDAQ100U"]]"#,
         assert_eq!(check(&c, &book(&w), &limits()), Ok(()));
         let code = |b: Book<'_>, c: &Candidate<'_>| check(c, &b, &limits()).unwrap_err().code();
         assert_eq!(code(Book { armed: false, state: TradingState::Halted, ..book(&w) }, &c), "NOT_ARMED");
+        assert_eq!(code(Book { kill_switch: true, state: TradingState::Halted, ..book(&w) }, &c), "KILL_SWITCH");
         assert_eq!(code(Book { state: TradingState::Reducing, ..book(&w) }, &c), "TRADING_STATE");
+        assert_eq!(code(Book { quiet_until_ms: Some(70_000), ..book(&w) }, &c), "CANCEL_ALL_COOLDOWN");
         let blocked = ["A".to_string()];
         assert_eq!(code(Book { blocked: &blocked, ..book(&w) }, &c), "MARKET_BLOCKED");
         assert_eq!(code(book(&w), &Candidate { mid: None, ..c.clone() }), "PRICE_COLLAR_MID");

@@ -320,7 +320,7 @@ fn now_ms() -> i64 {
 fn route(state: &SimState, req: &Request) -> Response {
     let Some(path) = req.path.strip_prefix("/trade-api/v2") else { return err(404, "not_found", "unknown path") };
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    if segments.first() == Some(&"portfolio") {
+    if matches!(segments.first(), Some(&"portfolio") | Some(&"account")) {
         if let Err(denied) = verify(state, req) {
             return denied;
         }
@@ -368,6 +368,21 @@ fn route(state: &SimState, req: &Request) -> Response {
             };
             Ok(ok(json!({ "orderbook_fp": { "yes_dollars": pairs(yes), "no_dollars": pairs(no) } })))
         }
+        // The Basic tier's buckets and the documented non-default costs.
+        ("GET", ["account", "limits"]) => Ok(ok(json!({
+            "usage_tier": "basic",
+            "read": { "bucket_capacity": 200, "refill_rate": 200 },
+            "write": { "bucket_capacity": 100, "refill_rate": 100 },
+            "grants": [],
+        }))),
+        ("GET", ["account", "endpoint_costs"]) => Ok(ok(json!({
+            "default_cost": 10,
+            "endpoint_costs": [
+                { "method": "DELETE", "path": "/trade-api/v2/portfolio/events/orders/:order_id", "cost": 2 },
+                { "method": "DELETE", "path": "/trade-api/v2/portfolio/events/orders/batched", "cost": 2 },
+                { "method": "GET", "path": "/trade-api/v2/portfolio/orders/:order_id", "cost": 2 },
+            ],
+        }))),
         ("GET", ["portfolio", "balance"]) => Ok(ok(exchange.balance_json())),
         ("GET", ["portfolio", "positions"]) => Ok(ok(exchange.positions_json())),
         ("GET", ["portfolio", "fills"]) => Ok(ok(json!({ "fills": exchange.fills_json(), "cursor": "" }))),

@@ -1,0 +1,348 @@
+//! The live lane's commands: `kill engage|reset|status`, `state show|set`, `orders`, and the
+//! arming that `playbook run --broker live` goes through.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::Utc;
+use clap::{Args, Subcommand};
+use kalshi_alpha::exec::controls::{KillSwitch, StateStore};
+use kalshi_alpha::exec::live_broker::fetch_venue;
+use kalshi_alpha::exec::order_journal::{OrderJournal, order_journal_path};
+use kalshi_alpha::kalshi::credentials;
+use kalshi_alpha::kalshi::rest::{PROD_BASE_URL, RestClient, RestConfig};
+use kalshi_alpha::kalshi::signing::Signer;
+use kalshi_alpha::live::arming::{ArmingFacts, ArmingRefusal, arm, ci_value_means_ci};
+use kalshi_alpha::live::reconcile::reconcile;
+use kalshi_alpha::live::state::{Changer, TradingState};
+use kalshi_alpha::model::Money;
+use serde::Serialize;
+
+/// Where the state files are.
+#[derive(Debug, Clone, Args)]
+pub struct ControlDirs {
+    /// Root for data/ (the state and audit files live under it).
+    #[arg(long, default_value = ".")]
+    out: PathBuf,
+    /// Kill-switch file (relative paths live under --out).
+    #[arg(long, default_value = "data/proc/state/kill_switch")]
+    kill_switch: PathBuf,
+}
+
+impl ControlDirs {
+    fn kill(&self) -> KillSwitch {
+        KillSwitch::new(crate::cli::under(&self.out, self.kill_switch.clone()), &self.out)
+    }
+}
+
+/// `kill`.
+#[derive(Debug, Args)]
+pub struct KillArgs {
+    #[command(subcommand)]
+    what: KillCommand,
+    #[command(flatten)]
+    dirs: ControlDirs,
+}
+
+#[derive(Debug, Subcommand)]
+enum KillCommand {
+    /// Engage the kill switch: a running live session cancels everything (cancel-all, its
+    /// order group triggered) and halts; nothing new is sent until `kill reset`.
+    Engage {
+        /// Why (audited).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Release the latch. Trading stays HALTED until `state set` says otherwise.
+    Reset {
+        /// Why (audited).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Engaged or not, and why.
+    Status,
+}
+
+/// Runs `kill`.
+pub fn kill(args: KillArgs) -> anyhow::Result<ExitCode> {
+    let kill = args.dirs.kill();
+    let now = Utc::now();
+    match args.what {
+        KillCommand::Engage { reason } => {
+            let record = kill.engage(&reason, Changer::Operator, now)?;
+            StateStore::under(&args.dirs.out).request(
+                TradingState::Halted,
+                Changer::KillSwitch,
+                &record.reason,
+                now,
+            )?;
+            println!("kill switch ENGAGED ({}): {}", record.reason, kill.path().display());
+        }
+        KillCommand::Reset { reason } => {
+            if kill.reset(&reason, now)? {
+                println!("kill switch reset; trading state stays as it is (`state set active --reason ...` to resume)");
+            } else {
+                println!("kill switch was not engaged");
+            }
+        }
+        KillCommand::Status => match kill.engaged() {
+            Some(r) => println!("ENGAGED by {:?} at {} ms: {}", r.by, r.at_ms, r.reason),
+            None => println!("off"),
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `state`.
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    #[command(subcommand)]
+    what: StateCommand,
+    #[command(flatten)]
+    dirs: ControlDirs,
+}
+
+#[derive(Debug, Subcommand)]
+enum StateCommand {
+    /// The trading state and how it came to be.
+    Show {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set the trading state (operators may loosen it; everything else only tightens).
+    Set {
+        /// active, reducing or halted.
+        state: TradingState,
+        /// Why (audited).
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+/// Runs `state`.
+pub fn state(args: StateArgs) -> anyhow::Result<ExitCode> {
+    let store = StateStore::under(&args.dirs.out);
+    let now = Utc::now();
+    match args.what {
+        StateCommand::Show { json } => {
+            let record = store.load(now)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&record)?);
+            } else {
+                println!(
+                    "{} (by {:?} at {}: {})",
+                    record.state.as_str().to_uppercase(),
+                    record.by,
+                    record.at.to_rfc3339(),
+                    record.reason
+                );
+            }
+        }
+        StateCommand::Set { state, reason } => {
+            if state != TradingState::Halted && args.dirs.kill().engaged().is_some() {
+                anyhow::bail!("the kill switch is engaged: `kill reset --reason ...` first");
+            }
+            let record = store.request(state, Changer::Operator, &reason, now)?;
+            println!("trading state {}", record.state.as_str().to_uppercase());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `orders`.
+#[derive(Debug, Args)]
+pub struct OrdersArgs {
+    /// Root for data/.
+    #[arg(long, default_value = ".")]
+    out: PathBuf,
+    /// REST base URL of the venue to compare with.
+    #[arg(long, default_value = PROD_BASE_URL)]
+    base_url: String,
+    /// Local journal only; do not ask the venue.
+    #[arg(long)]
+    offline: bool,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct OrderRow {
+    client_order_id: String,
+    ticker: String,
+    side: String,
+    price: String,
+    local_status: String,
+    local_remaining: String,
+    filled: String,
+    venue_status: Option<String>,
+    venue_remaining: Option<String>,
+    differs: bool,
+}
+
+#[derive(Serialize)]
+struct OrdersView {
+    journal: String,
+    records: usize,
+    orders: Vec<OrderRow>,
+    venue: Option<String>,
+    pending_records: usize,
+    differences: Vec<kalshi_alpha::live::reconcile::Difference>,
+}
+
+fn signer() -> anyhow::Result<Signer> {
+    let found = credentials::find(|n| std::env::var(n).ok(), Path::new(".env.local"))?;
+    Ok(Signer::from_file(&found.key_id, &found.key_path)?)
+}
+
+/// Runs `orders`: the journal's orders beside the venue's, and every difference.
+pub fn orders(args: OrdersArgs) -> anyhow::Result<ExitCode> {
+    let path = order_journal_path(&args.out);
+    let journal = OrderJournal::read_only(path.clone())?;
+    let table = journal.table();
+    let venue = if args.offline {
+        None
+    } else {
+        let rest =
+            RestClient::new(RestConfig { base_url: args.base_url.clone(), ..RestConfig::default() }, Some(signer()?))?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        Some(runtime.block_on(fetch_venue(&rest)).with_context(|| format!("venue state from {}", args.base_url))?)
+    };
+    let outcome = venue.as_ref().map(|v| reconcile(table, v, &Default::default(), Utc::now()));
+    let rows = table
+        .orders
+        .values()
+        .map(|o| {
+            let v =
+                venue.as_ref().and_then(|v| v.orders.iter().find(|x| x.client_order_id == o.intent.client_order_id));
+            let local_resting = o.status == kalshi_alpha::live::orders::OrderStatus::Resting;
+            let differs = venue.is_some()
+                && (v.is_some_and(|v| v.resting != local_resting || (v.resting && v.remaining != o.remaining))
+                    || (v.is_none() && (local_resting || o.status.is_unresolved())));
+            OrderRow {
+                client_order_id: o.intent.client_order_id.clone(),
+                ticker: o.intent.ticker.clone(),
+                side: o.intent.side.as_str().to_string(),
+                price: o.price.to_string(),
+                local_status: serde_json::to_value(o.status)
+                    .ok()
+                    .and_then(|s| s.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                local_remaining: o.remaining.to_string(),
+                filled: o.filled.to_string(),
+                venue_status: v.map(|v| if v.resting { "resting".into() } else { "closed".into() }),
+                venue_remaining: v.map(|v| v.remaining.to_string()),
+                differs,
+            }
+        })
+        .collect();
+    let view = OrdersView {
+        journal: path.display().to_string(),
+        records: journal.records(),
+        orders: rows,
+        venue: venue.as_ref().map(|_| args.base_url.clone()),
+        pending_records: outcome.as_ref().map_or(0, |o| o.records.len()),
+        differences: outcome.map(|o| o.differences).unwrap_or_default(),
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&view)?);
+    } else {
+        println!("{} ({} records)", view.journal, view.records);
+        println!(
+            "{:<44} {:<30} {:<4} {:>8} {:<9} {:>9} {:>8} | {:<8} {:>9}",
+            "client_order_id", "ticker", "side", "price", "local", "remaining", "filled", "venue", "remaining"
+        );
+        for r in &view.orders {
+            println!(
+                "{:<44} {:<30} {:<4} {:>8} {:<9} {:>9} {:>8} | {:<8} {:>9}{}",
+                r.client_order_id,
+                r.ticker,
+                r.side,
+                r.price,
+                r.local_status,
+                r.local_remaining,
+                r.filled,
+                r.venue_status.as_deref().unwrap_or("-"),
+                r.venue_remaining.as_deref().unwrap_or("-"),
+                if r.differs { "  DIFFERS" } else { "" }
+            );
+        }
+        match &view.venue {
+            None => println!("venue: not asked (--offline)"),
+            Some(url) if view.differences.is_empty() && view.pending_records == 0 => {
+                println!("venue {url}: matches the journal")
+            }
+            Some(url) => {
+                println!("venue {url}: {} update(s) the next reconciliation will record", view.pending_records);
+                for d in &view.differences {
+                    println!("  difference: {}", serde_json::to_string(d)?);
+                }
+            }
+        }
+    }
+    let clean = view.differences.is_empty();
+    Ok(if clean { ExitCode::SUCCESS } else { ExitCode::from(3) })
+}
+
+/// The arming flags of `playbook run`.
+#[derive(Debug, Clone, Args)]
+pub struct ArmingArgs {
+    /// Required with `--broker live`: real orders, real money.
+    #[arg(long)]
+    pub i_understand_the_risks: bool,
+    /// The session's notional ceiling in dollars (required with `--broker live`; at most
+    /// `[pretrade] max_notional_per_session` in limits.toml).
+    #[arg(long)]
+    pub session_notional: Option<Money>,
+}
+
+/// What arming found, before the gate.
+pub struct Armed {
+    /// The signer for the session.
+    pub signer: Signer,
+    /// The session ceiling.
+    pub ceiling: Money,
+}
+
+/// Checks every arming condition except the gate (which needs the feed). `Ok(None)`: not a
+/// live session. A refusal prints its message and returns its exit code.
+pub fn arm_before_gate(
+    live: bool,
+    args: &ArmingArgs,
+    kill_switch: &Path,
+    configured_ceiling: Money,
+) -> Result<Option<Armed>, ExitCode> {
+    let signer = credentials::find(|n| std::env::var(n).ok(), Path::new(".env.local"))
+        .ok()
+        .and_then(|c| Signer::from_file(&c.key_id, &c.key_path).ok());
+    let facts = ArmingFacts {
+        live_broker: live,
+        risks_acknowledged: args.i_understand_the_risks,
+        credentials: signer.is_some(),
+        kill_switch: kill_switch.exists(),
+        gate_go: None,
+        under_ci: ci_value_means_ci(std::env::var("CI").ok().as_deref()),
+        session_ceiling: args.session_notional,
+        configured_ceiling,
+    };
+    match arm(&facts) {
+        Ok(false) => Ok(None),
+        Ok(true) => Ok(Some(Armed {
+            signer: signer.expect("credentials checked"),
+            ceiling: args.session_notional.expect("ceiling checked"),
+        })),
+        Err(refusal) => Err(refused(refusal)),
+    }
+}
+
+/// Prints an arming refusal and gives its exit code.
+pub fn refused(refusal: ArmingRefusal) -> ExitCode {
+    eprintln!(
+        "live trading refused ({}): {}",
+        serde_json::to_string(&refusal).unwrap_or_default().trim_matches('"'),
+        refusal.message()
+    );
+    ExitCode::from(refusal.exit_code())
+}

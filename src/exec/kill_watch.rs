@@ -1,0 +1,127 @@
+//! The kill-switch watcher: its own thread and runtime, looking at the kill switch file every
+//! `kill_poll_ms`. When the file appears it sends cancel-all (V2) at once, triggers the
+//! session's order group, sets the trading state to HALTED and audits the engage → cancel-all
+//! latency. It fires once per engagement; after `kill reset` it watches for the next one.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::exec::controls::{CancelAllMark, KillSwitch, StateStore};
+use crate::kalshi::rest::RestClient;
+use crate::live::state::{Changer, TradingState};
+
+/// What the watcher needs.
+#[derive(Debug)]
+pub struct WatchSetup {
+    /// The switch.
+    pub kill: KillSwitch,
+    /// The trading state.
+    pub state: StateStore,
+    /// Where the cancel-all time goes.
+    pub mark: CancelAllMark,
+    /// A client of its own (connections belong to the runtime that opened them).
+    pub rest: RestClient,
+    /// The session's order group.
+    pub group: Option<String>,
+    /// How often to look.
+    pub poll: Duration,
+    /// The live audit log.
+    pub audit: PathBuf,
+}
+
+/// A running watcher.
+#[derive(Debug)]
+pub struct KillWatch {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+}
+
+#[derive(Serialize)]
+struct Fired<'a> {
+    ts: chrono::DateTime<chrono::Utc>,
+    event: &'static str,
+    reason: &'a str,
+    by: Changer,
+    /// Engage (the file's record) → cancel-all request sent, ms.
+    engage_to_cancel_all_ms: i64,
+    cancel_all: String,
+    order_group: Option<String>,
+}
+
+impl KillWatch {
+    /// Starts watching.
+    pub fn start(setup: WatchSetup) -> KillWatch {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let handle = std::thread::Builder::new()
+            .name("kill-watch".into())
+            .spawn(move || watch(setup, &flag))
+            .map_err(|e| tracing::error!(target: "live", "cannot start the kill-switch watcher: {e}"))
+            .ok();
+        KillWatch { stop, handle }
+    }
+
+    /// Stops watching.
+    pub fn stop(mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for KillWatch {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn watch(setup: WatchSetup, stop: &AtomicBool) {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(target: "live", "kill-switch watcher has no runtime: {e}");
+            return;
+        }
+    };
+    let mut fired = false;
+    while !stop.load(Ordering::Relaxed) {
+        match setup.kill.engaged() {
+            Some(record) if !fired => {
+                fired = true;
+                let cancel = runtime.block_on(setup.rest.cancel_all());
+                let sent_ms = chrono::Utc::now().timestamp_millis();
+                let _ = setup.mark.record(sent_ms);
+                let group = setup.group.as_ref().map(|g| match runtime.block_on(setup.rest.trigger_order_group(g)) {
+                    Ok(()) => format!("{g}: triggered"),
+                    Err(e) => format!("{g}: {e}"),
+                });
+                let now = chrono::Utc::now();
+                if let Err(e) = setup.state.request(TradingState::Halted, Changer::KillSwitch, &record.reason, now) {
+                    tracing::error!(target: "live", "kill switch: cannot set HALTED: {e}");
+                }
+                let line = Fired {
+                    ts: now,
+                    event: "kill_cancel_all",
+                    reason: &record.reason,
+                    by: record.by,
+                    engage_to_cancel_all_ms: sent_ms - record.at_ms,
+                    cancel_all: cancel.map_or_else(|e| e.to_string(), |()| "sent".into()),
+                    order_group: group,
+                };
+                if let Err(e) = crate::storage::append_jsonl(&setup.audit, &line) {
+                    tracing::error!(target: "live", "kill switch: cannot audit: {e}");
+                }
+                tracing::warn!(target: "live", "kill switch engaged ({}): cancel-all sent", record.reason);
+            }
+            None => fired = false,
+            Some(_) => {}
+        }
+        std::thread::sleep(setup.poll);
+    }
+}
