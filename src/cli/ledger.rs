@@ -41,6 +41,9 @@ struct Common {
     /// Fixture root, for marks (offline) and results (`settle --offline`).
     #[arg(long, default_value = "fixtures")]
     fixtures: PathBuf,
+    /// The live ledger (`data/proc/ledger/live_journal.jsonl`, cash from zero) instead of paper.
+    #[arg(long)]
+    live: bool,
 }
 
 #[derive(Debug, Args)]
@@ -83,6 +86,11 @@ pub fn run(args: LedgerArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn open(common: &Common) -> anyhow::Result<(Journal, LedgerState)> {
+    if common.live {
+        let journal = Journal::new(kalshi_alpha::exec::live_broker::live_journal_path(&common.out));
+        let state = journal.replay(kalshi_alpha::model::Money::ZERO)?;
+        return Ok((journal, state));
+    }
     let config = ScanConfig::load(&common.configs)?;
     let journal = Journal::new(journal_path(&common.out));
     let state = journal.replay(config.paper.starting_cash)?;
@@ -226,7 +234,9 @@ fn settle(args: SettleArgs) -> anyhow::Result<ExitCode> {
         println!("settled {ticker}: {}", result.as_str());
     }
     let events: Vec<LedgerEvent> = journal.events()?.into_iter().map(|(_, e)| e).collect();
-    write_tables(&tables_dir(&args.common.out), &events, &state)?;
+    let dir = tables_dir(&args.common.out);
+    let dir = if args.common.live { dir.join("live") } else { dir };
+    write_tables(&dir, &events, &state)?;
     println!("{applied} market(s) settled, {} still open", unsettled.len() - applied);
     println!("realised total {}  cash {}", state.realised.values().map(|d| d.realised).sum::<Money>(), state.cash);
     Ok(ExitCode::SUCCESS)

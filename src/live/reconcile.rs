@@ -107,6 +107,7 @@ pub fn reconcile(
     at: DateTime<Utc>,
 ) -> Reconciliation {
     let mut records = Vec::new();
+    let mut closings = Vec::new();
     let by_cid: BTreeMap<&str, &VenueOrder> = venue
         .orders
         .iter()
@@ -124,7 +125,7 @@ pub fn reconcile(
                 remaining: found.filter(|v| v.resting).map_or(Count::ZERO, |v| v.remaining),
             }),
             (OrderStatus::Resting, Some(v)) if !v.resting => {
-                records.push(OrderRecord::Closed { at, client_order_id: cid, reason: "closed at the venue".into() })
+                closings.push(OrderRecord::Closed { at, client_order_id: cid, reason: "closed at the venue".into() })
             }
             (OrderStatus::Resting, Some(v)) if v.remaining != order.remaining => records.push(OrderRecord::Resolved {
                 at,
@@ -133,7 +134,7 @@ pub fn reconcile(
                 remaining: v.remaining,
             }),
             (OrderStatus::Resting, None) => {
-                records.push(OrderRecord::Closed { at, client_order_id: cid, reason: "absent at the venue".into() })
+                closings.push(OrderRecord::Closed { at, client_order_id: cid, reason: "absent at the venue".into() })
             }
             _ => {}
         }
@@ -181,6 +182,8 @@ pub fn reconcile(
             }
         }
     }
+    // Fills first, then the orders they closed.
+    records.extend(closings);
     for v in venue.orders.iter().filter(|v| v.resting) {
         if !table.orders.contains_key(&v.client_order_id) {
             differences.push(Difference::UntrackedOrder {

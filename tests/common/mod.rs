@@ -41,6 +41,37 @@ impl Workspace {
             .expect("run kalshi-alpha")
     }
 
+    /// Runs the binary with some environment variables set (`Some`) or removed (`None`).
+    pub fn run_env(&self, args: &[&str], env: &[(&str, Option<&str>)]) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kalshi-alpha"));
+        command.args(args).current_dir(self.dir.path()).env_remove("RUST_LOG");
+        for (name, value) in env {
+            match value {
+                Some(v) => command.env(name, v),
+                None => command.env_remove(name),
+            };
+        }
+        command.output().expect("run kalshi-alpha")
+    }
+
+    /// Starts the binary in the background with environment changes (see `run_env`).
+    pub fn spawn_env(&self, args: &[&str], env: &[(&str, Option<&str>)]) -> Child {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kalshi-alpha"));
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (name, value) in env {
+            match value {
+                Some(v) => command.env(name, v),
+                None => command.env_remove(name),
+            };
+        }
+        command.spawn().expect("spawn kalshi-alpha")
+    }
+
     pub fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
     }

@@ -1,0 +1,234 @@
+//! Live trading against the simulator, through the binary: an armed session with an Ed25519
+//! key (orders journaled before they are sent, fills in the live ledger, `orders` matching the
+//! venue), the arming matrix (each missing condition refuses with its own exit code and sends
+//! nothing), and the kill switch (engaged from another process: cancel-all at the venue, the
+//! session halted, latency audited). Loopback only. The child processes run without `CI` set
+//! (arming refuses under CI; one case checks exactly that).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Sim, Workspace, stderr, stdout};
+
+/// An Ed25519 key pair in the workspace; returns the environment a signed run needs.
+fn keys(ws: &Workspace) -> Vec<(&'static str, Option<String>)> {
+    use ed25519_dalek::pkcs8::{EncodePrivateKey, EncodePublicKey};
+    use rsa::pkcs8::LineEnding;
+    let key = ed25519_dalek::SigningKey::from_bytes(&rand::random::<[u8; 32]>());
+    ws.write("key.pem", &key.to_pkcs8_pem(LineEnding::LF).unwrap());
+    ws.write("pub.pem", &key.verifying_key().to_public_key_pem(LineEnding::LF).unwrap());
+    vec![
+        ("KALSHI_API_KEY_ID", Some("live-test-key".to_string())),
+        ("KALSHI_PRIVATE_KEY_PEM_PATH", Some(ws.path("key.pem").display().to_string())),
+        ("CI", None),
+    ]
+}
+
+fn env<'a>(pairs: &'a [(&'static str, Option<String>)]) -> Vec<(&'static str, Option<&'a str>)> {
+    pairs.iter().map(|(k, v)| (*k, v.as_deref())).collect()
+}
+
+fn live_args<'a>(playbook: &'a str, base_url: &'a str) -> Vec<&'a str> {
+    vec![
+        "playbook",
+        "run",
+        playbook,
+        "--online",
+        "--base-url",
+        base_url,
+        "--broker",
+        "live",
+        "--i-understand-the-risks",
+        "--session-notional",
+        "20",
+    ]
+}
+
+fn jsonl(ws: &Workspace, rel: &str) -> Vec<serde_json::Value> {
+    ws.read(rel).lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{rel}: {e}: {l}"))).collect()
+}
+
+#[test]
+fn an_armed_session_trades_journals_and_matches_the_venue() {
+    let ws = Workspace::new();
+    let flow = ws.read("fixtures/sim/flow_trades.jsonl").replace("000, \"ticker\"", "00, \"ticker\"");
+    ws.write("fixtures/sim/fast_flow.jsonl", &flow);
+    ws.write(
+        "scripts/watch.rhai",
+        "// Quote, then watch.\nscan(\"KXHIGHNY\");\nsubmit(\"KXHIGHNY\");\npause(2.5);\nreport(\"KXHIGHNY\");\n",
+    );
+    let vars = keys(&ws);
+    let sim = Sim::start(
+        &ws,
+        &["--public-key", "pub.pem", "--flow", "fixtures/sim/fast_flow.jsonl", "--flow-after-subscribe"],
+    );
+    let out = ws.run_env(&live_args("watch", &sim.base_url), &env(&vars));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("(live broker)"), "{}", stdout(&out));
+
+    // Every create was preceded by its intent; each order was acknowledged once.
+    let records = jsonl(&ws, "data/proc/live/orders.jsonl");
+    assert_eq!(records[0]["kind"], "session");
+    assert!(records[0]["order_group_id"].as_str().unwrap().starts_with("group-"));
+    let intents: Vec<&serde_json::Value> = records.iter().filter(|r| r["kind"] == "intent").collect();
+    assert_eq!(intents.len(), 2);
+    for intent in &intents {
+        let cid = intent["client_order_id"].as_str().unwrap();
+        assert!(cid.starts_with("ka-live-"), "{cid}");
+        let first = |kind: &str| records.iter().position(|r| r["kind"] == kind && r["client_order_id"] == cid);
+        assert!(first("intent").unwrap() < first("acked").unwrap());
+        assert_eq!(records.iter().filter(|r| r["kind"] == "acked" && r["client_order_id"] == cid).count(), 1);
+    }
+    // The tape filled both maker orders: the live ledger has the same positions and fees a
+    // paper session gets from the same flow.
+    let show = ws.run(&["ledger", "show", "--live", "--json"]);
+    assert!(show.status.success(), "{}", stderr(&show));
+    let show: serde_json::Value = serde_json::from_str(&stdout(&show)).unwrap();
+    let positions: Vec<(String, String, String)> = show["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["ticker"].as_str().unwrap().into(),
+                p["side"].as_str().unwrap().into(),
+                p["count"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        positions,
+        [
+            ("KXHIGHNY-26NOV25-B47.5".into(), "yes".into(), "10.00".into()),
+            ("KXHIGHNY-26NOV25-B49.5".into(), "no".into(), "8.00".into()),
+        ]
+    );
+    assert_eq!(show["fees_paid"], "0.08");
+    let ledger = jsonl(&ws, "data/proc/ledger/live_journal.jsonl");
+    assert!(ledger.iter().filter(|e| e["kind"] == "fill").all(|e| e["mode"] == "live"));
+
+    // `orders` shows the journal beside the venue: nothing differs.
+    let orders = ws.run_env(&["orders", "--json", "--base-url", &sim.base_url], &env(&vars));
+    assert!(orders.status.success(), "{}{}", stdout(&orders), stderr(&orders));
+    let view: serde_json::Value = serde_json::from_str(&stdout(&orders)).unwrap();
+    assert_eq!(view["differences"].as_array().unwrap().len(), 0);
+    assert_eq!(view["orders"].as_array().unwrap().len(), 2);
+    assert!(view["orders"].as_array().unwrap().iter().all(|o| o["differs"] == false && o["filled"] != "0.00"));
+    // No secret reached a log or audit file.
+    for file in ["data/proc/live/orders.jsonl", "data/proc/ledger/live_journal.jsonl"] {
+        assert!(!ws.read(file).contains("PRIVATE KEY") && !ws.read(file).contains("live-test-key"));
+    }
+}
+
+#[test]
+fn every_missing_arming_condition_refuses_with_its_own_exit_code() {
+    let ws = Workspace::new();
+    let vars = keys(&ws);
+    let sim = Sim::start(&ws, &["--public-key", "pub.pem"]);
+    let base = sim.base_url.clone();
+    let with = |extra: &[(&'static str, Option<String>)]| {
+        let mut v = vars.clone();
+        for (k, val) in extra {
+            v.retain(|(name, _)| name != k);
+            v.push((*k, val.clone()));
+        }
+        v
+    };
+    let full = live_args("paper_watch", &base);
+    let without = |flag: &str, takes_value: bool| {
+        let mut args = full.clone();
+        let at = args.iter().position(|a| *a == flag).unwrap();
+        args.remove(at);
+        if takes_value {
+            args.remove(at);
+        }
+        args
+    };
+    let mut high = full.clone();
+    let last = high.len() - 1;
+    high[last] = "51";
+    let mut paper_ack = full.clone();
+    let at = paper_ack.iter().position(|a| *a == "live").unwrap();
+    paper_ack[at] = "paper";
+    let cases: Vec<(&str, Vec<&str>, Vec<(&'static str, Option<String>)>, i32)> = vec![
+        ("risk acknowledgement", without("--i-understand-the-risks", false), vars.clone(), 11),
+        ("credentials", full.clone(), with(&[("KALSHI_API_KEY_ID", None), ("KALSHI_PRIVATE_KEY_PEM_PATH", None)]), 12),
+        ("CI", full.clone(), with(&[("CI", Some("true".into()))]), 15),
+        ("session ceiling", without("--session-notional", true), vars.clone(), 16),
+        ("ceiling above limits.toml", high, vars.clone(), 16),
+        ("live broker", paper_ack, vars.clone(), 10),
+    ];
+    for (what, args, vars, code) in cases {
+        let out = ws.run_env(&args, &env(&vars));
+        assert_eq!(out.status.code(), Some(code), "{what}: {}", stderr(&out));
+        assert!(stderr(&out).contains("live trading refused"), "{what}: {}", stderr(&out));
+    }
+    // The kill switch.
+    std::fs::create_dir_all(ws.path("data/proc/state")).unwrap();
+    ws.write("data/proc/state/kill_switch", "");
+    let out = ws.run_env(&full, &env(&vars));
+    assert_eq!(out.status.code(), Some(13), "{}", stderr(&out));
+    std::fs::remove_file(ws.path("data/proc/state/kill_switch")).unwrap();
+    // Gate NO-GO: the exchange's clock runs 3 s ahead (the gate allows 1.5 s).
+    let skewed = Sim::start(&ws, &["--public-key", "pub.pem", "--faults", "clock_ms=3000"]);
+    let out = ws.run_env(&live_args("paper_watch", &skewed.base_url), &env(&vars));
+    assert_eq!(out.status.code(), Some(14), "{}", stderr(&out));
+    assert!(stderr(&out).contains("CLOCK_SKEW"), "{}", stderr(&out));
+    // Nothing was ever sent.
+    assert!(!ws.path("data/proc/live/orders.jsonl").exists());
+    // With everything in place the same command trades.
+    let out = ws.run_env(&full, &env(&vars));
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn the_kill_switch_cancels_everything_at_the_venue_and_latches() {
+    let ws = Workspace::new();
+    ws.write(
+        "scripts/quote_and_wait.rhai",
+        "// Quote, then wait.\nscan(\"KXHIGHNY\");\nsubmit(\"KXHIGHNY\");\nlog(\"quoted\");\npause(6.0);\nsubmit(\"KXHIGHNY\");\n",
+    );
+    let vars = keys(&ws);
+    let sim = Sim::start(&ws, &["--public-key", "pub.pem"]);
+    let child = ws.spawn_env(&live_args("quote_and_wait", &sim.base_url), &env(&vars));
+    // Wait for the two acknowledgements.
+    let started = Instant::now();
+    while !ws.path("data/proc/live/orders.jsonl").exists()
+        || ws.read("data/proc/live/orders.jsonl").matches("\"acked\"").count() < 2
+    {
+        assert!(started.elapsed() < Duration::from_secs(20), "no orders acknowledged");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let engage = ws.run(&["kill", "engage", "--reason", "test: operator"]);
+    assert!(engage.status.success(), "{}", stderr(&engage));
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // The watcher sent cancel-all and audited how long it took.
+    let audit = jsonl(&ws, "data/proc/audit/live.jsonl");
+    let fired = audit.iter().find(|a| a["event"] == "kill_cancel_all").expect("kill_cancel_all audited");
+    assert_eq!(fired["cancel_all"], "sent");
+    let latency = fired["engage_to_cancel_all_ms"].as_i64().unwrap();
+    eprintln!("kill switch engage → cancel-all sent: {latency} ms");
+    assert!(latency >= 0);
+    assert!(fired["order_group"].as_str().unwrap().ends_with("triggered"));
+    // Nothing rests at the venue; the second submit was refused, not sent.
+    let orders = ws.run_env(&["orders", "--json", "--base-url", &sim.base_url], &env(&vars));
+    let view: serde_json::Value = serde_json::from_str(&stdout(&orders)).unwrap();
+    assert!(view["orders"].as_array().unwrap().iter().all(|o| o["venue_status"] == "closed"), "{view}");
+    assert!(audit.iter().any(|a| a["event"] == "pretrade_refused" && a["detail"]["code"] == "KILL_SWITCH"));
+    let state: serde_json::Value = serde_json::from_str(&stdout(&ws.run(&["state", "show", "--json"]))).unwrap();
+    assert_eq!(state["state"], "halted");
+    // Latched: a new session is refused until reset; after reset the state stays HALTED
+    // until an operator sets it.
+    let again = ws.run_env(&live_args("paper_watch", &sim.base_url), &env(&vars));
+    assert_eq!(again.status.code(), Some(13));
+    assert!(ws.run(&["kill", "reset", "--reason", "checked"]).status.success());
+    let state: serde_json::Value = serde_json::from_str(&stdout(&ws.run(&["state", "show", "--json"]))).unwrap();
+    assert_eq!(state["state"], "halted");
+    assert!(ws.run(&["state", "set", "active", "--reason", "resume"]).status.success());
+    let trail = jsonl(&ws, "data/proc/audit/trading_state.jsonl");
+    assert_eq!(trail.last().unwrap()["state"], "active");
+    assert_eq!(trail.last().unwrap()["by"], "operator");
+}
