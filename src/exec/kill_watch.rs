@@ -81,6 +81,21 @@ impl Drop for KillWatch {
     }
 }
 
+/// Cancel-all, retried (the client already retries 429 and 5xx a few times) until the venue
+/// accepts it or ten rounds have failed: a kill switch does not give up after one error.
+pub async fn cancel_all_until_sent(rest: &RestClient) -> Result<(), crate::kalshi::rest::RestError> {
+    let mut last = Ok(());
+    for round in 0..10u32 {
+        last = rest.cancel_all().await;
+        if last.is_ok() {
+            return last;
+        }
+        tracing::warn!(target: "live", "cancel-all round {round} failed; retrying");
+        tokio::time::sleep(Duration::from_millis(50 * u64::from(round + 1))).await;
+    }
+    last
+}
+
 fn watch(setup: WatchSetup, stop: &AtomicBool) {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
@@ -94,7 +109,7 @@ fn watch(setup: WatchSetup, stop: &AtomicBool) {
         match setup.kill.engaged() {
             Some(record) if !fired => {
                 fired = true;
-                let cancel = runtime.block_on(setup.rest.cancel_all());
+                let cancel = runtime.block_on(cancel_all_until_sent(&setup.rest));
                 let sent_ms = chrono::Utc::now().timestamp_millis();
                 let _ = setup.mark.record(sent_ms);
                 let group = setup.group.as_ref().map(|g| match runtime.block_on(setup.rest.trigger_order_group(g)) {

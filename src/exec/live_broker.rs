@@ -430,7 +430,7 @@ impl LiveBroker {
     /// Kill-switch actions from this thread (the watcher does the same on its own): cancel
     /// everything, trigger the order group, HALTED, audit, and journal it.
     fn engage_now(&mut self, reason: &str, at: DateTime<Utc>) -> Result<(), BrokerError> {
-        let cancel = self.runtime.block_on(self.rest.cancel_all());
+        let cancel = self.runtime.block_on(crate::exec::kill_watch::cancel_all_until_sent(&self.rest));
         self.cancel_mark.record(at.timestamp_millis()).map_err(|e| io_error(&e.path, e.message))?;
         if let Some(group) = &self.group {
             let _ = self.runtime.block_on(self.rest.trigger_order_group(group));
@@ -777,6 +777,16 @@ pub async fn fetch_venue(rest: &RestClient) -> Result<VenueState, RestError> {
     let orders = rest.orders(None, None).await?;
     let fills = rest.fills().await?;
     let positions = rest.positions().await?;
+    Ok(venue_state(orders, fills, positions))
+}
+
+/// The venue's answers as reconciliation reads them (legacy-only records that cannot be read
+/// are left out; they cannot be ours: this project writes the current fields).
+pub fn venue_state(
+    orders: Vec<crate::kalshi::portfolio::Order>,
+    fills: Vec<crate::kalshi::portfolio::Fill>,
+    positions: Vec<crate::kalshi::portfolio::MarketPosition>,
+) -> VenueState {
     let orders = orders
         .into_iter()
         .filter_map(|o| {
@@ -799,7 +809,7 @@ pub async fn fetch_venue(rest: &RestClient) -> Result<VenueState, RestError> {
                 .ts_ms
                 .and_then(DateTime::<Utc>::from_timestamp_millis)
                 .or_else(|| f.created_time.as_deref().and_then(|t| t.parse().ok()))
-                .unwrap_or_else(Utc::now);
+                .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
             Some(VenueFill {
                 fill_id: if f.fill_id.is_empty() { f.trade_id.clone() } else { f.fill_id.clone() },
                 order_id: f.order_id.clone(),
@@ -816,7 +826,7 @@ pub async fn fetch_venue(rest: &RestClient) -> Result<VenueState, RestError> {
         .map(|p| (p.ticker.clone(), p.contracts()))
         .filter(|(_, c): &(String, SignedCount)| c.centis() != 0)
         .collect();
-    Ok(VenueState { orders, fills, positions })
+    VenueState { orders, fills, positions }
 }
 
 impl Broker for LiveBroker {
@@ -911,6 +921,11 @@ impl Broker for LiveBroker {
             });
         }
         self.drain(at)?;
+        if self.kill.engaged().is_some() {
+            // Engaged while this order was in flight: the watcher's cancel-all may have gone
+            // out before it landed.
+            self.cancel_where(|_| true, "kill switch engaged while sending", at)?;
+        }
         let order = &self.journal.table().orders[&intent.client_order_id];
         Ok(Placed { filled: order.filled, resting: order.remaining, fees: Money::ZERO })
     }
