@@ -151,7 +151,8 @@ fn every_missing_arming_condition_refuses_with_its_own_exit_code() {
     let mut paper_ack = full.clone();
     let at = paper_ack.iter().position(|a| *a == "live").unwrap();
     paper_ack[at] = "paper";
-    let cases: Vec<(&str, Vec<&str>, Vec<(&'static str, Option<String>)>, i32)> = vec![
+    type Case<'a> = (&'a str, Vec<&'a str>, Vec<(&'static str, Option<String>)>, i32);
+    let cases: Vec<Case> = vec![
         ("risk acknowledgement", without("--i-understand-the-risks", false), vars.clone(), 11),
         ("credentials", full.clone(), with(&[("KALSHI_API_KEY_ID", None), ("KALSHI_PRIVATE_KEY_PEM_PATH", None)]), 12),
         ("CI", full.clone(), with(&[("CI", Some("true".into()))]), 15),
