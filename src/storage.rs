@@ -27,15 +27,52 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// Appends one line of JSON to an append-only log, creating it (and its directory) if needed.
+/// A last line left torn by a crash (no newline) is cut off first, so the log stays one JSON
+/// object per line.
 pub fn append_jsonl(path: &Path, value: &impl serde::Serialize) -> io::Result<()> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)?;
     }
     let mut line = serde_json::to_vec(value).map_err(io::Error::other)?;
     line.push(b'\n');
-    let mut file = OpenOptions::new().create(true).append(true).open(path)?;
+    let mut file = OpenOptions::new().create(true).read(true).append(true).open(path)?;
+    cut_torn_tail(&mut file)?;
     file.write_all(&line)?;
     file.sync_data()
+}
+
+/// Cuts a last line that has no newline (a write a crash interrupted) off an append-only
+/// log; returns how many bytes went.
+pub fn cut_torn_tail(file: &mut File) -> io::Result<u64> {
+    use std::io::{Read, Seek, SeekFrom};
+    let len = file.metadata()?.len();
+    if len == 0 {
+        return Ok(0);
+    }
+    let mut last = [0u8; 1];
+    file.seek(SeekFrom::Start(len - 1))?;
+    file.read_exact(&mut last)?;
+    if last[0] == b'\n' {
+        return Ok(0);
+    }
+    // Walk back in blocks to the previous newline.
+    let mut end = len;
+    let keep = loop {
+        let start = end.saturating_sub(4096);
+        let mut block = vec![0u8; usize::try_from(end - start).unwrap_or(4096)];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut block)?;
+        if let Some(i) = block.iter().rposition(|b| *b == b'\n') {
+            break start + i as u64 + 1;
+        }
+        if start == 0 {
+            break 0;
+        }
+        end = start;
+    };
+    file.set_len(keep)?;
+    file.sync_data()?;
+    Ok(len - keep)
 }
 
 #[cfg(test)]
@@ -66,5 +103,9 @@ mod tests {
         append_jsonl(&log, &serde_json::json!({"n": 1})).unwrap();
         append_jsonl(&log, &serde_json::json!({"n": 2})).unwrap();
         assert_eq!(fs::read_to_string(&log).unwrap(), "{\"n\":1}\n{\"n\":2}\n");
+        // A crash tore the last line: the next append cuts it and the log stays whole.
+        OpenOptions::new().append(true).open(&log).unwrap().write_all(b"{\"n\":3, \"cut").unwrap();
+        append_jsonl(&log, &serde_json::json!({"n": 4})).unwrap();
+        assert_eq!(fs::read_to_string(&log).unwrap(), "{\"n\":1}\n{\"n\":2}\n{\"n\":4}\n");
     }
 }

@@ -190,6 +190,8 @@ struct OrdersView {
     venue: Option<String>,
     pending_records: usize,
     differences: Vec<kalshi_alpha::live::reconcile::Difference>,
+    /// Venue orders (any status) the journal has no intent for: duplicates or foreign orders.
+    venue_only: Vec<String>,
 }
 
 fn signer() -> anyhow::Result<Signer> {
@@ -244,6 +246,12 @@ pub fn orders(args: OrdersArgs) -> anyhow::Result<ExitCode> {
         orders: rows,
         venue: venue.as_ref().map(|_| args.base_url.clone()),
         pending_records: outcome.as_ref().map_or(0, |o| o.records.len()),
+        venue_only: venue
+            .iter()
+            .flat_map(|v| &v.orders)
+            .filter(|o| !table.orders.contains_key(&o.client_order_id))
+            .map(|o| format!("{} ({}, client_order_id {:?})", o.order_id, o.ticker, o.client_order_id))
+            .collect(),
         differences: outcome.map(|o| o.differences).unwrap_or_default(),
     };
     if args.json {
@@ -279,10 +287,13 @@ pub fn orders(args: OrdersArgs) -> anyhow::Result<ExitCode> {
                 for d in &view.differences {
                     println!("  difference: {}", serde_json::to_string(d)?);
                 }
+                for o in &view.venue_only {
+                    println!("  at the venue, not in the journal: {o}");
+                }
             }
         }
     }
-    let clean = view.differences.is_empty();
+    let clean = view.differences.is_empty() && view.venue_only.is_empty();
     Ok(if clean { ExitCode::SUCCESS } else { ExitCode::from(3) })
 }
 

@@ -2,7 +2,6 @@
 //! fsync'd before the session goes on (`data/proc/ledger/journal.jsonl`). Replaying it from
 //! the starting cash rebuilds the ledger exactly; the parquet tables are derived from it.
 
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use crate::exec::broker::BrokerError;
@@ -46,8 +45,13 @@ impl Journal {
             Err(e) => return Err(self.error(0, format!("cannot read: {e}"))),
         };
         let mut events = Vec::new();
-        for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-            let line = line.map_err(|e| self.error(i + 1, format!("cannot read: {e}")))?;
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::BufReader::new(file), &mut text)
+            .map_err(|e| self.error(0, format!("cannot read: {e}")))?;
+        // A last line without its newline is a write a crash interrupted: never applied
+        // (nothing acts on an event before its fsync returns); the next append cuts it.
+        let complete = text.rfind('\n').map_or("", |i| &text[..=i]);
+        for (i, line) in complete.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
             }
