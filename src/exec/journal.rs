@@ -55,7 +55,7 @@ impl Journal {
             if line.trim().is_empty() {
                 continue;
             }
-            events.push((i + 1, serde_json::from_str(&line).map_err(|e| self.error(i + 1, e.to_string()))?));
+            events.push((i + 1, serde_json::from_str(line).map_err(|e| self.error(i + 1, e.to_string()))?));
         }
         Ok(events)
     }
