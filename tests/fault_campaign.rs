@@ -2,7 +2,7 @@
 //! simulator that answers with 429s, 503s, added latency and lost create responses, while a
 //! seeded crowd trades against our resting orders. Creates, replaces (cancel-then-create),
 //! decreases, series cancels and reconciliations are drawn from the seed; about one seed in
-//! four engages the kill switch part-way. Every run must end with 0 duplicate orders, 0
+//! four engages the kill switch part-way; the fills list repeats fills and comes out of order. Every run must end with 0 duplicate orders, 0
 //! untracked exposure (the venue's orders, fills and positions equal the journal after
 //! reconciliation) and, where the kill switch was engaged, 0 resting orders.
 //!
@@ -127,18 +127,34 @@ fn signer() -> kalshi_alpha::kalshi::signing::Signer {
     kalshi_alpha::kalshi::signing::Signer::from_pem("campaign", &pem, Path::new("campaign.pem")).unwrap()
 }
 
-/// The crowd: IOC orders at random prices on both markets, spread over the session.
+/// The crowd: marketable IOC orders of 1–3 contracts on both markets, spread over the
+/// session; each takes the best prices first — ours when we quote at the touch.
 fn crowd(rng: &mut StdRng) -> Vec<FlowOrder> {
-    (0..24)
-        .map(|i| FlowOrder {
-            after_ms: 50 + i * 40,
-            ticker: MARKETS[rng.random_range(0..2)].to_string(),
-            side: if rng.random_bool(0.5) { BookSide::Bid } else { BookSide::Ask },
-            price: Price::from_cents(rng.random_range(25..=60)).unwrap(),
-            count: Count::from_whole(rng.random_range(1..=4)).unwrap(),
-            immediate_or_cancel: true,
+    (0..30)
+        .map(|i| {
+            let buy = rng.random_bool(0.5);
+            FlowOrder {
+                after_ms: 150 + i * 30,
+                ticker: MARKETS[rng.random_range(0..2)].to_string(),
+                side: if buy { BookSide::Bid } else { BookSide::Ask },
+                price: Price::from_cents(if buy { rng.random_range(80..=99) } else { rng.random_range(1..=20) })
+                    .unwrap(),
+                count: Count::from_whole(rng.random_range(1..=3)).unwrap(),
+                immediate_or_cancel: true,
+            }
         })
         .collect()
+}
+
+/// A maker price for `side` at or just inside the touch of the simulator's book.
+fn maker_price(rng: &mut StdRng, book: &OrderBook, side: Side) -> Price {
+    let (bid, ask) = match side {
+        Side::Yes => (book.best_yes_bid(), book.best_yes_ask()),
+        Side::No => (book.best_no_bid(), book.best_no_ask()),
+    };
+    let bid = bid.map_or(20, |t| t.price.micros() / 10_000);
+    let ask = ask.map_or(80, |t| t.price.micros() / 10_000);
+    Price::from_cents(rng.random_range((bid - 1).max(1)..=(ask - 1).max(bid)).clamp(1, 99)).unwrap()
 }
 
 fn book(sim: &SimThread, ticker: &str) -> OrderBook {
@@ -180,18 +196,20 @@ fn truth(sim: &SimThread) -> kalshi_alpha::live::reconcile::VenueState {
 fn session(seed: u64) -> Outcome {
     let mut rng = StdRng::seed_from_u64(seed);
     let faults = format!(
-        "429={:.2},5xx={:.2},latency_ms={},lose={:.2},seed={}",
+        "429={:.2},5xx={:.2},latency_ms={},lose={:.2},dup_fills={:.2},seed={}",
         rng.random_range(0.0..0.2),
         rng.random_range(0.0..0.15),
         rng.random_range(0..4),
         rng.random_range(0.0..0.3),
+        rng.random_range(0.0..0.5),
         seed + 1
     );
     let sim = start_sim(&faults, crowd(&mut rng));
     let dir = tempfile::tempdir().unwrap();
     let fees = FeeSchedule::quadratic_with_maker_fees(FeeMultiplier::ONE);
     let mut broker = LiveBroker::open(setup(dir.path(), &sim.base_url), Utc::now()).expect("open");
-    let kill_at = if rng.random_bool(0.25) { Some(rng.random_range(5..18)) } else { None };
+    // One seed in four engages the kill switch part-way.
+    let kill_at = (seed % 4 == 1).then(|| rng.random_range(5..18));
     let mut outcome = Outcome::default();
     for step in 0..20 {
         std::thread::sleep(Duration::from_millis(25));
@@ -205,11 +223,11 @@ fn session(seed: u64) -> Outcome {
         match rng.random_range(0..10) {
             0..=5 => {
                 let side = if rng.random_bool(0.5) { Side::Yes } else { Side::No };
-                let price = Price::from_cents(rng.random_range(20..=58)).unwrap();
+                let b = book(&sim, ticker);
+                let price = maker_price(&mut rng, &b, side);
                 let count = Count::from_whole(rng.random_range(1..=6)).unwrap();
                 let p = proposal(ticker, side, price, count);
                 let intent = OrderIntent::from_proposal(&p, new_client_order_id("live"));
-                let b = book(&sim, ticker);
                 match broker.place(&intent, &OrderContext { proposal: &p, fees: &fees, book: &b }, now) {
                     Ok(_) | Err(BrokerError::Refused { .. }) => {}
                     Err(e) => panic!("seed {seed}: place: {e}"),

@@ -259,6 +259,35 @@ impl LiveBroker {
         &self.limits
     }
 
+    /// A series' gate before its orders: NO-GO moves the trading state to REDUCING (an
+    /// operator restores it); a NO-GO reason starting with `KILL:` — a gate rule asking for
+    /// it — engages the latched kill switch.
+    pub fn on_gate(
+        &mut self,
+        series: &str,
+        go: bool,
+        reasons: &[String],
+        at: DateTime<Utc>,
+    ) -> Result<(), BrokerError> {
+        if go {
+            return Ok(());
+        }
+        if let Some(rule) = reasons.iter().find(|r| r.starts_with("KILL:")) {
+            if self.kill.engaged().is_none() {
+                self.kill.engage(rule, Changer::Gate, at).map_err(|e| io_error(&e.path, e.message))?;
+                self.engage_now(rule, at)?;
+            }
+            return Ok(());
+        }
+        self.request_state(
+            TradingState::Reducing,
+            Changer::Gate,
+            &format!("{series} NO-GO: {}", reasons.join("; ")),
+            at,
+        )
+        .map(|_| ())
+    }
+
     /// Remembers a scanned event's outcome bins (for VaR).
     pub fn observe_event(&mut self, series: &str, event: &str, outcomes: EventOutcomes) {
         self.outcomes.insert(event.to_string(), (series.to_string(), outcomes));
@@ -590,7 +619,7 @@ impl LiveBroker {
                 Err(None) => return Ok(()),
                 Err(Some(wait_ms)) => {
                     let wait = Duration::from_millis(wait_ms.min(5_000));
-                    self.runtime.block_on(tokio::time::sleep(wait));
+                    self.runtime.block_on(async move { tokio::time::sleep(wait).await });
                 }
             }
         }

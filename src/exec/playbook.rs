@@ -382,6 +382,30 @@ impl Session {
         Ok(())
     }
 
+    fn trading_state(&self) -> StepResult<String> {
+        let store = crate::exec::controls::StateStore::under(&self.req.out_root);
+        let record = store.load(self.now()).map_err(|e| runtime_error(format!("trading_state: {e}")))?;
+        Ok(record.state.as_str().to_string())
+    }
+
+    fn tighten_trading_state(&mut self, state: &str, reason: &str) -> StepResult<String> {
+        let (started, at) = (Instant::now(), self.now());
+        let wanted: crate::live::state::TradingState =
+            state.parse().map_err(|e: String| runtime_error(format!("tighten_trading_state: {e}")))?;
+        let store = crate::exec::controls::StateStore::under(&self.req.out_root);
+        let after = if self.req.dry_run {
+            let now = store.load(at).map_err(|e| runtime_error(format!("tighten_trading_state: {e}")))?;
+            now.state.toward_halted(wanted)
+        } else {
+            store
+                .request(wanted, crate::live::state::Changer::Script, reason, at)
+                .map_err(|e| runtime_error(format!("tighten_trading_state: {e}")))?
+                .state
+        };
+        self.record("tighten_trading_state", &[state, reason], started, at, None, json!({ "state": after.as_str() }));
+        Ok(after.as_str().to_string())
+    }
+
     /// The live broker's housekeeping: reconcile when due, loss caps, and the watchdogs (feed
     /// silent or heartbeat stale while orders rest → cancel them).
     fn live_tick(&mut self, at: DateTime<Utc>) -> StepResult<()> {
@@ -745,6 +769,22 @@ fn register_steps(host: &mut Host, shared: &Shared) {
         &["series: &str", "reason: &str", "int"],
         "Cancels the resting orders of one series (always allowed); returns how many.",
         move |series: &str, reason: &str| lock(&s).cancel_series(series, reason),
+    );
+    let s = Arc::clone(shared);
+    register_documented(
+        engine,
+        "trading_state",
+        &["String"],
+        "The trading state live orders obey: \"active\", \"reducing\" (only risk-reducing orders) or \"halted\" (only cancels).",
+        move || lock(&s).trading_state(),
+    );
+    let s = Arc::clone(shared);
+    register_documented(
+        engine,
+        "tighten_trading_state",
+        &["state: &str", "reason: &str", "String"],
+        "Moves the trading state toward HALTED (\"reducing\" or \"halted\"; a script can never loosen it), audited;\nreturns the state after. A rehearsal changes nothing and returns what it would be.",
+        move |state: &str, reason: &str| lock(&s).tighten_trading_state(state, reason),
     );
     let s = Arc::clone(shared);
     register_documented(

@@ -332,16 +332,19 @@ impl SessionBroker {
         Ok(SessionBroker::Live(Box::new(LiveBroker::open(setup, now)?)))
     }
 
-    /// Lets the broker see a planned series before its orders (the live broker keeps each
-    /// event's model outcome bins for VaR).
-    pub fn observe_plan(&mut self, plan: &PlannedSeries) {
+    /// Lets the broker see a planned series before its orders: the live broker keeps each
+    /// event's model outcome bins for VaR, and acts on the gate (NO-GO → REDUCING; a `KILL:`
+    /// rule engages the kill switch).
+    pub fn observe_plan(&mut self, plan: &PlannedSeries, now: DateTime<Utc>) -> Result<(), BrokerError> {
         if let SessionBroker::Live(live) = self {
             for scan in &plan.scans {
                 let tickers: Vec<String> = scan.rows.iter().map(|r| r.ticker.clone()).collect();
                 let outcomes = crate::live::var::EventOutcomes::from_ladder(scan.kind, &tickers, &scan.model_bins);
                 live.observe_event(&scan.series, &scan.event, outcomes);
             }
+            live.on_gate(&plan.series, plan.gate.go, &plan.gate.reasons, now)?;
         }
+        Ok(())
     }
 
     /// The live broker, if live.
@@ -532,11 +535,11 @@ pub struct Sent {
 /// Sends a GO series' approved and clipped proposals to the broker.
 pub fn submit(plan: &PlannedSeries, broker: &mut SessionBroker, now: DateTime<Utc>) -> Result<Sent, SessionError> {
     let mut sent = Sent::default();
+    broker.observe_plan(plan, now)?;
     if !plan.gate.go {
         return Ok(sent);
     }
     let mode = broker.mode();
-    broker.observe_plan(plan);
     for decision in plan.scans.iter().flat_map(|s| &s.decisions).filter(|d| d.verdict != Verdict::Denied) {
         let p = &decision.proposal;
         let (snapshot, rung) = plan.market(&p.ticker).expect("decisions come from the plan's snapshots");

@@ -369,23 +369,8 @@ mod tests {
     use crate::model::LadderKind;
 
     fn limits() -> PreTradeCeilings {
-        toml::from_str(
-            r#"collar_ticks_from_mid = 10
-collar_from_model = "0.10"
-min_contracts = "1"
-max_notional_per_order = "10.00"
-max_notional_per_session = "50.00"
-max_loss_per_series = "25.00"
-daily_loss_cap = "25.00"
-weekly_loss_cap = "75.00"
-max_open_orders = 3
-max_orders_per_second = 2
-duplicate_window_secs = 5
-var_confidence = "0.95"
-max_var = "6.00"
-var_families = [["KXINXU", "KXNASDAQ100U"]]"#,
-        )
-        .unwrap()
+        let table: toml::Table = toml::from_str(crate::risk::ceilings::TEST_PRETRADE).unwrap();
+        table["pretrade"].clone().try_into().unwrap()
     }
 
     fn m(s: &str) -> Money {

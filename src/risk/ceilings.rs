@@ -64,6 +64,26 @@ pub struct PreTradeCeilings {
     pub var_families: Vec<Vec<String>>,
 }
 
+/// A `[pretrade]` table for unit tests of code that loads whole `limits.toml` files.
+#[cfg(test)]
+pub(crate) const TEST_PRETRADE: &str = r#"
+[pretrade]
+collar_ticks_from_mid = 10
+collar_from_model = "0.10"
+min_contracts = "1"
+max_notional_per_order = "10.00"
+max_notional_per_session = "50.00"
+max_loss_per_series = "25.00"
+daily_loss_cap = "25.00"
+weekly_loss_cap = "75.00"
+max_open_orders = 3
+max_orders_per_second = 2
+duplicate_window_secs = 5
+var_confidence = "0.95"
+max_var = "6.00"
+var_families = [["KXINXU", "KXNASDAQ100U"]]
+"#;
+
 /// Where a limit came from: the core ceilings or one of the policy scripts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum LimitSource {

@@ -417,13 +417,16 @@ mod tests {
 
     fn core() -> CoreCeilings {
         toml::from_str(
-            r#"
+            (r#"
             max_contracts_per_order = "10"
             max_loss_per_strike = "2.00"
             max_bins_per_event = 2
             maker_only = true
             allowed_series = ["KXA", "KXB"]
-            "#,
+            "#
+            .to_string()
+                + crate::risk::ceilings::TEST_PRETRADE)
+                .as_str(),
         )
         .unwrap()
     }

@@ -564,13 +564,16 @@ mod tests {
 
     fn core() -> CoreCeilings {
         toml::from_str(
-            r#"
+            (r#"
             max_contracts_per_order = "25"
             max_loss_per_strike = "5.00"
             max_bins_per_event = 2
             maker_only = true
             allowed_series = ["KXA", "KXB"]
-            "#,
+            "#
+            .to_string()
+                + crate::risk::ceilings::TEST_PRETRADE)
+                .as_str(),
         )
         .unwrap()
     }

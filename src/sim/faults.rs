@@ -21,6 +21,9 @@ pub struct Faults {
     pub ws_stall_ms: u64,
     /// Share of WebSocket sequence numbers skipped (a gap the client must notice).
     pub ws_gap: f64,
+    /// Share of fills `GET /portfolio/fills` repeats; when non-zero the list also comes out
+    /// newest first (duplicate and out-of-order fills).
+    pub dup_fills: f64,
     /// The simulator's clock runs this many ms ahead of ours (negative: behind).
     pub clock_offset_ms: i64,
     /// Generator seed.
@@ -31,7 +34,7 @@ impl std::str::FromStr for Faults {
     type Err = String;
 
     /// `key=value` pairs separated by commas; keys `429`, `5xx`, `latency_ms`, `lose`,
-    /// `ws_drop`, `ws_stall_ms`, `gap`, `clock_ms`, `seed`.
+    /// `ws_drop`, `ws_stall_ms`, `gap`, `dup_fills`, `clock_ms`, `seed`.
     fn from_str(text: &str) -> Result<Faults, String> {
         let mut faults = Faults { seed: 1, ..Faults::default() };
         for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -53,6 +56,7 @@ impl std::str::FromStr for Faults {
                         Duration::from_millis(value.parse().map_err(|_| format!("fault latency_ms: `{value}`"))?)
                 }
                 "gap" => faults.ws_gap = rate()?,
+                "dup_fills" => faults.dup_fills = rate()?,
                 "ws_stall_ms" => {
                     faults.ws_stall_ms = value.parse().map_err(|_| format!("fault ws_stall_ms: `{value}`"))?
                 }
@@ -63,7 +67,7 @@ impl std::str::FromStr for Faults {
                 "seed" => faults.seed = value.parse().map_err(|_| format!("fault seed: `{value}`"))?,
                 other => {
                     return Err(format!(
-                        "unknown fault `{other}` (known: 429, 5xx, latency_ms, lose, ws_drop, ws_stall_ms, gap, clock_ms, seed)"
+                        "unknown fault `{other}` (known: 429, 5xx, latency_ms, lose, ws_drop, ws_stall_ms, gap, dup_fills, clock_ms, seed)"
                     ));
                 }
             }

@@ -385,7 +385,17 @@ fn route(state: &SimState, req: &Request) -> Response {
         }))),
         ("GET", ["portfolio", "balance"]) => Ok(ok(exchange.balance_json())),
         ("GET", ["portfolio", "positions"]) => Ok(ok(exchange.positions_json())),
-        ("GET", ["portfolio", "fills"]) => Ok(ok(json!({ "fills": exchange.fills_json(), "cursor": "" }))),
+        ("GET", ["portfolio", "fills"]) => {
+            let mut fills = exchange.fills_json();
+            if state.faults.dup_fills > 0.0 {
+                let mut dice = state.dice.lock().unwrap_or_else(|p| p.into_inner());
+                let repeated: Vec<Value> =
+                    fills.iter().filter(|_| dice.roll(state.faults.dup_fills)).cloned().collect();
+                fills.extend(repeated);
+                fills.reverse();
+            }
+            Ok(ok(json!({ "fills": fills, "cursor": "" })))
+        }
         // Markets never settle in the simulator.
         ("GET", ["portfolio", "settlements"]) => Ok(ok(json!({ "settlements": [], "cursor": "" }))),
         ("GET", ["portfolio", "orders"]) => {
