@@ -233,3 +233,25 @@ fn the_kill_switch_cancels_everything_at_the_venue_and_latches() {
     assert_eq!(trail.last().unwrap()["state"], "active");
     assert_eq!(trail.last().unwrap()["by"], "operator");
 }
+
+#[test]
+fn a_silent_feed_makes_the_watchdog_cancel_resting_orders() {
+    let ws = Workspace::new();
+    ws.edit("configs/live.toml", "feed_down_cancel_secs = 25", "feed_down_cancel_secs = 1");
+    ws.write("scripts/quote_and_wait.rhai", "// Quote, then wait.\nscan(\"KXHIGHNY\");\nsubmit(\"KXHIGHNY\");\npause(3.0);\n");
+    let vars = keys(&ws);
+    // The WebSocket goes silent (no data, no pings) 1.5 s after it opens.
+    let sim = Sim::start(&ws, &["--public-key", "pub.pem", "--faults", "ws_stall_ms=1500"]);
+    let out = ws.run_env(&live_args("quote_and_wait", &sim.base_url), &env(&vars));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let audit = jsonl(&ws, "data/proc/audit/live.jsonl");
+    let fired = audit.iter().find(|a| a["event"] == "watchdog_cancel").expect("watchdog_cancel audited");
+    assert!(fired["detail"]["reason"].as_str().unwrap().starts_with("watchdog: feed down"), "{fired}");
+    let records = jsonl(&ws, "data/proc/live/orders.jsonl");
+    let cancels: Vec<&serde_json::Value> = records.iter().filter(|r| r["kind"] == "cancel_requested").collect();
+    assert_eq!(cancels.len(), 2, "both resting orders cancelled: {records:?}");
+    assert!(cancels.iter().all(|c| c["reason"].as_str().unwrap().starts_with("watchdog")));
+    let orders = ws.run_env(&["orders", "--json", "--base-url", &sim.base_url], &env(&vars));
+    let view: serde_json::Value = serde_json::from_str(&stdout(&orders)).unwrap();
+    assert!(view["orders"].as_array().unwrap().iter().all(|o| o["venue_status"] == "closed"), "{view}");
+}

@@ -188,6 +188,28 @@ async fn lost_responses_never_duplicate_an_order() {
 }
 
 #[tokio::test]
+async fn timeouts_leave_the_outcome_unknown_and_never_duplicate() {
+    // Every answer takes 150 ms; the client gives up after 60 ms.
+    let (url, shared) = start("latency_ms=150,seed=3", None).await;
+    let config = RestConfig {
+        base_url: url,
+        timeout: Duration::from_millis(60),
+        max_retries: 2,
+        backoff_base: Duration::from_millis(1),
+        reads_per_sec: 10_000.0,
+        writes_per_sec: 10_000.0,
+        ..RestConfig::default()
+    };
+    let c = RestClient::new(config, Some(signer())).unwrap();
+    let err = c.create_order(&order("slow-1", BookSide::Bid, "0.3000", 1)).await.unwrap_err();
+    // Not a rejection: the caller must look the order up before sending anything new.
+    assert!(err.outcome_unknown() || matches!(err, RestError::Unresolved { .. }), "{err}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let orders = shared.exchange.lock().unwrap().orders_json(None, None);
+    assert!(orders.iter().filter(|o| o["client_order_id"] == "slow-1").count() <= 1, "{orders:?}");
+}
+
+#[tokio::test]
 async fn signatures_are_checked() {
     let dir = tempfile::tempdir().unwrap();
     let good = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();

@@ -165,7 +165,7 @@ impl RestError {
     }
 
     /// The request may have been applied although no success came back.
-    fn outcome_unknown(&self) -> bool {
+    pub fn outcome_unknown(&self) -> bool {
         match self {
             RestError::Transport { outcome_unknown, .. } => *outcome_unknown,
             RestError::Api { error, .. } => matches!(error.status, 500 | 502 | 503 | 504),
