@@ -12,6 +12,7 @@ const PURE: &[&str] = &[
     "src/report",
     "src/scan",
     "src/ledger",
+    "src/live",
     "src/paper.rs",
     "src/schedule",
     "src/kalshi/live_book.rs",
