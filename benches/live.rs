@@ -56,7 +56,8 @@ fn pretrade_chain(c: &mut Criterion) {
     let tickers: Vec<String> = (0..10).map(|i| format!("KXHIGHNY-26NOV25-B{}.5", 41 + 2 * i)).collect();
     let probs = [0.02, 0.05, 0.1, 0.15, 0.2, 0.18, 0.14, 0.09, 0.05, 0.02];
     let mut outcomes = BTreeMap::new();
-    outcomes.insert(p.event.clone(), (p.series.clone(), EventOutcomes::from_ladder(LadderKind::Range, &tickers, &probs)));
+    outcomes
+        .insert(p.event.clone(), (p.series.clone(), EventOutcomes::from_ladder(LadderKind::Range, &tickers, &probs)));
     let mut holdings = BTreeMap::new();
     holdings.insert(
         p.event.clone(),

@@ -238,7 +238,10 @@ fn the_kill_switch_cancels_everything_at_the_venue_and_latches() {
 fn a_silent_feed_makes_the_watchdog_cancel_resting_orders() {
     let ws = Workspace::new();
     ws.edit("configs/live.toml", "feed_down_cancel_secs = 25", "feed_down_cancel_secs = 1");
-    ws.write("scripts/quote_and_wait.rhai", "// Quote, then wait.\nscan(\"KXHIGHNY\");\nsubmit(\"KXHIGHNY\");\npause(3.0);\n");
+    ws.write(
+        "scripts/quote_and_wait.rhai",
+        "// Quote, then wait.\nscan(\"KXHIGHNY\");\nsubmit(\"KXHIGHNY\");\npause(3.0);\n",
+    );
     let vars = keys(&ws);
     // The WebSocket goes silent (no data, no pings) 1.5 s after it opens.
     let sim = Sim::start(&ws, &["--public-key", "pub.pem", "--faults", "ws_stall_ms=1500"]);

@@ -210,7 +210,11 @@ pub fn orders(args: OrdersArgs) -> anyhow::Result<ExitCode> {
         let rest =
             RestClient::new(RestConfig { base_url: args.base_url.clone(), ..RestConfig::default() }, Some(signer()?))?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        Some(runtime.block_on(fetch_venue(&rest)).with_context(|| format!("venue state from {}", args.base_url))?)
+        Some(
+            runtime
+                .block_on(fetch_venue(&rest, None))
+                .with_context(|| format!("venue state from {}", args.base_url))?,
+        )
     };
     let outcome = venue.as_ref().map(|v| reconcile(table, v, &Default::default(), Utc::now()));
     let rows = table

@@ -382,7 +382,8 @@ impl LiveBroker {
     /// Reads the venue (our orders, fills, positions), reconciles, and records what it finds.
     /// Differences (untracked exposure) move the trading state to REDUCING.
     pub fn reconcile_now(&mut self, at: DateTime<Utc>) -> Result<&SyncSummary, BrokerError> {
-        let venue = self.runtime.block_on(fetch_venue(&self.rest));
+        let cursor = self.journal.table().last_fill_at;
+        let venue = self.runtime.block_on(fetch_venue(&self.rest, cursor));
         let venue = match venue {
             Ok(v) => v,
             Err(e) => {
@@ -801,10 +802,18 @@ fn rest_error_code(e: &RestError) -> &'static str {
     }
 }
 
-/// Everything reconciliation reads from the venue: our orders, fills and positions.
-pub async fn fetch_venue(rest: &RestClient) -> Result<VenueState, RestError> {
+/// How far before the last fill seen the next reconciliation reads fills again (fills can be
+/// reported late or out of order; repeats are ignored by fill id).
+const FILL_CURSOR_MARGIN_SECS: i64 = 300;
+
+/// Everything reconciliation reads from the venue: our orders, fills (all, or from the cursor:
+/// the last fill seen minus a margin) and positions.
+pub async fn fetch_venue(rest: &RestClient, fills_from: Option<DateTime<Utc>>) -> Result<VenueState, RestError> {
     let orders = rest.orders(None, None).await?;
-    let fills = rest.fills().await?;
+    let fills = match fills_from {
+        Some(t) => rest.fills_since(t.timestamp() - FILL_CURSOR_MARGIN_SECS).await?,
+        None => rest.fills().await?,
+    };
     let positions = rest.positions().await?;
     Ok(venue_state(orders, fills, positions))
 }

@@ -498,6 +498,11 @@ impl RestClient {
         self.get_all::<FillsPage>("/portfolio/fills", &[], true).await
     }
 
+    /// Fills at or after `min_ts` (unix seconds): what a reconciliation has not seen yet.
+    pub async fn fills_since(&self, min_ts: i64) -> Result<Vec<crate::kalshi::portfolio::Fill>, RestError> {
+        self.get_all::<FillsPage>("/portfolio/fills", &[("min_ts", min_ts.to_string())], true).await
+    }
+
     /// Settlements.
     pub async fn settlements(&self) -> Result<Vec<crate::kalshi::portfolio::Settlement>, RestError> {
         self.get_all::<SettlementsPage>("/portfolio/settlements", &[], true).await

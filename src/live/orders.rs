@@ -207,6 +207,8 @@ pub struct OrderTable {
     pub fill_count: usize,
     /// Fill records ignored as duplicates.
     pub duplicate_fills: usize,
+    /// The latest fill time counted: the cursor the next reconciliation reads fills from.
+    pub last_fill_at: Option<DateTime<Utc>>,
 }
 
 impl OrderTable {
@@ -264,7 +266,7 @@ impl OrderTable {
                     o.status = OrderStatus::Closed;
                 }
             }
-            OrderRecord::Fill { client_order_id, fill_id, count, .. } => {
+            OrderRecord::Fill { at, client_order_id, fill_id, count, .. } => {
                 if !self.fills_seen.insert(fill_id.clone()) {
                     self.duplicate_fills += 1;
                     return Ok(());
@@ -272,6 +274,7 @@ impl OrderTable {
                 let o = self.orders.get_mut(client_order_id).ok_or_else(|| missing(client_order_id))?;
                 o.filled = o.filled + *count;
                 self.fill_count += 1;
+                self.last_fill_at = self.last_fill_at.max(Some(*at));
             }
             OrderRecord::Resolved { client_order_id, order_id, remaining, .. } => {
                 let o = self.orders.get_mut(client_order_id).ok_or_else(|| missing(client_order_id))?;

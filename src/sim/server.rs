@@ -387,6 +387,9 @@ fn route(state: &SimState, req: &Request) -> Response {
         ("GET", ["portfolio", "positions"]) => Ok(ok(exchange.positions_json())),
         ("GET", ["portfolio", "fills"]) => {
             let mut fills = exchange.fills_json();
+            if let Some(min_ts) = query("min_ts").and_then(|t| t.parse::<i64>().ok()) {
+                fills.retain(|f| f["ts_ms"].as_i64().is_none_or(|ms| ms >= min_ts * 1000));
+            }
             if state.faults.dup_fills > 0.0 {
                 let mut dice = state.dice.lock().unwrap_or_else(|p| p.into_inner());
                 let repeated: Vec<Value> =
