@@ -126,7 +126,8 @@ fn journal_append(c: &mut Criterion) {
             n += 1;
             journal
                 .append(OrderRecord::Intent(Intent {
-                    at: DateTime::<Utc>::UNIX_EPOCH,
+                    ts: DateTime::<Utc>::UNIX_EPOCH,
+                    mode: kalshi_alpha::ledger::Mode::Live,
                     client_order_id: format!("ka-live-bench-{n}"),
                     series: "KXHIGHNY".into(),
                     event: "KXHIGHNY-26NOV25".into(),

@@ -21,7 +21,7 @@ use crate::exec::order_journal::{OrderJournal, order_journal_path};
 use crate::kalshi::open_enum::{BookSide, OrderStatus as VenueStatus, SelfTradePrevention, TimeInForce};
 use crate::kalshi::orders::{CreateOrder, CreateOrderGroup, DecreaseOrder};
 use crate::kalshi::rest::{RestClient, RestError};
-use crate::ledger::{Fill, LedgerEvent, LedgerState, Mode, OrderPlaced};
+use crate::ledger::{Fill, LedgerEvent, LedgerState, Mode};
 use crate::live::config::LiveConfig;
 use crate::live::orders::{Intent, OrderRecord, OrderStatus};
 use crate::live::pretrade::{self, Candidate, Refusal, Sent};
@@ -332,19 +332,7 @@ impl LiveBroker {
         let Some(order) = self.journal.table().orders.get(&cid).cloned() else { return Ok(()) };
         let exists = order.order_id.is_some();
         if exists && !self.ledger.known_ids.contains(&cid) {
-            let i = &order.intent;
-            self.ledger_event(LedgerEvent::OrderPlaced(OrderPlaced {
-                ts: i.at,
-                mode: Mode::Live,
-                client_order_id: cid.clone(),
-                series: i.series.clone(),
-                event: i.event.clone(),
-                ticker: i.ticker.clone(),
-                side: i.side,
-                role: i.role,
-                price: i.price,
-                count: i.count,
-            }))?;
+            self.ledger_event(LedgerEvent::OrderPlaced(order.intent.clone()))?;
         }
         if let OrderRecord::Fill { at, count, price, fee, .. } = record {
             if !self.ledger.known_ids.contains(&cid) {
@@ -372,7 +360,7 @@ impl LiveBroker {
                 OrderRecord::Closed { at, .. } | OrderRecord::Resolved { at, .. } | OrderRecord::Acked { at, .. } => {
                     *at
                 }
-                _ => order.intent.at,
+                _ => order.intent.ts,
             };
             self.ledger_event(LedgerEvent::OrderCancelled { ts, client_order_id: cid, reason: "closed".into() })?;
         }
@@ -697,6 +685,19 @@ impl LiveBroker {
         Ok(())
     }
 
+    /// A cancel or decrease that failed: audited, then the venue is read again.
+    fn request_failed(
+        &mut self,
+        event: &str,
+        cid: &str,
+        ticker: &str,
+        error: &RestError,
+        now: DateTime<Utc>,
+    ) -> Result<(), BrokerError> {
+        self.audit_event(now, event, Some(cid), Some(ticker), serde_json::json!({ "error": error.to_string() }))?;
+        self.reconcile_now(now).map(|_| ())
+    }
+
     fn send_cancel(&mut self, cid: &str, at: DateTime<Utc>) -> Result<(), BrokerError> {
         let Some(order) = self.journal.table().orders.get(cid).cloned() else { return Ok(()) };
         let Some(order_id) = order.order_id.clone() else { return Ok(()) };
@@ -711,17 +712,8 @@ impl LiveBroker {
                 client_order_id: cid.into(),
                 reason: "not resting at the venue".into(),
             }),
-            Err(e) => {
-                // Not known to be gone: the next reconciliation settles it.
-                self.audit_event(
-                    now,
-                    "cancel_failed",
-                    Some(cid),
-                    Some(&order.intent.ticker),
-                    serde_json::json!({ "error": e.to_string() }),
-                )?;
-                self.reconcile_now(now).map(|_| ())
-            }
+            // Not known to be gone: the next reconciliation settles it.
+            Err(e) => self.request_failed("cancel_failed", cid, &order.intent.ticker, &e, now),
         }
     }
 
@@ -738,16 +730,7 @@ impl LiveBroker {
                 price: order.price,
                 remaining,
             }),
-            Err(e) => {
-                self.audit_event(
-                    now,
-                    "decrease_failed",
-                    Some(cid),
-                    Some(&order.intent.ticker),
-                    serde_json::json!({ "error": e.to_string() }),
-                )?;
-                self.reconcile_now(now).map(|_| ())
-            }
+            Err(e) => self.request_failed("decrease_failed", cid, &order.intent.ticker, &e, now),
         }
     }
 
@@ -922,7 +905,8 @@ impl Broker for LiveBroker {
         }
         let p = ctx.proposal;
         self.record(OrderRecord::Intent(Intent {
-            at,
+            ts: at,
+            mode: Mode::Live,
             client_order_id: intent.client_order_id.clone(),
             series: p.series.clone(),
             event: p.event.clone(),

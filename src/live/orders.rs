@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Count, Money, Price, Role, Side, SignedCount};
+use crate::ledger::OrderPlaced;
+use crate::model::{Count, Money, Price, Side, SignedCount};
 
 /// One line of the order journal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -123,28 +124,9 @@ pub enum OrderRecord {
     },
 }
 
-/// An order as decided, before it is sent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Intent {
-    /// When.
-    pub at: DateTime<Utc>,
-    /// Idempotency key.
-    pub client_order_id: String,
-    /// Series ticker.
-    pub series: String,
-    /// Event ticker.
-    pub event: String,
-    /// Market ticker.
-    pub ticker: String,
-    /// Contract bought.
-    pub side: Side,
-    /// Maker or taker.
-    pub role: Role,
-    /// Price of the contract bought.
-    pub price: Price,
-    /// Contracts.
-    pub count: Count,
-}
+/// An order as decided, before it is sent: the ledger's `OrderPlaced` (mode `live`), which the
+/// live ledger records once the order is known to exist.
+pub type Intent = OrderPlaced;
 
 /// Where an order stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -331,13 +313,14 @@ mod tests {
 
     pub(crate) fn intent(cid: &str, ticker: &str) -> OrderRecord {
         OrderRecord::Intent(Intent {
-            at: DateTime::<Utc>::UNIX_EPOCH,
+            ts: DateTime::<Utc>::UNIX_EPOCH,
+            mode: crate::ledger::Mode::Live,
             client_order_id: cid.into(),
             series: "KXHIGHNY".into(),
             event: "KXHIGHNY-26NOV25".into(),
             ticker: ticker.into(),
             side: Side::Yes,
-            role: Role::Maker,
+            role: crate::model::Role::Maker,
             price: Price::from_cents(40).unwrap(),
             count: Count::from_whole(5).unwrap(),
         })

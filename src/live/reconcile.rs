@@ -219,7 +219,8 @@ mod tests {
 
     fn intent(cid: &str, ticker: &str) -> OrderRecord {
         OrderRecord::Intent(Intent {
-            at: DateTime::<Utc>::UNIX_EPOCH,
+            ts: DateTime::<Utc>::UNIX_EPOCH,
+            mode: crate::ledger::Mode::Live,
             client_order_id: cid.into(),
             series: "S".into(),
             event: "S-E".into(),
