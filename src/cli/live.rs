@@ -53,6 +53,10 @@ enum KillCommand {
         /// Why (audited).
         #[arg(long)]
         reason: String,
+        /// Also send cancel-all to this venue now (REST base URL), for when no live session is
+        /// running to do it (a crashed or hung one). Needs credentials.
+        #[arg(long)]
+        base_url: Option<String>,
     },
     /// Release the latch. Trading stays HALTED until `state set` says otherwise.
     Reset {
@@ -69,7 +73,7 @@ pub fn kill(args: KillArgs) -> anyhow::Result<ExitCode> {
     let kill = args.dirs.kill();
     let now = Utc::now();
     match args.what {
-        KillCommand::Engage { reason } => {
+        KillCommand::Engage { reason, base_url } => {
             let record = kill.engage(&reason, Changer::Operator, now)?;
             StateStore::under(&args.dirs.out).request(
                 TradingState::Halted,
@@ -78,6 +82,18 @@ pub fn kill(args: KillArgs) -> anyhow::Result<ExitCode> {
                 now,
             )?;
             println!("kill switch ENGAGED ({}): {}", record.reason, kill.path().display());
+            if let Some(url) = base_url {
+                let config = RestConfig { base_url: url.clone(), ..RestConfig::default() };
+                let rest = RestClient::new(config, Some(signer()?))?;
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                runtime
+                    .block_on(kalshi_alpha::exec::kill_watch::cancel_all_until_sent(&rest))
+                    .with_context(|| format!("cancel-all at {url}"))?;
+                let sent = Utc::now();
+                kalshi_alpha::exec::controls::CancelAllMark::under(&args.dirs.out).record(sent.timestamp_millis())?;
+                kill.audit_line("kill_cancel_all", &record.reason, Changer::Operator, sent)?;
+                println!("cancel-all sent to {url}");
+            }
         }
         KillCommand::Reset { reason } => {
             if kill.reset(&reason, now)? {
