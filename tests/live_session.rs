@@ -258,3 +258,31 @@ fn a_silent_feed_makes_the_watchdog_cancel_resting_orders() {
     let view: serde_json::Value = serde_json::from_str(&stdout(&orders)).unwrap();
     assert!(view["orders"].as_array().unwrap().iter().all(|o| o["venue_status"] == "closed"), "{view}");
 }
+
+#[test]
+fn a_feed_reconnect_triggers_a_reconciliation() {
+    let ws = Workspace::new();
+    let flow = ws.read("fixtures/sim/flow_trades.jsonl").replace("000, \"ticker\"", "00, \"ticker\"");
+    ws.write("fixtures/sim/fast_flow.jsonl", &flow);
+    ws.write("scripts/watch.rhai", "// Quote, then watch.\nscan(\"KXHIGHNY\");\nsubmit(\"KXHIGHNY\");\npause(2.5);\n");
+    let vars = keys(&ws);
+    // Each WebSocket connection is closed after 40 messages; the tape makes more than that.
+    let sim = Sim::start(
+        &ws,
+        &[
+            "--public-key",
+            "pub.pem",
+            "--faults",
+            "ws_drop=40",
+            "--flow",
+            "fixtures/sim/fast_flow.jsonl",
+            "--flow-after-subscribe",
+        ],
+    );
+    let out = ws.run_env(&live_args("watch", &sim.base_url), &env(&vars));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let audit = jsonl(&ws, "data/proc/audit/live.jsonl");
+    assert!(audit.iter().any(|a| a["event"] == "feed_reconnected"), "{audit:?}");
+    let orders = ws.run_env(&["orders", "--json", "--base-url", &sim.base_url], &env(&vars));
+    assert!(orders.status.success(), "{}", stdout(&orders));
+}

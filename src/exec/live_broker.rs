@@ -114,6 +114,7 @@ pub struct LiveBroker {
     sync: SyncSummary,
     watch: Option<KillWatch>,
     fills: Vec<Fill>,
+    seen_reconnects: u32,
 }
 
 impl std::fmt::Debug for LiveBroker {
@@ -174,6 +175,7 @@ impl LiveBroker {
             sync: SyncSummary::default(),
             watch: None,
             fills: Vec::new(),
+            seen_reconnects: 0,
         };
         match fetched {
             Ok(limits) => broker.limits = limits,
@@ -413,6 +415,17 @@ impl LiveBroker {
     /// The trading state now; one that cannot be read counts as HALTED (fail closed).
     fn trading_state(&self, at: DateTime<Utc>) -> TradingState {
         self.state.load(at).map_or(TradingState::Halted, |r| r.state)
+    }
+
+    /// The feed reconnected (`count` so far): whatever happened while it was away is read
+    /// from the venue before anything new is sent.
+    pub fn feed_reconnected(&mut self, count: u32, at: DateTime<Utc>) -> Result<(), BrokerError> {
+        if count > self.seen_reconnects {
+            self.seen_reconnects = count;
+            self.audit_event(at, "feed_reconnected", None, None, serde_json::json!({ "reconnects": count }))?;
+            self.reconcile_now(at)?;
+        }
+        Ok(())
     }
 
     /// Reconciles if the last one is older than `sync_interval_ms`; then applies the loss caps.

@@ -225,6 +225,11 @@ impl LiveFeed {
         GateInputs { clock_skew_ms: Some(self.rest.clock_skew_ms()), monitors, ..GateInputs::default() }
     }
 
+    /// Reconnections so far.
+    pub fn reconnects(&self) -> u32 {
+        self.shared.reconnects.load(Ordering::Relaxed)
+    }
+
     /// Seconds since the feed's last frame of any kind (pings included), or since it started
     /// when none came: how long the market-data connection has been silent.
     pub fn silent_secs(&self, now_ms: i64) -> f64 {

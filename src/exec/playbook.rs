@@ -410,8 +410,10 @@ impl Session {
     /// silent or heartbeat stale while orders rest → cancel them).
     fn live_tick(&mut self, at: DateTime<Utc>) -> StepResult<()> {
         let feed_silent = self.feed.as_ref().map(|f| f.silent_secs(at.timestamp_millis()));
+        let reconnects = self.feed.as_ref().map_or(0, LiveFeed::reconnects);
         let heartbeat = HeartbeatFile::under(&self.req.out_root).age_secs(at);
         let Some(live) = self.broker.live() else { return Ok(()) };
+        live.feed_reconnected(reconnects, at).map_err(|e| runtime_error(format!("live: {e}")))?;
         live.tick(at).map_err(|e| runtime_error(format!("live: {e}")))?;
         live.watchdog(feed_silent, heartbeat, at).map_err(|e| runtime_error(format!("live watchdog: {e}")))?;
         Ok(())
