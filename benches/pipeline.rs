@@ -113,5 +113,15 @@ fn paper_fill_model(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, pipeline, book_update_to_decision, paper_fill_model);
+/// Owen's T over a spread of arguments (the skew-normal CDF's cost), and the skew-normal CDF at
+/// shape 12.
+fn owens_t(c: &mut Criterion) {
+    let args: Vec<(f64, f64)> =
+        [0.0625, 0.5, 1.0, 2.33, 4.78].iter().flat_map(|h| [0.25, 0.97, 3.0, 12.0].map(|a| (*h, a))).collect();
+    c.bench_function("owens_t_20_args", |b| {
+        b.iter(|| args.iter().map(|(h, a)| kalshi_alpha::pricing::owens_t::owens_t(black_box(*h), *a)).sum::<f64>())
+    });
+}
+
+criterion_group!(benches, pipeline, book_update_to_decision, paper_fill_model, owens_t);
 criterion_main!(benches);

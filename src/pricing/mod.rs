@@ -5,3 +5,5 @@ pub mod distribution;
 pub mod ev;
 pub mod fees;
 pub mod market_pmf;
+pub mod normal;
+pub mod owens_t;
