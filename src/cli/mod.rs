@@ -2,6 +2,7 @@
 
 mod auth;
 mod daemon;
+mod data;
 mod dirs;
 mod exchange;
 mod fees;
@@ -59,6 +60,8 @@ enum Command {
     Preflight(preflight::PreflightArgs),
     /// Record WebSocket traffic (JSONL, one message per line, with receive times) for replay.
     Record(record::RecordArgs),
+    /// Public data drivers: fetch (network, cache, fixture), show, parse a saved payload.
+    Data(data::DataArgs),
     /// The latched kill switch: engage (cancel everything, halt), reset, status.
     Kill(live::KillArgs),
     /// The trading state: ACTIVE, REDUCING (only risk-reducing orders) or HALTED (only cancels).
@@ -88,6 +91,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Schedule(args) => schedule::run(args),
         Command::Daemon(args) => daemon::run(args),
         Command::Preflight(args) => preflight::run(args),
+        Command::Data(args) => data::run(args),
         Command::Kill(args) => live::kill(args),
         Command::State(args) => live::state(args),
         Command::Orders(args) => live::orders(args),

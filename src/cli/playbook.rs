@@ -182,7 +182,12 @@ fn live_setup(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Result<kalshi_alpha::exec::live_broker::LiveSetup, ExitCode>> {
     use kalshi_alpha::exec::session::{GateInputs, Inputs, load_policies, plan_session};
-    let mut inputs = Inputs::configs_only(&req.configs, req.params)?;
+    let mut inputs = Inputs::configs_only(&req.configs, req.params)?.with_strategies(
+        &req.configs,
+        &req.out_root,
+        &req.fixtures,
+        now,
+    )?;
     inputs.series = feed.snapshots(&inputs.config.fees)?;
     let policies = load_policies(policies_dir, &inputs.config)?;
     let beat = kalshi_alpha::exec::heartbeat::HeartbeatFile::under(&req.out_root).age_secs(now);

@@ -179,8 +179,13 @@ fn load_set(policies: &Path, core: &kalshi_alpha::risk::ceilings::CoreCeilings) 
 }
 
 fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
-    let inputs = Inputs::load(&args.configs, &args.fixtures, &args.series, args.scanner.input()?)?;
     let now = args.now.unwrap_or_else(|| SystemClock.now());
+    let inputs = Inputs::load(&args.configs, &args.fixtures, &args.series, args.scanner.input()?)?.with_strategies(
+        &args.configs,
+        std::path::Path::new("."),
+        &args.fixtures,
+        now,
+    )?;
     let new_set = load_set(&args.policies, &inputs.config.limits)?;
     let fresh = GateInputs::fresh();
     let new_rows = rows(&plan_session(&inputs, &new_set, &fresh, Ledger::default(), now)?);

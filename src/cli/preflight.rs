@@ -69,7 +69,12 @@ pub fn run(args: PreflightArgs) -> anyhow::Result<ExitCode> {
     let next = window.as_ref().filter(|_| !open).and_then(|w| w.next_opening(now, &calendars)).map(show_et);
     let kill_switch = args.dirs.kill_switch_file().exists();
     let heartbeat_age_secs = HeartbeatFile::under(&args.dirs.out).age_secs(now);
-    let inputs = Inputs::load(&args.dirs.configs, &args.dirs.fixtures, &[], args.scanner.input()?)?;
+    let inputs = Inputs::load(&args.dirs.configs, &args.dirs.fixtures, &[], args.scanner.input()?)?.with_strategies(
+        &args.dirs.configs,
+        &args.dirs.out,
+        &args.dirs.fixtures,
+        now,
+    )?;
     let policies = load_policies(&args.dirs.policies, &inputs.config)?;
     // The gate as a fresh offline session would see it (fixtures are age 0, no exchange skew).
     let gate =

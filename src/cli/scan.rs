@@ -127,13 +127,16 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         None => Box::new(SystemClock),
     };
     let (inputs, feed, source) = if args.online {
-        let mut inputs = Inputs::configs_only(&args.configs, params).context("online scan failed")?;
+        let mut inputs = Inputs::configs_only(&args.configs, params)
+            .and_then(|i| i.with_strategies(&args.configs, &args.out, &args.fixtures, clock.now()))
+            .context("online scan failed")?;
         let fetched = crate::cli::online::fetch_once(&args.exchange, &args.series, &inputs.config)?;
         inputs.series = fetched.series;
         (inputs, fetched.gate, fetched.source)
     } else {
-        let inputs =
-            Inputs::load(&args.configs, &args.fixtures, &args.series, params).context("offline scan failed")?;
+        let inputs = Inputs::load(&args.configs, &args.fixtures, &args.series, params)
+            .and_then(|i| i.with_strategies(&args.configs, &args.out, &args.fixtures, clock.now()))
+            .context("offline scan failed")?;
         // Fixtures are a snapshot taken "now"; there is no exchange clock to drift from.
         (inputs, GateInputs { clock_skew_ms: Some(0), ..GateInputs::default() }, "offline".to_string())
     };

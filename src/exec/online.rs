@@ -326,7 +326,8 @@ fn on_ws_event(shared: &Shared, event: &WsEvent) {
     }
 }
 
-/// Each series with its open events (those in `wanted` get books; the rest are skipped).
+/// Each series with its open events: those with a view in `wanted`, or every event of a series
+/// a strategy prices, get books; the rest are skipped.
 async fn fetch_ladders(
     rest: &RestClient,
     series: &[String],
@@ -342,9 +343,10 @@ async fn fetch_ladders(
         }
         let mut events = Vec::new();
         let mut skipped = Vec::new();
+        let priced_by_strategy = crate::strategies::strategy_name(ticker).is_some();
         for e in event_tickers {
-            if !wanted.contains(&e) {
-                skipped.push((e, "no view in views.toml".to_string()));
+            if !wanted.contains(&e) && !priced_by_strategy {
+                skipped.push((e, "no view in views.toml and no strategy".to_string()));
                 continue;
             }
             events.push(rest.event(&e).await?.into_event());

@@ -962,7 +962,8 @@ pub fn run(
     let inputs = match feed {
         Some(_) => Inputs::configs_only(&req.configs, req.params)?,
         None => Inputs::load(&req.configs, &req.fixtures, &[], req.params)?,
-    };
+    }
+    .with_strategies(&req.configs, &req.out_root, &req.fixtures, clock.now())?;
     let mut limits = playbook_limits();
     if let (false, Some(max)) = (req.dry_run || req.controls.virtual_time, req.controls.max_runtime) {
         // A script busy in a loop is cut at max_runtime too (waits check it themselves).

@@ -190,6 +190,68 @@ pub struct Inputs {
     pub series: Vec<SeriesSnapshot>,
     /// Scanner knobs.
     pub params: ScanParams,
+    /// What strategies price from (events without an operator view); none: views only.
+    pub strategies: Option<StrategyContext>,
+}
+
+/// What the strategies price from: driver data, parameters (configured, with calibrations
+/// in place) and the calibrations used.
+#[derive(Debug, Clone)]
+pub struct StrategyContext {
+    /// Driver data.
+    pub data: crate::strategies::data::DataSet,
+    /// Parameters.
+    pub params: crate::strategies::params::StrategyParams,
+    /// Calibrations applied, by strategy.
+    pub calibrations: BTreeMap<String, crate::strategies::params::Calibration>,
+}
+
+impl StrategyContext {
+    /// Loads `configs/strategies.toml`, `configs/data.toml`, the calibrations under
+    /// `out_root/data/proc/calibration/`, the CPI release calendar, and the driver data
+    /// (`out_root/data/proc`, else `fixtures/data`).
+    pub fn load(
+        configs: &Path,
+        out_root: &Path,
+        fixtures: &Path,
+        now: DateTime<Utc>,
+    ) -> Result<StrategyContext, SessionError> {
+        use crate::drivers::source::DataConfig;
+        use crate::strategies::params::{Calibration, StrategyParams};
+        let mut params: StrategyParams =
+            crate::decode::read_toml(&configs.join("strategies.toml")).map_err(ConfigError::from)?;
+        let data_config: DataConfig =
+            crate::decode::read_toml(&configs.join("data.toml")).map_err(ConfigError::from)?;
+        let mut calibrations = BTreeMap::new();
+        let dir = out_root.join("data/proc/calibration");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect())
+            .unwrap_or_default();
+        files.sort();
+        for path in files {
+            let calibration: Calibration = crate::decode::read_toml(&path).map_err(ConfigError::from)?;
+            params = params.with(&calibration).map_err(|message| SessionError::Write {
+                path: path.clone(),
+                source: std::io::Error::other(message),
+            })?;
+            calibrations.insert(calibration.strategy.clone(), calibration);
+        }
+        let store = crate::drivers::store::DataStore::new(out_root, fixtures);
+        let mut data = crate::drivers::dataset::load(&store, &data_config, now);
+        let releases = configs.join("calendars/cpi_release.toml");
+        if let Ok(text) = std::fs::read_to_string(&releases) {
+            if let Ok(calendar) = crate::schedule::calendar::Calendar::parse(&releases, &text) {
+                data.release_days = calendar.from_date(chrono::NaiveDate::MIN).collect();
+            }
+        }
+        Ok(StrategyContext { data, params, calibrations })
+    }
+
+    /// Hours since the calibration the series' strategy uses was fitted (none: configured values).
+    pub fn calibration_age_hours(&self, series: &str, now: DateTime<Utc>) -> Option<f64> {
+        let name = crate::strategies::strategy_name(series)?;
+        self.calibrations.get(name).map(|c| c.age_hours(now))
+    }
 }
 
 impl Inputs {
@@ -216,7 +278,19 @@ impl Inputs {
             rounding: config.fees.rounding,
             kelly_cap: params.kelly_cap,
         };
-        Ok(Inputs { config, series: Vec::new(), params })
+        Ok(Inputs { config, series: Vec::new(), params, strategies: None })
+    }
+
+    /// These inputs with strategies for the events that have no operator view.
+    pub fn with_strategies(
+        mut self,
+        configs: &Path,
+        out_root: &Path,
+        fixtures: &Path,
+        now: DateTime<Utc>,
+    ) -> Result<Inputs, SessionError> {
+        self.strategies = Some(StrategyContext::load(configs, out_root, fixtures, now)?);
+        Ok(self)
     }
 }
 
@@ -593,7 +667,7 @@ pub fn plan_gated(
         book_flags: plan.gate.reasons.iter().filter(|r| r.starts_with("MARKET_PMF")).cloned().collect(),
         monitors: gate.monitors.clone(),
         data_age_secs: oldest_ms.map(|ms| ms as f64 / 1000.0),
-        calibration_age_hours: None,
+        calibration_age_hours: inputs.strategies.as_ref().and_then(|s| s.calibration_age_hours(&series.ticker, now)),
         heartbeat_age_secs: gate.heartbeat_age_secs,
         clock_skew_ms: gate.clock_skew_ms,
         now_et: now.with_timezone(&chrono_tz::America::New_York).format("%H:%M").to_string(),
@@ -617,16 +691,35 @@ fn plan_series(
     let mut views = Vec::new();
     let mut skipped = series.skipped.clone();
     for snapshot in &series.events {
-        let Some(view) = inputs.config.views.events.get(&snapshot.event) else {
-            skipped.push((snapshot.event.clone(), "no view in views.toml".to_string()));
-            continue;
+        let (view, described) = match inputs.config.views.events.get(&snapshot.event) {
+            Some(view) => (view.clone(), format!("views.toml: {}", describe_view(view))),
+            None => {
+                let priced = inputs
+                    .strategies
+                    .as_ref()
+                    .map(|s| crate::strategies::price(&series.ticker, &snapshot.event, &s.data, &s.params));
+                match priced {
+                    Some(Ok(Some(p))) => {
+                        let described = describe_view(&p.view);
+                        (p.view, described)
+                    }
+                    Some(Err(e)) => {
+                        skipped.push((snapshot.event.clone(), e.to_string()));
+                        continue;
+                    }
+                    Some(Ok(None)) | None => {
+                        skipped.push((snapshot.event.clone(), "no view in views.toml and no strategy".to_string()));
+                        continue;
+                    }
+                }
+            }
         };
-        let input = EventInput { snapshot, view };
+        let input = EventInput { snapshot, view: &view };
         let scan = scan_event(input, &inputs.params, decider)
             .map_err(|source| SessionError::Scan { source_name: snapshot.source.clone(), source })?;
         scans.push(scan);
         snapshots.push(snapshot.clone());
-        views.push(describe_view(view));
+        views.push(described);
     }
     let gate = builtin_gate(kill_switch, scans.iter().map(|s| (s.event.as_str(), s.flags.as_slice())));
     Ok(PlannedSeries {

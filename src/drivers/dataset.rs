@@ -1,0 +1,82 @@
+//! Loads the data strategies read: for each source the current table's raw file
+//! (`data/proc/<source>/meta.json` → its raw bytes, aged by its fetch time) or, when there is
+//! none, the newest bundled fixture. An input older than its `max_age_hours` is left out and
+//! says so; one that does not parse is left out with its error. Strategies then say what they
+//! lack, never price from stale data silently.
+
+use chrono::{DateTime, Utc};
+
+use crate::drivers::parse;
+use crate::drivers::source::{DataConfig, Source};
+use crate::drivers::store::{DataStore, Origin};
+use crate::strategies::data::{DataSet, Provenance};
+
+/// The sources strategies read.
+const INPUTS: [Source; 10] = [
+    Source::Bls,
+    Source::Nowcast,
+    Source::Aaa,
+    Source::Eia,
+    Source::NwsForecast,
+    Source::NwsCli,
+    Source::IndexAggs,
+    Source::IndexSnapshot,
+    Source::Treasury,
+    Source::Claims,
+];
+
+/// The bytes of `source`'s current input, with provenance (`None` when nothing exists).
+fn input(store: &DataStore, source: Source, now: DateTime<Utc>) -> Option<(Vec<u8>, Provenance)> {
+    if let Ok(Some(meta)) = store.meta(source) {
+        if let Ok(bytes) = std::fs::read(&meta.raw) {
+            let age = (meta.origin != Origin::Fixture).then(|| meta.age_secs(now));
+            let provenance = Provenance {
+                origin: meta.origin.as_str().to_string(),
+                file: meta.raw.display().to_string(),
+                age_secs: age,
+            };
+            return Some((bytes, provenance));
+        }
+    }
+    let path = store.fixtures(source).into_iter().next()?;
+    let bytes = std::fs::read(&path).ok()?;
+    Some((bytes, Provenance { origin: "fixture".into(), file: path.display().to_string(), age_secs: None }))
+}
+
+/// Everything strategies may read, as of `now`.
+pub fn load(store: &DataStore, config: &DataConfig, now: DateTime<Utc>) -> DataSet {
+    let mut data = DataSet::default();
+    for source in INPUTS {
+        let Some((bytes, mut provenance)) = input(store, source, now) else { continue };
+        let max_age = config.max_age_hours.get(source.name()).map(|h| h * 3600.0);
+        if let (Some(age), Some(max)) = (provenance.age_secs, max_age) {
+            if age > max {
+                provenance.origin = format!("stale: {:.1} h old, max {:.0} h", age / 3600.0, max / 3600.0);
+                data.provenance.insert(source.name().to_string(), provenance);
+                continue;
+            }
+        }
+        let file = provenance.file.clone();
+        let parsed: Result<(), parse::DataError> = (|| {
+            match source {
+                Source::Bls => data.bls = Some(parse::bls::observations(&bytes, &file)?),
+                Source::Nowcast => data.nowcast = Some(parse::nowcast::points(&bytes, &file)?),
+                Source::Aaa => data.aaa = Some(parse::gasoline::aaa(&bytes, &file)?),
+                Source::Eia => data.eia = Some(parse::gasoline::eia(&bytes, &file)?),
+                Source::NwsForecast => data.forecast = Some(parse::nws::forecast_highs(&bytes, &file)?),
+                Source::NwsCli => data.climate = Some(parse::nws::climate_report(&bytes, &file)?),
+                Source::IndexAggs => data.index_bars = Some(parse::index::aggregates(&bytes, &file)?.0),
+                Source::IndexSnapshot => data.index_snapshot = Some(parse::index::snapshot(&bytes, &file)?),
+                Source::Treasury => data.treasury = Some(parse::treasury::curve_csv(&bytes, &file)?),
+                Source::Claims => data.claims = Some(parse::claims::national(&bytes, &file)?),
+                _ => {}
+            }
+            Ok(())
+        })();
+        if let Err(e) = parsed {
+            provenance.origin = format!("unreadable: {e}");
+        }
+        data.provenance.insert(source.name().to_string(), provenance);
+    }
+    data
+}

@@ -1,0 +1,137 @@
+//! Strategy parameters: `configs/strategies.toml` holds every default (required, no silent
+//! values), and `calibrate SERIES` writes fitted values to
+//! `data/proc/calibration/<strategy>.toml` with its fit window and time; fitted values win.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// CPI m/m.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CpiParams {
+    /// Standard deviation of (nowcast − first print), percentage points.
+    pub error_std: f64,
+    /// Student-t degrees of freedom.
+    pub df: f64,
+    /// Share of CPI that is motor fuel (the gasoline adjustment's weight).
+    pub gasoline_weight: f64,
+    /// Smallest standard deviation used.
+    pub min_std: f64,
+}
+
+/// Jobless claims.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimsParams {
+    /// How much of the recent weekly trend carries into next week (0–1).
+    pub damping: f64,
+    /// Standard deviation of the weekly change, claims.
+    pub weekly_std: f64,
+    /// Added to the mean in a week holding a federal holiday, claims.
+    pub holiday_effect: f64,
+}
+
+/// Ten-year Treasury.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenyParams {
+    /// Standard deviation of one business day's change, percentage points.
+    pub daily_std: f64,
+}
+
+/// NYC daily high.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeatherParams {
+    /// Mean of (CLI maximum − forecast high), °F.
+    pub bias: f64,
+    /// Standard deviation of the same, °F.
+    pub error_std: f64,
+}
+
+/// Gasoline.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GasolineParams {
+    /// Standard deviation of one day's change in the AAA average, dollars.
+    pub daily_std: f64,
+    /// Weight of the EIA weekly trend against AAA's own week (0–1).
+    pub eia_weight: f64,
+}
+
+/// S&P 500 / Nasdaq-100.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexParams {
+    /// Standard deviation of one minute's log return.
+    pub minute_vol: f64,
+    /// Skew-normal shape (negative: a fatter lower tail).
+    pub shape: f64,
+    /// Variance multiplier on days with a scheduled release (CPI, FOMC).
+    pub event_day_scale: f64,
+    /// Variance multiplier for minutes after 15:00 New York (the late-day bump).
+    pub late_day_bump: f64,
+    /// Nasdaq-100 volatility relative to the S&P 500.
+    pub ndx_vol_ratio: f64,
+}
+
+/// Every strategy's parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StrategyParams {
+    /// CPI.
+    pub cpi: CpiParams,
+    /// Claims.
+    pub claims: ClaimsParams,
+    /// Ten-year.
+    pub teny: TenyParams,
+    /// Weather.
+    pub weather: WeatherParams,
+    /// Gasoline.
+    pub gasoline: GasolineParams,
+    /// Indices.
+    pub index: IndexParams,
+}
+
+/// A calibration file: fitted parameters of one strategy and how they were fitted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Calibration {
+    /// The strategy (`weather`, `index`, …).
+    pub strategy: String,
+    /// When it was fitted.
+    pub fitted_at: DateTime<Utc>,
+    /// First day of the fit window.
+    pub from: NaiveDate,
+    /// Last day of the fit window.
+    pub to: NaiveDate,
+    /// Observations used.
+    pub observations: usize,
+    /// The fitted parameters, as the strategy's table in `strategies.toml`.
+    pub params: toml::Table,
+}
+
+impl Calibration {
+    /// Hours since it was fitted.
+    pub fn age_hours(&self, now: DateTime<Utc>) -> f64 {
+        (now - self.fitted_at).num_seconds().max(0) as f64 / 3600.0
+    }
+}
+
+impl StrategyParams {
+    /// These parameters with a calibration's fitted values in place (unknown keys are an error).
+    pub fn with(mut self, calibration: &Calibration) -> Result<StrategyParams, String> {
+        let table = toml::Value::Table(calibration.params.clone());
+        let err = |e: toml::de::Error| format!("calibration {}: {e}", calibration.strategy);
+        match calibration.strategy.as_str() {
+            "cpi" => self.cpi = table.try_into().map_err(err)?,
+            "claims" => self.claims = table.try_into().map_err(err)?,
+            "teny" => self.teny = table.try_into().map_err(err)?,
+            "weather" => self.weather = table.try_into().map_err(err)?,
+            "gasoline" => self.gasoline = table.try_into().map_err(err)?,
+            "index" => self.index = table.try_into().map_err(err)?,
+            other => return Err(format!("calibration for unknown strategy `{other}`")),
+        }
+        Ok(self)
+    }
+}
