@@ -14,6 +14,7 @@ mod policy;
 mod preflight;
 mod record;
 mod replay;
+mod research;
 mod scan;
 mod schedule;
 mod sim;
@@ -62,6 +63,8 @@ enum Command {
     Record(record::RecordArgs),
     /// Public data drivers: fetch (network, cache, fixture), show, parse a saved payload.
     Data(data::DataArgs),
+    /// Fit a series' strategy parameters from the history kept (writes data/proc/calibration/).
+    Calibrate(research::CalibrateArgs),
     /// The latched kill switch: engage (cancel everything, halt), reset, status.
     Kill(live::KillArgs),
     /// The trading state: ACTIVE, REDUCING (only risk-reducing orders) or HALTED (only cancels).
@@ -92,6 +95,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Daemon(args) => daemon::run(args),
         Command::Preflight(args) => preflight::run(args),
         Command::Data(args) => data::run(args),
+        Command::Calibrate(args) => research::calibrate(args),
         Command::Kill(args) => live::kill(args),
         Command::State(args) => live::state(args),
         Command::Orders(args) => live::orders(args),

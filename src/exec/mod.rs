@@ -1,6 +1,7 @@
 //! Execution: sequences I/O around the pure scan — brokers, sessions, playbooks, policy evaluation.
 
 pub mod broker;
+pub mod calibration;
 pub mod controls;
 pub mod daemon;
 pub mod equity;
