@@ -65,6 +65,9 @@ enum Command {
     Data(data::DataArgs),
     /// Fit a series' strategy parameters from the history kept (writes data/proc/calibration/).
     Calibrate(research::CalibrateArgs),
+    /// Score a series' strategy against settled events (CRPS, Brier, log-loss vs the market;
+    /// EV after fees); writes reports/backtests/.
+    Backtest(research::BacktestArgs),
     /// The latched kill switch: engage (cancel everything, halt), reset, status.
     Kill(live::KillArgs),
     /// The trading state: ACTIVE, REDUCING (only risk-reducing orders) or HALTED (only cancels).
@@ -96,6 +99,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Preflight(args) => preflight::run(args),
         Command::Data(args) => data::run(args),
         Command::Calibrate(args) => research::calibrate(args),
+        Command::Backtest(args) => research::backtest(args),
         Command::Kill(args) => live::kill(args),
         Command::State(args) => live::state(args),
         Command::Orders(args) => live::orders(args),

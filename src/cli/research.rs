@@ -88,3 +88,76 @@ pub fn calibrate(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// `backtest`.
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    /// Series (its strategy is scored against its settled events).
+    series: String,
+    /// First event day.
+    #[arg(long)]
+    from: NaiveDate,
+    /// Last event day.
+    #[arg(long)]
+    to: NaiveDate,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    dirs: ResearchDirs,
+    #[command(flatten)]
+    scanner: crate::cli::scan::ScannerArgs,
+}
+
+/// Runs `backtest`.
+pub fn backtest(args: BacktestArgs) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(args.from <= args.to, "--from {} is after --to {}", args.from, args.to);
+    let store = DataStore::new(&args.dirs.out, &args.dirs.fixtures);
+    let config = kalshi_alpha::config::ScanConfig::load(&args.dirs.configs)?;
+    let input = args.scanner.input()?;
+    let scan = kalshi_alpha::scan::ScanParams {
+        min_ev: input.min_ev,
+        contracts: input.contracts,
+        max_bins: input.max_bins,
+        maker_only: input.maker_only,
+        rounding: config.fees.rounding,
+        kelly_cap: input.kelly_cap,
+    };
+    let bar = progress(args.json, "backtesting");
+    let request = kalshi_alpha::exec::backtest::BacktestRequest {
+        series: &args.series,
+        from: args.from,
+        to: args.to,
+        configs: &args.dirs.configs,
+        fixtures: &args.dirs.fixtures,
+        store: &store,
+        out_root: &args.dirs.out,
+        scan,
+    };
+    let outcome = kalshi_alpha::exec::backtest::backtest(&request, &bar);
+    bar.finish_and_clear();
+    let report = outcome?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "{} from {} to {}: {} event(s) scored, {} skipped",
+            report.series,
+            report.from,
+            report.to,
+            report.events.len(),
+            report.skipped.len()
+        );
+        println!(
+            "  model:  CRPS {:.4}  Brier {:.4}  log-loss {:.4}",
+            report.model.crps, report.model.brier, report.model.log_loss
+        );
+        println!(
+            "  market: CRPS {:.4}  Brier {:.4}  log-loss {:.4}",
+            report.market.crps, report.market.brier, report.market.log_loss
+        );
+        println!("  proposals {}, realised P&L after fees {}", report.proposals, report.pnl_after_fees);
+        println!("report {}", report.report.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -45,17 +45,32 @@ fn input(store: &DataStore, source: Source, now: DateTime<Utc>) -> Option<(Vec<u
 
 /// Everything strategies may read, as of `now`.
 pub fn load(store: &DataStore, config: &DataConfig, now: DateTime<Utc>) -> DataSet {
-    let mut data = DataSet::default();
+    let mut inputs = Vec::new();
+    let mut stale = Vec::new();
     for source in INPUTS {
         let Some((bytes, mut provenance)) = input(store, source, now) else { continue };
         let max_age = config.max_age_hours.get(source.name()).map(|h| h * 3600.0);
         if let (Some(age), Some(max)) = (provenance.age_secs, max_age) {
             if age > max {
                 provenance.origin = format!("stale: {:.1} h old, max {:.0} h", age / 3600.0, max / 3600.0);
-                data.provenance.insert(source.name().to_string(), provenance);
+                stale.push((source, provenance));
                 continue;
             }
         }
+        inputs.push((source, bytes, provenance));
+    }
+    let mut data = from_payloads(inputs);
+    for (source, provenance) in stale {
+        data.provenance.insert(source.name().to_string(), provenance);
+    }
+    data
+}
+
+/// A data set from given payloads (a backtest's point-in-time selection, or the current
+/// inputs); one that does not parse is left out, its provenance saying why.
+pub fn from_payloads(inputs: Vec<(Source, Vec<u8>, Provenance)>) -> DataSet {
+    let mut data = DataSet::default();
+    for (source, bytes, mut provenance) in inputs {
         let file = provenance.file.clone();
         let parsed: Result<(), parse::DataError> = (|| {
             match source {

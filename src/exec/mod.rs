@@ -1,5 +1,6 @@
 //! Execution: sequences I/O around the pure scan — brokers, sessions, playbooks, policy evaluation.
 
+pub mod backtest;
 pub mod broker;
 pub mod calibration;
 pub mod controls;

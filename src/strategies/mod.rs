@@ -10,6 +10,7 @@ pub mod event_date;
 pub mod gasoline;
 pub mod index;
 pub mod params;
+pub mod scoring;
 pub mod teny;
 pub mod views;
 pub mod weather;

@@ -92,10 +92,16 @@ pub fn trades(bytes: &[u8], file: &str) -> Result<(Vec<PublicTrade>, String), Da
 }
 
 #[derive(Deserialize)]
-struct CandlePage {
-    #[serde(default)]
-    ticker: Option<String>,
-    candlesticks: Vec<Candle>,
+#[serde(untagged)]
+enum CandlePage {
+    /// `GET /series/{s}/markets/{t}/candlesticks`.
+    Market {
+        #[serde(default)]
+        ticker: Option<String>,
+        candlesticks: Vec<Candle>,
+    },
+    /// `GET /series/{s}/events/{e}/candlesticks`: one list per market.
+    Event { market_tickers: Vec<String>, market_candlesticks: Vec<Vec<Candle>> },
 }
 
 #[derive(Deserialize)]
@@ -142,31 +148,46 @@ fn price_value(v: &Option<Ohlc>) -> Option<Price> {
     }
 }
 
-/// Candles, oldest first.
+/// Candles of one market or of every market of an event, oldest first.
 pub fn candlesticks(bytes: &[u8], file: &str) -> Result<Vec<CandleRow>, DataError> {
     const SOURCE: &str = "kalshi_candles";
     let page: CandlePage = decode_json(SOURCE, file, bytes)?;
-    let ticker = page.ticker.clone().unwrap_or_default();
+    let lists: Vec<(String, Vec<Candle>)> = match page {
+        CandlePage::Market { ticker, candlesticks } => vec![(ticker.unwrap_or_default(), candlesticks)],
+        CandlePage::Event { market_tickers, market_candlesticks } => {
+            if market_tickers.len() != market_candlesticks.len() {
+                return Err(DataError::new(
+                    SOURCE,
+                    file,
+                    Some("market_candlesticks".into()),
+                    "not one list per market ticker",
+                ));
+            }
+            market_tickers.into_iter().zip(market_candlesticks).collect()
+        }
+    };
     let mut out = Vec::new();
-    for (i, c) in page.candlesticks.iter().enumerate() {
-        let end = DateTime::<Utc>::from_timestamp(c.end_period_ts, 0).ok_or_else(|| {
-            DataError::new(SOURCE, file, Some(format!("candlesticks[{i}].end_period_ts")), "not a time")
-        })?;
-        out.push(CandleRow {
-            ticker: ticker.clone(),
-            end,
-            bid_close: price_value(&c.yes_bid),
-            ask_close: price_value(&c.yes_ask),
-            price_close: price_value(&c.price),
-            volume: c.volume_fp,
-        });
+    for (m, (ticker, candles)) in lists.iter().enumerate() {
+        for (i, c) in candles.iter().enumerate() {
+            let end = DateTime::<Utc>::from_timestamp(c.end_period_ts, 0).ok_or_else(|| {
+                DataError::new(SOURCE, file, Some(format!("market {m} candlesticks[{i}].end_period_ts")), "not a time")
+            })?;
+            out.push(CandleRow {
+                ticker: ticker.clone(),
+                end,
+                bid_close: price_value(&c.yes_bid),
+                ask_close: price_value(&c.yes_ask),
+                price_close: price_value(&c.price),
+                volume: c.volume_fp,
+            });
+        }
     }
-    out.sort_by_key(|c| c.end);
+    out.sort_by(|a, b| (a.end, &a.ticker).cmp(&(b.end, &b.ticker)));
     Ok(out)
 }
 
 /// A settled market's outcome.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settled {
     /// Market.
     pub ticker: String,
@@ -176,6 +197,12 @@ pub struct Settled {
     pub result: String,
     /// The settlement value as published (e.g. `"49"` °F, `"0.3"` %).
     pub expiration_value: Option<String>,
+    /// The strike rule (`between`, `greater`, `less`, …), when given.
+    pub strike_type: Option<String>,
+    /// Lower strike.
+    pub floor_strike: Option<f64>,
+    /// Upper strike.
+    pub cap_strike: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -191,6 +218,12 @@ struct SettledMarket {
     result: Option<String>,
     #[serde(default)]
     expiration_value: Option<String>,
+    #[serde(default)]
+    strike_type: Option<String>,
+    #[serde(default)]
+    floor_strike: Option<f64>,
+    #[serde(default)]
+    cap_strike: Option<f64>,
 }
 
 /// Settled markets (those without a `yes`/`no` result are left out).
@@ -206,6 +239,9 @@ pub fn settled(bytes: &[u8], file: &str) -> Result<Vec<Settled>, DataError> {
             event: m.event_ticker,
             result: m.result.unwrap_or_default(),
             expiration_value: m.expiration_value.filter(|v| !v.is_empty()),
+            strike_type: m.strike_type,
+            floor_strike: m.floor_strike,
+            cap_strike: m.cap_strike,
         })
         .collect())
 }
