@@ -9,6 +9,7 @@ const PURE: &[&str] = &[
     "src/pricing",
     "src/risk",
     "src/strategies",
+    "src/drivers/parse",
     "src/report",
     "src/scan",
     "src/ledger",

@@ -208,3 +208,51 @@ fn daily_cap_counts_only_what_go_series_send() {
     assert!(capped(false).contains(&"DAILY_LOSS_CAP".to_string()), "5.28 + 4.76 > 10.00");
     assert_eq!(capped(true), ["MAX_LOSS_PER_STRIKE"], "a NO-GO series commits nothing");
 }
+
+#[test]
+fn strategies_price_events_without_a_view_and_reports_say_which() {
+    let ws = Workspace::new();
+    let out = scan(&ws, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = |series: &str| ws.read(&format!("reports/{series}/scan_{STAMP}.md"));
+    // CPI and the S&P ladder have no view: their strategies priced them from fixtures/data.
+    assert!(
+        report("KXCPI").contains("strategy cpi: nowcast 0.270 (2025-12-09, nowcast (fixture))"),
+        "{}",
+        report("KXCPI")
+    );
+    assert!(
+        report("KXINXU").contains("strategy index: I:SPX 6838.00 at 15:00 ET (index_aggs (fixture))"),
+        "{}",
+        report("KXINXU")
+    );
+    // The NYC ladder keeps its operator view, which overrides the strategy.
+    assert!(report("KXHIGHNY").contains("View: views.toml: normal(mean=48.6, std=2.2)"), "{}", report("KXHIGHNY"));
+    // Without the view, the weather strategy prices it from the forecast fixture: the same
+    // distribution (forecast 49 + bias −0.4, σ 2.2), so the same decisions.
+    let before = proposals(&ws, "KXHIGHNY");
+    let views = ws.read("configs/views.toml");
+    let (head, _) = views.split_once("[events.KXHIGHNY-26NOV25]").unwrap();
+    let (_, tail) =
+        views.split_once("note = \"NWS point forecast 49°F, σ from last winter's forecast errors\"\n").unwrap();
+    let cut = format!("{head}{tail}");
+    ws.write("configs/views.toml", &cut);
+    let out = scan(&ws, &["--series", "KXHIGHNY"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        report("KXHIGHNY").contains("strategy weather: forecast high 49 (nws_forecast (fixture)) + bias -0.4, σ 2.2"),
+        "{}",
+        report("KXHIGHNY")
+    );
+    let after = proposals(&ws, "KXHIGHNY");
+    assert_eq!(before["events"][0]["decisions"], after["events"][0]["decisions"]);
+    // A calibration file is used, and its age reaches the gate.
+    let cal = ws.run(&["calibrate", "KXHIGHNY"]);
+    assert!(cal.status.success(), "{}", stderr(&cal));
+    let out = ws.run(&["scan", "--offline", "--series", "KXHIGHNY"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let newest = std::fs::read_dir(ws.path("reports/KXHIGHNY")).unwrap().map(|e| e.unwrap().path()).max().unwrap();
+    let text = std::fs::read_to_string(newest).unwrap();
+    assert!(text.contains("bias +0.8, σ 1.3"), "{text}");
+    assert!(text.contains("| calibration_age_hours | 0.0 |"), "{text}");
+}

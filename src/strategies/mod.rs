@@ -84,3 +84,153 @@ pub fn mean_std(values: &[f64]) -> Option<(f64, f64)> {
     let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
     Some((mean, var.sqrt()))
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::drivers::parse::{gasoline, nowcast, nws};
+    use crate::model::{Ladder, Rung, Strike};
+    use crate::pricing::distribution::{Distribution, model_pmf};
+
+    fn params() -> StrategyParams {
+        toml::from_str(
+            &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/configs/strategies.toml")).unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn weather_pmf_by_hand() {
+        let data = DataSet {
+            forecast: Some(vec![nws::ForecastHigh { date: day(2026, 11, 25), high_f: 49.0, updated: None }]),
+            ..DataSet::default()
+        };
+        let priced = price("KXHIGHNY", "KXHIGHNY-26NOV25", &data, &params()).unwrap().unwrap();
+        assert_eq!(priced.view.model, Distribution::Normal { mean: 48.6, std: 2.2 });
+        // P(49 ≤ high ≤ 50) with whole-degree settlement = Φ((50.5−48.6)/2.2) − Φ((48.5−48.6)/2.2).
+        let ladder = Ladder::build(vec![
+            Rung { ticker: "lo".into(), strike: Strike::Less { cap: 49.0 } },
+            Rung { ticker: "mid".into(), strike: Strike::Between { floor: 49.0, cap: 50.0 } },
+            Rung { ticker: "hi".into(), strike: Strike::Greater { floor: 50.0 } },
+        ])
+        .unwrap();
+        let pmf = model_pmf(&ladder, &priced.view.model.cdf_fn().unwrap(), priced.view.resolution);
+        assert!((pmf.yes_prob[1] - 0.324_233_656_748_886_66).abs() < 1e-12, "{}", pmf.yes_prob[1]);
+        // A final climate report for the day pins it.
+        let pinned = DataSet {
+            climate: Some(nws::ClimateReport {
+                date: day(2026, 11, 25),
+                max_f: Some(51),
+                record: false,
+                preliminary: false,
+            }),
+            ..data
+        };
+        let p = price("KXHIGHNY", "KXHIGHNY-26NOV25", &pinned, &params()).unwrap().unwrap();
+        assert_eq!(p.view.model, Distribution::Normal { mean: 51.0, std: 0.2 });
+    }
+
+    #[test]
+    fn cpi_gasoline_adjustment_by_hand() {
+        let point =
+            |date, value| nowcast::Point { target: day(2025, 11, 1), date, series: "CPI Inflation".into(), value };
+        let row = |label: &str, regular: &str| gasoline::AaaRow { label: label.into(), regular: regular.into() };
+        let data = DataSet {
+            nowcast: Some(vec![point(day(2025, 12, 1), 0.25), point(day(2025, 12, 6), 0.27)]),
+            aaa: Some(gasoline::AaaPage {
+                as_of: day(2025, 12, 9),
+                rows: vec![row("Current Avg.", "3.412"), row("Week Ago Avg.", "3.430")],
+            }),
+            ..DataSet::default()
+        };
+        let p = price("KXCPI", "KXCPI-25NOV", &data, &params()).unwrap().unwrap();
+        // 0.035 × (3.412/3.430 − 1) × 100 × 3/7 days since the nowcast = −0.0078717…
+        let Distribution::StudentT { location, scale, df } = p.view.model else { panic!("{:?}", p.view.model) };
+        assert!((location - 0.262_128_279_883_381_8).abs() < 1e-12, "{location}");
+        assert_eq!((scale, df, p.view.resolution), (0.11, 6.0, Some(0.1)));
+        // Core CPI has no gasoline adjustment; an event without a nowcast is an error naming it.
+        let err = price("KXCPI", "KXCPI-25OCT", &data, &params()).unwrap_err();
+        assert!(err.to_string().contains("no CPI Inflation for 2025-10"), "{err}");
+    }
+
+    #[test]
+    fn gasoline_and_ten_year_by_hand() {
+        let row = |label: &str, regular: &str| gasoline::AaaRow { label: label.into(), regular: regular.into() };
+        let week = |d, p: &str| gasoline::EiaWeek { period: d, price: Some(p.into()) };
+        let data = DataSet {
+            aaa: Some(gasoline::AaaPage {
+                as_of: day(2025, 12, 9),
+                rows: vec![row("Current Avg.", "3.412"), row("Week Ago Avg.", "3.430")],
+            }),
+            eia: Some(vec![week(day(2025, 12, 1), "3.351"), week(day(2025, 12, 8), "3.397")]),
+            treasury: Some(vec![
+                crate::drivers::parse::treasury::Yield { date: day(2026, 11, 20), ten_year: Some("4.40".into()) },
+                crate::drivers::parse::treasury::Yield { date: day(2026, 11, 23), ten_year: Some("4.42".into()) },
+            ]),
+            ..DataSet::default()
+        };
+        let p = price("KXAAAGASD", "KXAAAGASD-25DEC14", &data, &params()).unwrap().unwrap();
+        let Distribution::Normal { mean, std } = p.view.model else { panic!() };
+        assert!(
+            (mean - 3.412_857_142_857_143).abs() < 1e-12 && (std - 0.013_416_407_864_998_74).abs() < 1e-12,
+            "{mean} {std}"
+        );
+        // 10-year: from Monday 11-23 to Wednesday 11-25 is two business days.
+        let t = price("KXTNOTED", "KXTNOTED-26NOV25", &data, &params()).unwrap().unwrap();
+        let Distribution::Normal { mean, std } = t.view.model else { panic!() };
+        assert_eq!(mean, 4.42);
+        assert!((std - 0.055 * 2f64.sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn index_scale_by_hand() {
+        use crate::drivers::parse::index::IndexBar;
+        let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 24, 19, 59, 0).unwrap(); // 14:59 ET
+        let data = DataSet {
+            index_bars: Some(vec![IndexBar {
+                ticker: "I:SPX".into(),
+                start: at,
+                open: 6837.0,
+                high: 6838.5,
+                low: 6836.0,
+                close: 6838.0,
+            }]),
+            ..DataSet::default()
+        };
+        let p = price("KXINXU", "KXINXU-26NOV24H1600", &data, &params()).unwrap().unwrap();
+        // 60 minutes after 15:00 × late bump 1.2 = 72; scale = 6838 × vol × √72 = 22 (shape 0).
+        let Distribution::SkewNormal { location, scale, shape } = p.view.model else { panic!() };
+        assert!((scale - 22.0).abs() < 1e-9 && location == 6838.0 && shape == 0.0, "{location} {scale}");
+        assert!(price("KXINXU", "KXINXU-26NOV23H1600", &data, &params()).is_err(), "no value before that event");
+    }
+
+    #[test]
+    fn claims_by_hand() {
+        use crate::drivers::parse::claims::NationalWeek;
+        let week = |d: NaiveDate, sa: i64| NationalWeek {
+            week_ended: d,
+            initial_nsa: None,
+            initial_sa: Some(sa),
+            seasonal_factor: None,
+            continued_sa: None,
+        };
+        let data = DataSet {
+            claims: Some(vec![
+                week(day(2025, 11, 1), 220_000),
+                week(day(2025, 11, 8), 224_000),
+                week(day(2025, 11, 15), 222_000),
+            ]),
+            ..DataSet::default()
+        };
+        // Release Wednesday 2025-11-26 reports the week ending Saturday 11-22 (one week ahead):
+        // trend = mean(+4000, −2000) = +1000, damped × 0.5; no holiday that week.
+        let p = price("KXJOBLESSCLAIMS", "KXJOBLESSCLAIMS-25NOV26", &data, &params()).unwrap().unwrap();
+        assert_eq!(p.view.model, Distribution::Normal { mean: 222_500.0, std: 12_000.0 });
+    }
+}

@@ -1,0 +1,244 @@
+//! The data drivers through the binary: every bundled fixture parses; bad payloads are named
+//! errors (source, file, line or field) that leave the last good table in place; fetches go to
+//! a loopback server (User-Agent sent, browser agent where a site needs one, retries), and when
+//! it fails the fallback order is the newest cached file, then the bundled fixture, each said;
+//! `calibrate` and `backtest` work from the fixtures. Loopback only.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use common::{Workspace, stderr, stdout};
+
+/// A loopback HTTP server answering every request with the next canned response for its path
+/// (the last one repeats), recording each request's first line and User-Agent.
+struct Server {
+    base: String,
+    seen: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+fn serve(routes: Vec<(&'static str, Vec<(u16, Vec<u8>)>)>) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let routes = Arc::new(Mutex::new(routes));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut first = String::new();
+            if reader.read_line(&mut first).is_err() {
+                continue;
+            }
+            let (mut agent, mut length) = (String::new(), 0usize);
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("user-agent:") {
+                    agent = v.trim().to_string();
+                }
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; length];
+            let _ = reader.read_exact(&mut body);
+            log.lock().unwrap().push((first.trim().to_string(), agent));
+            let path = first.split_whitespace().nth(1).unwrap_or("").to_string();
+            let (status, bytes) = {
+                let mut routes = routes.lock().unwrap();
+                match routes.iter_mut().find(|(p, _)| path.starts_with(p)) {
+                    Some((_, answers)) if answers.len() > 1 => answers.remove(0),
+                    Some((_, answers)) => answers[0].clone(),
+                    None => (404, b"not found".to_vec()),
+                }
+            };
+            let head = format!("HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", bytes.len());
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&bytes);
+        }
+    });
+    Server { base, seen }
+}
+
+/// Points every base URL at the server.
+fn point_at(ws: &Workspace, base: &str) {
+    let text = ws.read("configs/data.toml");
+    let mut out = String::new();
+    for line in text.lines() {
+        match line.split_once(" = \"https://") {
+            Some((key, _)) if !line.starts_with('#') => out.push_str(&format!("{key} = \"{base}\"\n")),
+            _ => out.push_str(&format!("{line}\n")),
+        }
+    }
+    ws.write("configs/data.toml", &out.replace("retries = 3", "retries = 1"));
+}
+
+fn fixture(ws: &Workspace, source: &str) -> String {
+    let dir = ws.path(&format!("fixtures/data/{source}"));
+    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files.last().unwrap().display().to_string()
+}
+
+#[test]
+fn every_fixture_parses() {
+    let ws = Workspace::new();
+    for source in stdout(&ws.run(&["data", "list"])).lines().map(|l| l.split_whitespace().next().unwrap().to_string()) {
+        for entry in std::fs::read_dir(ws.path(&format!("fixtures/data/{source}"))).unwrap() {
+            let file = entry.unwrap().path().display().to_string();
+            let out = ws.run(&["data", "parse", &source, &file, "--json"]);
+            assert!(out.status.success(), "{source} {file}: {}", stderr(&out));
+            let table: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+            assert!(!table["rows"].as_array().unwrap().is_empty(), "{source} {file}");
+        }
+    }
+}
+
+#[test]
+fn bad_payloads_are_named_errors() {
+    let ws = Workspace::new();
+    let cases: [(&str, &str, &str, &str); 5] = [
+        (
+            "treasury",
+            "page.csv",
+            "<!DOCTYPE html><html><body>Service Unavailable</body></html>",
+            "treasury: page.csv: line 1: an HTML page",
+        ),
+        (
+            "treasury",
+            "cut.csv",
+            "Date,\"10 Yr\",\"30 Yr\"\n06/12/2026,4.52,4.81\n06/11/2026,4.5",
+            "treasury: cut.csv: line 3",
+        ),
+        (
+            "bls",
+            "refused.json",
+            r#"{"status":"REQUEST_NOT_PROCESSED","responseTime":12,"message":["daily threshold reached"],"Results":{}}"#,
+            "bls: refused.json: status: REQUEST_NOT_PROCESSED: daily threshold reached",
+        ),
+        (
+            "fred",
+            "bad.csv",
+            "observation_date,DGS10\n2026-06-12,4.5x\n",
+            "fred: bad.csv: line 2, DGS10: `4.5x` is not a number",
+        ),
+        ("nws_cli", "cli.txt", "no summary here", "nws_cli: cli.txt: no \"CLIMATE SUMMARY FOR"),
+    ];
+    for (source, file, body, expected) in cases {
+        ws.write(file, body);
+        let out = ws.run(&["data", "parse", source, file]);
+        assert_eq!(out.status.code(), Some(1), "{source}");
+        assert!(stderr(&out).contains(expected), "{source}: {}", stderr(&out));
+        assert!(stdout(&out).is_empty(), "no partial output");
+    }
+}
+
+#[test]
+fn offline_fetch_uses_the_fixture_and_says_so() {
+    let ws = Workspace::new();
+    let out = ws.run(&["data", "fetch", "bls", "nowcast", "--offline"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("from fixture (fallback: offline; using the fixture)"), "{}", stdout(&out));
+    let show: serde_json::Value = serde_json::from_str(&stdout(&ws.run(&["data", "show", "bls", "--json"]))).unwrap();
+    assert_eq!(show["origin"], "fixture");
+    assert_eq!(show["as_of"], "2025-10-01");
+    assert!(ws.path("data/proc/bls/bls.parquet").exists());
+    let missing = ws.run(&["data", "show", "treasury"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains("treasury: no table yet"), "{}", stderr(&missing));
+}
+
+#[test]
+fn fetch_then_fall_back_to_cache_then_fixture_and_keep_the_last_good_table() {
+    let ws = Workspace::new();
+    let csv = std::fs::read(fixture(&ws, "treasury")).unwrap();
+    let nowcast = std::fs::read(fixture(&ws, "nowcast")).unwrap();
+    let server = serve(vec![
+        // Good once, then failing; then an HTML error page with HTTP 200.
+        (
+            "/resource-center/data-chart-center/interest-rates/daily-treasury-rates.csv",
+            vec![(200, csv.clone()), (503, vec![]), (503, vec![]), (200, b"<html><body>Error</body></html>".to_vec())],
+        ),
+        ("/-/media/files/webcharts/inflationnowcasting/nowcast_month.json", vec![(200, nowcast)]),
+    ]);
+    point_at(&ws, &server.base);
+    let first = ws.run(&["data", "fetch", "treasury", "nowcast"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stdout(&first).contains("treasury         37 rows, as of 2026-11-24, from network"), "{}", stdout(&first));
+    let seen = server.seen.lock().unwrap().clone();
+    assert!(
+        seen.iter().any(|(line, agent)| line.contains("treasury") && agent.starts_with("kalshi-alpha/")),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter().any(|(line, agent)| line.contains("nowcast") && agent.starts_with("mozilla/")),
+        "browser agent: {seen:?}"
+    );
+    // The server fails (503 twice: the retry too): the cached file from the first fetch is used.
+    let second = ws.run(&["data", "fetch", "treasury"]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(
+        stdout(&second).contains("from cache (fallback:") && stdout(&second).contains("HTTP 503"),
+        "{}",
+        stdout(&second)
+    );
+    let meta_before = ws.read("data/proc/treasury/meta.json");
+    // An HTML page with status 200 is a bad payload: named error, exit 1, table untouched.
+    let third = ws.run(&["data", "fetch", "treasury"]);
+    assert_eq!(third.status.code(), Some(1));
+    assert!(
+        stderr(&third).contains("an HTML page") && stderr(&third).contains("kept the last good table"),
+        "{}",
+        stderr(&third)
+    );
+    assert_eq!(ws.read("data/proc/treasury/meta.json"), meta_before);
+    // Nothing cached and nothing served: the bundled fixture.
+    let fred = ws.run(&["data", "fetch", "fred"]);
+    assert!(fred.status.success(), "{}", stderr(&fred));
+    assert!(
+        stdout(&fred).contains("from fixture (fallback:") && stdout(&fred).contains("HTTP 404"),
+        "{}",
+        stdout(&fred)
+    );
+}
+
+#[test]
+fn calibrate_and_backtest_from_the_fixtures() {
+    let ws = Workspace::new();
+    let out = ws.run(&["calibrate", "KXHIGHNY", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let c: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    // Forecast − settled pairs from the fixtures: +1, −1, +1, +2 → bias 0.75, σ √(4.75/3).
+    assert_eq!(c["calibration"]["observations"], 4);
+    assert_eq!(c["calibration"]["params"]["bias"], 0.75);
+    let std = c["calibration"]["params"]["error_std"].as_f64().unwrap();
+    assert!((std - (4.75f64 / 3.0).sqrt()).abs() < 1e-12, "{std}");
+    assert!(ws.read("data/proc/calibration/weather.toml").contains("from = \"2026-11-21\""));
+    // A second run gives the same file content but its time.
+    let again: serde_json::Value =
+        serde_json::from_str(&stdout(&ws.run(&["calibrate", "KXHIGHNY", "--json"]))).unwrap();
+    assert_eq!(again["calibration"]["params"], c["calibration"]["params"]);
+
+    let out = ws.run(&["backtest", "KXHIGHNY", "--from", "2026-11-20", "--to", "2026-11-24", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let events = r["events"].as_array().unwrap();
+    assert_eq!(events.len(), 4);
+    assert_eq!(r["skipped"].as_array().unwrap().len(), 1, "no forecast before 11-20");
+    let mean = |k: &str| events.iter().map(|e| e[k].as_f64().unwrap()).sum::<f64>() / 4.0;
+    assert!((r["model"]["crps"].as_f64().unwrap() - mean("model_rps")).abs() < 1e-12);
+    assert!((r["market"]["crps"].as_f64().unwrap() - mean("market_rps")).abs() < 1e-12);
+    // Each event's model used the forecast issued before its day (11-24: the 11-22 issue, 51°F).
+    assert!(events[3]["view"].as_str().unwrap().contains("forecast high 51"), "{}", events[3]["view"]);
+    let report = ws.read("reports/backtests/KXHIGHNY_2026-11-20_2026-11-24.md");
+    assert!(report.contains("| market-implied PMF |") && report.contains("![reliability]"));
+    let svg = ws.read("reports/backtests/KXHIGHNY_2026-11-20_2026-11-24_reliability.svg");
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+}
