@@ -19,7 +19,10 @@ struct Server {
     seen: Arc<Mutex<Vec<(String, String)>>>,
 }
 
-fn serve(routes: Vec<(&'static str, Vec<(u16, Vec<u8>)>)>) -> Server {
+/// Canned answers (status, body) by path prefix.
+type Routes = Vec<(&'static str, Vec<(u16, Vec<u8>)>)>;
+
+fn serve(routes: Routes) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
