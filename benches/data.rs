@@ -12,12 +12,22 @@ use kalshi_alpha::drivers::source::Source;
 use kalshi_alpha::drivers::store::DataStore;
 
 fn states_csv() -> Vec<u8> {
-    let mut out = String::from("\"st\",\"rptdate\",\"c1\",\"c2\",\"c3\",\"c4\",\"c5\",\"c6\",\"c7\",\"c8\",\"c9\",\"c10\",\"c11\",\"c12\",\"c18\",\"c19\"\n");
+    let mut out = String::from(
+        "\"st\",\"rptdate\",\"c1\",\"c2\",\"c3\",\"c4\",\"c5\",\"c6\",\"c7\",\"c8\",\"c9\",\"c10\",\"c11\",\"c12\",\"c18\",\"c19\"\n",
+    );
     let start = NaiveDate::from_ymd_opt(2006, 1, 7).unwrap();
     for week in 0..(52 * 20) {
         let day = start + Duration::weeks(week);
         for st in 0..53 {
-            let _ = writeln!(out, "\"S{st:02}\",\"{day}\",{},{},{},0,0,3,0,{},40,0,11,0,{},1.1", week % 52 + 1, day - Duration::days(7), 1000 + st * 37, 7000 + st * 11, 120_000 + st);
+            let _ = writeln!(
+                out,
+                "\"S{st:02}\",\"{day}\",{},{},{},0,0,3,0,{},40,0,11,0,{},1.1",
+                week % 52 + 1,
+                day - Duration::days(7),
+                1000 + st * 37,
+                7000 + st * 11,
+                120_000 + st
+            );
         }
     }
     out.into_bytes()
@@ -28,7 +38,12 @@ fn index_aggs(n: usize) -> Vec<u8> {
     let results: Vec<String> = (0..n)
         .map(|i| {
             let c = 6800.0 + (i as f64 * 0.37).sin() * 12.0;
-            format!("{{\"o\":{c:.2},\"h\":{:.2},\"l\":{:.2},\"c\":{c:.2},\"t\":{}}}", c + 0.8, c - 0.8, t0 + i as i64 * 60_000)
+            format!(
+                "{{\"o\":{c:.2},\"h\":{:.2},\"l\":{:.2},\"c\":{c:.2},\"t\":{}}}",
+                c + 0.8,
+                c - 0.8,
+                t0 + i as i64 * 60_000
+            )
         })
         .collect();
     format!("{{\"ticker\":\"I:SPX\",\"queryCount\":{n},\"resultsCount\":{n},\"adjusted\":true,\"results\":[{}],\"status\":\"OK\",\"request_id\":\"x\"}}", results.join(",")).into_bytes()
@@ -91,7 +106,11 @@ fn year_of_weather(root: &Path) {
         let dir = data.join("nws_forecast");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(format!("f_{issued}.json")), forecast_json.to_string()).unwrap();
-        let cutoff = chrono_tz::America::New_York.from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap()).earliest().unwrap().timestamp();
+        let cutoff = chrono_tz::America::New_York
+            .from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap())
+            .earliest()
+            .unwrap()
+            .timestamp();
         let mut tickers = Vec::new();
         let mut lists = Vec::new();
         for (code, kind, lo, hi) in bins {
@@ -112,11 +131,16 @@ fn year_of_weather(root: &Path) {
         }
         let dir = data.join("kalshi_candles");
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(format!("{event}.json")), serde_json::json!({"market_tickers": tickers, "market_candlesticks": lists}).to_string()).unwrap();
+        std::fs::write(
+            dir.join(format!("{event}.json")),
+            serde_json::json!({"market_tickers": tickers, "market_candlesticks": lists}).to_string(),
+        )
+        .unwrap();
     }
     let dir = data.join("kalshi_settled");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("settled.json"), serde_json::json!({"markets": settled, "cursor": ""}).to_string()).unwrap();
+    std::fs::write(dir.join("settled.json"), serde_json::json!({"markets": settled, "cursor": ""}).to_string())
+        .unwrap();
 }
 
 fn backtest_year(c: &mut Criterion) {
@@ -125,7 +149,8 @@ fn backtest_year(c: &mut Criterion) {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let fixtures = dir.path().join("fixtures");
     std::fs::create_dir_all(fixtures.join("kalshi/series")).unwrap();
-    std::fs::copy(repo.join("fixtures/kalshi/series/KXHIGHNY.json"), fixtures.join("kalshi/series/KXHIGHNY.json")).unwrap();
+    std::fs::copy(repo.join("fixtures/kalshi/series/KXHIGHNY.json"), fixtures.join("kalshi/series/KXHIGHNY.json"))
+        .unwrap();
     let store = DataStore::new(dir.path(), &fixtures);
     let config = kalshi_alpha::config::ScanConfig::load(&repo.join("configs")).unwrap();
     let request = kalshi_alpha::exec::backtest::BacktestRequest {
@@ -150,7 +175,9 @@ fn backtest_year(c: &mut Criterion) {
     let mut group = c.benchmark_group("backtest");
     group.sample_size(10);
     group.bench_function("kxhighny_one_year_365_events", |b| {
-        b.iter(|| kalshi_alpha::exec::backtest::backtest(&request, &indicatif::ProgressBar::hidden()).unwrap().events.len())
+        b.iter(|| {
+            kalshi_alpha::exec::backtest::backtest(&request, &indicatif::ProgressBar::hidden()).unwrap().events.len()
+        })
     });
     group.finish();
 }

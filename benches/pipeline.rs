@@ -34,9 +34,27 @@ fn pipeline(c: &mut Criterion) {
     let series = fixture_snapshots(&root.join("fixtures"), &[], &config).expect("fixtures");
     let params = scan_params(&config);
     let table = LimitTable::new(config.limits.clone(), None, None);
+    // Events without an operator view are priced by their strategies from the fixture data
+    // (outside the timed loop, as a session does once per scan).
+    let empty = tempfile::tempdir().expect("temp dir");
+    let strategies = kalshi_alpha::exec::session::StrategyContext::load(
+        &root.join("configs"),
+        empty.path(),
+        &root.join("fixtures"),
+        chrono::Utc::now(),
+    )
+    .expect("strategies");
     for snapshot in series.iter().flat_map(|s| &s.events) {
-        let view = &config.views.events[&snapshot.event];
-        let input = EventInput { snapshot, view };
+        let view = match config.views.events.get(&snapshot.event) {
+            Some(v) => v.clone(),
+            None => {
+                kalshi_alpha::strategies::price(&snapshot.series, &snapshot.event, &strategies.data, &strategies.params)
+                    .expect("strategy")
+                    .expect("a strategy for the series")
+                    .view
+            }
+        };
+        let input = EventInput { snapshot, view: &view };
         c.bench_function(&format!("scan_event/{}", snapshot.event), |b| {
             b.iter(|| {
                 let mut decider = Decider::new(&table, None, Ledger::default());
