@@ -96,8 +96,8 @@ fn year_of_weather(root: &Path) {
     let mut settled = Vec::new();
     for i in 0..365 {
         let day = start + Duration::days(i);
-        let actual = 40 + (i * 7 % 17) as i64;
-        let forecast = actual + (i % 5) as i64 - 2;
+        let actual = 40 + i * 7 % 17;
+        let forecast = actual + i % 5 - 2;
         let code = day.format("%y%b%d").to_string().to_uppercase();
         let event = format!("KXHIGHNY-{code}");
         let issued = day - Duration::days(1);
