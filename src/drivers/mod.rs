@@ -1,8 +1,7 @@
 //! Data sources: Kalshi market fixtures, and the public-data drivers — pure parsers
-//! (`parse`), the source registry (`source`), fetching with fallback (`fetch`), the raw and
-//! parsed store (`store`), and the data strategies read (`dataset`).
+//! (`parse`), the source registry (`source`), fetching with fallback (`fetch`), and the raw
+//! and parsed store (`store`). `exec::dataset` assembles what strategies read.
 
-pub mod dataset;
 pub mod fetch;
 pub mod fixtures;
 pub mod parse;

@@ -175,7 +175,7 @@ pub fn backtest(req: &BacktestRequest<'_>, bar: &ProgressBar) -> Result<Backtest
                 ));
             }
         }
-        let data = crate::drivers::dataset::from_payloads(inputs);
+        let data = crate::exec::dataset::from_payloads(inputs);
         let priced = match crate::strategies::price(req.series, event, &data, &params) {
             Ok(Some(p)) => p,
             Ok(None) => continue,

@@ -5,6 +5,7 @@ pub mod broker;
 pub mod calibration;
 pub mod controls;
 pub mod daemon;
+pub mod dataset;
 pub mod equity;
 pub mod heartbeat;
 pub mod journal;

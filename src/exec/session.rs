@@ -237,7 +237,7 @@ impl StrategyContext {
             calibrations.insert(calibration.strategy.clone(), calibration);
         }
         let store = crate::drivers::store::DataStore::new(out_root, fixtures);
-        let mut data = crate::drivers::dataset::load(&store, &data_config, now);
+        let mut data = crate::exec::dataset::load(&store, &data_config, now);
         let releases = configs.join("calendars/cpi_release.toml");
         if let Ok(text) = std::fs::read_to_string(&releases) {
             if let Ok(calendar) = crate::schedule::calendar::Calendar::parse(&releases, &text) {
