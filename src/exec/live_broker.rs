@@ -18,7 +18,8 @@ use crate::exec::controls::{CancelAllMark, KillSwitch, StateStore};
 use crate::exec::journal::Journal;
 use crate::exec::kill_watch::KillWatch;
 use crate::exec::order_journal::{OrderJournal, order_journal_path};
-use crate::kalshi::open_enum::{BookSide, OrderStatus as VenueStatus, SelfTradePrevention, TimeInForce};
+use crate::exec::venue::fetch_venue;
+use crate::kalshi::open_enum::{BookSide, SelfTradePrevention, TimeInForce};
 use crate::kalshi::orders::{CreateOrder, CreateOrderGroup, DecreaseOrder};
 use crate::kalshi::rest::{RestClient, RestError};
 use crate::ledger::{Fill, LedgerEvent, LedgerState, Mode};
@@ -26,11 +27,11 @@ use crate::live::config::LiveConfig;
 use crate::live::orders::{Intent, OrderRecord, OrderStatus};
 use crate::live::pretrade::{self, Candidate, Refusal, Sent};
 use crate::live::queue::{QueuedRequest, RequestQueue};
-use crate::live::reconcile::{Difference, VenueFill, VenueOrder, VenueState, reconcile};
+use crate::live::reconcile::{Difference, reconcile};
 use crate::live::state::{Changer, TradingState};
 use crate::live::throttle::RateLimits;
 use crate::live::var::{EventOutcomes, Holding};
-use crate::model::{Count, Money, Price, Role, Side, SignedCount};
+use crate::model::{Count, Money, Price, Role, Side};
 use crate::pricing::fees::Rounding;
 use crate::risk::ceilings::CoreCeilings;
 
@@ -603,6 +604,19 @@ impl LiveBroker {
         self.cancel_mark.last_ms()
     }
 
+    /// Queues a request; one the full queue hands back is audited as `queue_drop`. Returns
+    /// whether it was queued.
+    fn enqueue(&mut self, request: QueuedRequest, at: DateTime<Utc>) -> Result<bool, BrokerError> {
+        match self.queue.push(request) {
+            Ok(()) => Ok(true),
+            Err(dropped) => {
+                let detail = serde_json::json!(&dropped);
+                self.audit_event(at, "queue_drop", Some(dropped.client_order_id()), Some(dropped.ticker()), detail)?;
+                Ok(false)
+            }
+        }
+    }
+
     /// Sends queued requests in order, waiting for the token bucket; drops are audited.
     fn drain(&mut self, at: DateTime<Utc>) -> Result<(), BrokerError> {
         for dropped in self.queue.take_evicted() {
@@ -764,11 +778,7 @@ impl LiveBroker {
             .collect();
         for (cid, ticker) in &targets {
             self.record(OrderRecord::CancelRequested { at, client_order_id: cid.clone(), reason: reason.to_string() })?;
-            if let Err(dropped) =
-                self.queue.push(QueuedRequest::Cancel { client_order_id: cid.clone(), ticker: ticker.clone() })
-            {
-                self.audit_event(at, "queue_drop", Some(cid), Some(ticker), serde_json::json!(&dropped))?;
-            }
+            self.enqueue(QueuedRequest::Cancel { client_order_id: cid.clone(), ticker: ticker.clone() }, at)?;
         }
         self.drain(at)?;
         Ok(targets.len())
@@ -796,71 +806,6 @@ fn rest_error_code(e: &RestError) -> &'static str {
         RestError::NoCredentials { .. } => "no_credentials",
         _ => "error",
     }
-}
-
-/// How far before the last fill seen the next reconciliation reads fills again (fills can be
-/// reported late or out of order; repeats are ignored by fill id).
-const FILL_CURSOR_MARGIN_SECS: i64 = 300;
-
-/// Everything reconciliation reads from the venue: our orders, fills (all, or from the cursor:
-/// the last fill seen minus a margin) and positions.
-pub async fn fetch_venue(rest: &RestClient, fills_from: Option<DateTime<Utc>>) -> Result<VenueState, RestError> {
-    let orders = rest.orders(None, None).await?;
-    let fills = match fills_from {
-        Some(t) => rest.fills_since(t.timestamp() - FILL_CURSOR_MARGIN_SECS).await?,
-        None => rest.fills().await?,
-    };
-    let positions = rest.positions().await?;
-    Ok(venue_state(orders, fills, positions))
-}
-
-/// The venue's answers as reconciliation reads them (legacy-only records that cannot be read
-/// are left out; they cannot be ours: this project writes the current fields).
-pub fn venue_state(
-    orders: Vec<crate::kalshi::portfolio::Order>,
-    fills: Vec<crate::kalshi::portfolio::Fill>,
-    positions: Vec<crate::kalshi::portfolio::MarketPosition>,
-) -> VenueState {
-    let orders = orders
-        .into_iter()
-        .filter_map(|o| {
-            let remaining = o.remaining().ok()?;
-            Some(VenueOrder {
-                resting: o.status == VenueStatus::Resting || o.status == VenueStatus::Pending,
-                order_id: o.order_id,
-                client_order_id: o.client_order_id,
-                ticker: o.ticker,
-                remaining,
-            })
-        })
-        .collect();
-    let fills = fills
-        .into_iter()
-        .filter_map(|f| {
-            let count = f.contracts().ok()?;
-            let yes_price = f.yes_price().ok()??;
-            let at = f
-                .ts_ms
-                .and_then(DateTime::<Utc>::from_timestamp_millis)
-                .or_else(|| f.created_time.as_deref().and_then(|t| t.parse().ok()))
-                .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
-            Some(VenueFill {
-                fill_id: if f.fill_id.is_empty() { f.trade_id.clone() } else { f.fill_id.clone() },
-                order_id: f.order_id.clone(),
-                client_order_id: f.client_order_id.clone(),
-                count,
-                yes_price,
-                fee: f.fee_cost.unwrap_or(Money::ZERO),
-                at,
-            })
-        })
-        .collect();
-    let positions = positions
-        .into_iter()
-        .map(|p| (p.ticker.clone(), p.contracts()))
-        .filter(|(_, c): &(String, SignedCount)| c.centis() != 0)
-        .collect();
-    VenueState { orders, fills, positions }
 }
 
 impl Broker for LiveBroker {
@@ -897,15 +842,7 @@ impl Broker for LiveBroker {
                         ticker: old.intent.ticker.clone(),
                         remaining: intent.count,
                     };
-                    if let Err(dropped) = self.queue.push(request) {
-                        self.audit_event(
-                            at,
-                            "queue_drop",
-                            Some(dropped.client_order_id()),
-                            Some(dropped.ticker()),
-                            serde_json::json!(&dropped),
-                        )?;
-                    }
+                    self.enqueue(request, at)?;
                     self.drain(at)?;
                 }
                 return Ok(Placed { filled: Count::ZERO, resting: intent.count, fees: Money::ZERO });
@@ -935,14 +872,7 @@ impl Broker for LiveBroker {
             price: intent.price,
             count: intent.count,
         };
-        if let Err(dropped) = self.queue.push(request) {
-            self.audit_event(
-                at,
-                "queue_drop",
-                Some(&intent.client_order_id),
-                Some(&intent.ticker),
-                serde_json::json!(&dropped),
-            )?;
+        if !self.enqueue(request, at)? {
             self.record(OrderRecord::Rejected {
                 at,
                 client_order_id: intent.client_order_id.clone(),

@@ -21,3 +21,4 @@ pub mod schedule_files;
 pub mod session;
 pub mod signals;
 pub mod status;
+pub mod venue;
