@@ -109,7 +109,7 @@ pub struct StatesWeek {
 pub fn states(bytes: &[u8], file: &str) -> Result<Vec<StatesWeek>, DataError> {
     const SOURCE: &str = "claims_states";
     refuse_html(SOURCE, file, bytes)?;
-    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
     let headers =
         reader.headers().map_err(|e| DataError::new(SOURCE, file, Some("line 1".into()), e.to_string()))?.clone();
     let column = |name: &str| {
@@ -124,6 +124,17 @@ pub fn states(bytes: &[u8], file: &str) -> Result<Vec<StatesWeek>, DataError> {
         let line = i + 2;
         let at = |field: &str| Some(format!("line {line}, {field}"));
         let record = record.map_err(|e| DataError::new(SOURCE, file, Some(format!("line {line}")), e.to_string()))?;
+        if !weeks.is_empty() && super::is_footnote(&record, headers.len()) {
+            continue;
+        }
+        if record.len() < headers.len() {
+            return Err(DataError::new(
+                SOURCE,
+                file,
+                Some(format!("line {line}")),
+                format!("{} of {} fields (truncated file?)", record.len(), headers.len()),
+            ));
+        }
         let get = |c: usize| record.get(c).unwrap_or("").trim();
         let week = parse_date(get(rptdate))
             .ok_or_else(|| DataError::new(SOURCE, file, at("rptdate"), format!("`{}` is not a date", get(rptdate))))?;

@@ -100,6 +100,13 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(t, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(t, "%m/%d/%Y")).ok()
 }
 
+/// Whether a CSV record is a footnote row (a note after the data: fewer cells than the
+/// header, the first of which is not a date) rather than a truncated or broken data row.
+pub fn is_footnote(record: &csv::StringRecord, header_len: usize) -> bool {
+    record.len() < header_len
+        && record.get(0).is_some_and(|first| parse_date(first).is_none() && !first.trim().is_empty())
+}
+
 /// Refuses HTML where JSON, CSV or XML was expected (an error page or a login wall).
 pub fn refuse_html(source: &str, file: &str, bytes: &[u8]) -> Result<(), DataError> {
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).to_ascii_lowercase();
@@ -140,6 +147,11 @@ mod tests {
         assert_eq!(decimal_cell("$3.412"), Ok(Cell::Decimal("3.412".into())));
         assert!(decimal_cell("4.5.2").is_err() && decimal_cell("abc").is_err());
         assert_eq!(parse_date("06/12/2026"), parse_date("2026-06-12"));
+        assert!(is_footnote(&csv::StringRecord::from(vec!["Note: rates are bond-equivalent."]), 3));
+        assert!(
+            !is_footnote(&csv::StringRecord::from(vec!["06/11/2026", "4.5"]), 3),
+            "a cut-off data row is not a note"
+        );
         let err = refuse_html("bls", "x.json", b"<!DOCTYPE html><html>Access Denied</html>").unwrap_err();
         assert_eq!(err.to_string(), "bls: x.json: line 1: an HTML page, not the data (an error or access page?)");
     }

@@ -34,7 +34,7 @@ fn csv_column(
     value_name: &str,
 ) -> Result<Vec<Yield>, DataError> {
     refuse_html(source, file, bytes)?;
-    let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
     let headers =
         reader.headers().map_err(|e| DataError::new(source, file, Some("line 1".into()), e.to_string()))?.clone();
     let find = |names: &[&str]| headers.iter().position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)));
@@ -45,9 +45,18 @@ fn csv_column(
     let mut out = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
-        let record = record.map_err(|e| {
-            DataError::new(source, file, Some(format!("line {line}")), format!("{e} (truncated file?)"))
-        })?;
+        let record = record.map_err(|e| DataError::new(source, file, Some(format!("line {line}")), e.to_string()))?;
+        if !out.is_empty() && super::is_footnote(&record, headers.len()) {
+            continue;
+        }
+        if record.len() < headers.len() {
+            return Err(DataError::new(
+                source,
+                file,
+                Some(format!("line {line}")),
+                format!("{} of {} fields (truncated file?)", record.len(), headers.len()),
+            ));
+        }
         let raw_date = record.get(date_col).unwrap_or("");
         let date = parse_date(raw_date).ok_or_else(|| {
             DataError::new(
@@ -184,7 +193,11 @@ mod tests {
         assert_eq!((ys[0].ten_year.as_deref(), ys[1].ten_year.as_deref()), (None, Some("4.52")));
         let truncated = "Date,\"10 Yr\",\"30 Yr\"\n06/12/2026,4.52,4.81\n06/11/2026,4.5";
         let err = curve_csv(truncated.as_bytes(), "curve.csv").unwrap_err().to_string();
-        assert!(err.starts_with("treasury: curve.csv: line 3"), "{err}");
+        assert_eq!(err, "treasury: curve.csv: line 3: 2 of 3 fields (truncated file?)");
+        // A footnote row after the data is skipped, not an error.
+        let noted =
+            "Date,\"10 Yr\",\"30 Yr\"\n06/12/2026,4.52,4.81\n\"Note: 2-month yields were added on 10/16/2018.\"\n";
+        assert_eq!(curve_csv(noted.as_bytes(), "curve.csv").unwrap().len(), 1);
     }
 
     #[test]
