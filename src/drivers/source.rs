@@ -18,7 +18,7 @@ pub enum Source {
     Claims,
     /// DOL `ar539.csv` (states, NSA).
     ClaimsStates,
-    /// DOL weekly release headline (advance SA; text of the release).
+    /// DOL weekly release headline (advance SA; the release PDF or its text).
     ClaimsRelease,
     /// Treasury daily par yield curve (CSV).
     Treasury,
@@ -98,7 +98,7 @@ impl Source {
         match self {
             Source::Claims | Source::TreasuryXml => "xml",
             Source::ClaimsStates | Source::Treasury | Source::Fred => "csv",
-            Source::ClaimsRelease => "txt",
+            Source::ClaimsRelease => "pdf",
             Source::Aaa => "html",
             _ => "json",
         }
@@ -262,11 +262,9 @@ impl DataConfig {
             Source::ClaimsStates => {
                 Request::Get { url: format!("{}/unemploy/csv/ar539.csv", self.base(source, "dol")?) }
             }
+            // 302 to the week's release PDF.
             Source::ClaimsRelease => {
-                return Err(RequestError {
-                    source_name: source.name(),
-                    message: "the weekly release is a PDF: save its text (e.g. `pdftotext data.pdf`) and use `data parse claims_release FILE`".into(),
-                });
+                Request::Get { url: format!("{}/unemploy/weeklyRedirect.php", self.base(source, "dol")?) }
             }
             Source::Treasury => Request::Get {
                 url: format!(

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use quick_xml::events::Event;
 
 use super::{Cell, DataError, Table, parse_date, refuse_html};
@@ -162,7 +162,46 @@ pub struct Release {
     pub advance_sa: i64,
 }
 
-fn month_number(name: &str) -> Option<u32> {
+/// The release: its text, or a PDF's text. Words are matched with all whitespace removed (a
+/// PDF's text layer may split or join them): "the advance figure for seasonally adjusted
+/// initial claims was N", the week ending ("In the week ending November 22") before it, and
+/// the year from the release's date line ("…, November 26, 2025").
+pub fn release(bytes: &[u8], file: &str) -> Result<Release, DataError> {
+    const SOURCE: &str = "claims_release";
+    let text =
+        if bytes.starts_with(b"%PDF") { super::pdf::text(bytes) } else { String::from_utf8_lossy(bytes).to_string() };
+    let squeezed: String = text.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
+    let err = |m: &str| DataError::new(SOURCE, file, None, m);
+    let key = "theadvancefigureforseasonallyadjustedinitialclaimswas";
+    let at = squeezed
+        .find(key)
+        .ok_or_else(|| err("no sentence \"the advance figure for seasonally adjusted initial claims was N\""))?;
+    let figure: String = squeezed[at + key.len()..].chars().take_while(|c| c.is_ascii_digit() || *c == ',').collect();
+    let advance_sa: i64 =
+        figure.replace(',', "").parse().map_err(|_| err(&format!("advance figure `{figure}` is not a number")))?;
+    let week_key = "intheweekending";
+    let w = squeezed[..at].rfind(week_key).ok_or_else(|| err("no \"In the week ending …\" before the figure"))?;
+    let (month, day) = month_day(&squeezed[w + week_key.len()..])
+        .ok_or_else(|| err("the week-ending date does not read as \"Month D\""))?;
+    // The release's date line: the first "<month><day>,<year>".
+    let year = (0..squeezed.len())
+        .filter(|i| squeezed.is_char_boundary(*i))
+        .find_map(|i| {
+            let rest = &squeezed[i..];
+            let (_, _, after) = month_day_rest(rest)?;
+            let after = after.strip_prefix(',')?;
+            let y: i32 = after.get(..4)?.parse().ok()?;
+            (2000..=2100).contains(&y).then_some(y)
+        })
+        .ok_or_else(|| err("no release date (\"Month D, YYYY\")"))?;
+    // A week ending in late December read from a January release belongs to the year before.
+    let year = if month == 12 && squeezed.contains("january") { year - 1 } else { year };
+    let week_ended =
+        NaiveDate::from_ymd_opt(year, month, day).ok_or_else(|| err("the week-ending date is not a date"))?;
+    Ok(Release { week_ended, advance_sa })
+}
+
+fn month_day_rest(text: &str) -> Option<(u32, u32, &str)> {
     const MONTHS: [&str; 12] = [
         "january",
         "february",
@@ -177,53 +216,15 @@ fn month_number(name: &str) -> Option<u32> {
         "november",
         "december",
     ];
-    MONTHS.iter().position(|m| m.eq_ignore_ascii_case(name.trim_end_matches('.'))).map(|i| i as u32 + 1)
+    let (m, name) = MONTHS.iter().enumerate().find(|(_, name)| text.starts_with(*name))?;
+    let rest = &text[name.len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let day: u32 = digits.parse().ok().filter(|d| (1..=31).contains(d))?;
+    Some((m as u32 + 1, day, &rest[digits.len()..]))
 }
 
-/// The release text: the week ending (`In the week ending November 22, …`, the year from the
-/// release's date line) and the advance SA figure.
-pub fn release(text: &str, file: &str) -> Result<Release, DataError> {
-    const SOURCE: &str = "claims_release";
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let lower = flat.to_ascii_lowercase();
-    let key = "the advance figure for seasonally adjusted initial claims was ";
-    let at = lower.find(key).ok_or_else(|| {
-        DataError::new(
-            SOURCE,
-            file,
-            None,
-            "no sentence \"the advance figure for seasonally adjusted initial claims was N\"",
-        )
-    })?;
-    let figure: String = flat[at + key.len()..].chars().take_while(|c| c.is_ascii_digit() || *c == ',').collect();
-    let advance_sa: i64 = figure
-        .replace(',', "")
-        .parse()
-        .map_err(|_| DataError::new(SOURCE, file, None, format!("advance figure `{figure}` is not a number")))?;
-    let week_key = "in the week ending ";
-    let w = lower[..at]
-        .rfind(week_key)
-        .ok_or_else(|| DataError::new(SOURCE, file, None, "no \"In the week ending …\" before the figure"))?;
-    let rest: Vec<&str> = flat[w + week_key.len()..].split([' ', ',']).filter(|s| !s.is_empty()).collect();
-    let (month, day) = match rest.as_slice() {
-        [m, d, ..] => (month_number(m), d.parse::<u32>().ok()),
-        _ => (None, None),
-    };
-    let year = flat
-        .split([' ', ','])
-        .filter_map(|t| t.parse::<i32>().ok())
-        .find(|y| (2000..=2100).contains(y))
-        .ok_or_else(|| DataError::new(SOURCE, file, None, "no year in the release"))?;
-    let (Some(month), Some(day)) = (month, day) else {
-        return Err(DataError::new(SOURCE, file, None, "the week-ending date does not read as \"Month D\""));
-    };
-    // The release's year is the year of its date; a late-December week read in January belongs to the year before.
-    let mut week_ended = NaiveDate::from_ymd_opt(year, month, day)
-        .ok_or_else(|| DataError::new(SOURCE, file, None, "the week-ending date is not a date"))?;
-    if month == 12 && lower.contains("january") && week_ended.year() == year {
-        week_ended = NaiveDate::from_ymd_opt(year - 1, month, day).unwrap_or(week_ended);
-    }
-    Ok(Release { week_ended, advance_sa })
+fn month_day(text: &str) -> Option<(u32, u32)> {
+    month_day_rest(text).map(|(m, d, _)| (m, d))
 }
 
 /// The national history as a table.
@@ -270,7 +271,7 @@ pub fn parse_states(bytes: &[u8], file: &str) -> Result<Table, DataError> {
 
 /// The release headline as a one-row table.
 pub fn parse_release(bytes: &[u8], file: &str) -> Result<Table, DataError> {
-    let r = release(&String::from_utf8_lossy(bytes), file)?;
+    let r = release(bytes, file)?;
     Ok(Table {
         columns: vec!["week_ended", "advance_sa"],
         as_of: Some(r.week_ended),
@@ -312,8 +313,11 @@ mod tests {
     #[test]
     fn release_headline() {
         let text = "UNEMPLOYMENT INSURANCE WEEKLY CLAIMS\nFor release 8:30 a.m. (Eastern) Wednesday, November 26, 2025\n\nSEASONALLY ADJUSTED DATA\nIn the week ending November 22, the advance figure for seasonally adjusted initial claims was 216,000, a decrease of 6,000 from the previous week's revised level.";
-        let r = release(text, "release.txt").unwrap();
+        let r = release(text.as_bytes(), "release.txt").unwrap();
         assert_eq!(r, Release { week_ended: NaiveDate::from_ymd_opt(2025, 11, 22).unwrap(), advance_sa: 216_000 });
-        assert!(release("nothing here", "r.txt").unwrap_err().to_string().contains("advance figure"));
+        assert!(release(b"nothing here", "r.txt").unwrap_err().to_string().contains("advance figure"));
+        // Words a PDF's text layer split or joined still match.
+        let joined = text.replace("seasonally adjusted initial", "season ally adjustedinitial");
+        assert_eq!(release(joined.as_bytes(), "release.txt").unwrap().advance_sa, 216_000);
     }
 }

@@ -9,6 +9,7 @@ pub mod index;
 pub mod kalshi_history;
 pub mod nowcast;
 pub mod nws;
+pub mod pdf;
 pub mod treasury;
 
 use chrono::{DateTime, NaiveDate, Utc};
