@@ -245,3 +245,33 @@ fn calibrate_and_backtest_from_the_fixtures() {
     let svg = ws.read("reports/backtests/KXHIGHNY_2026-11-20_2026-11-24_reliability.svg");
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
 }
+
+#[test]
+fn kalshi_lists_are_followed_through_their_cursors() {
+    let ws = Workspace::new();
+    let page = |tickers: &[&str], cursor: &str| {
+        let markets: Vec<serde_json::Value> = tickers
+            .iter()
+            .map(|t| serde_json::json!({"ticker": t, "event_ticker": "KXHIGHNY-26NOV24", "result": "no", "strike_type": "greater", "floor_strike": 52, "expiration_value": "53"}))
+            .collect();
+        serde_json::to_vec(&serde_json::json!({ "markets": markets, "cursor": cursor })).unwrap()
+    };
+    let server = serve(vec![(
+        "/markets",
+        vec![
+            (200, page(&["KXHIGHNY-26NOV24-T52", "KXHIGHNY-26NOV24-B51.5"], "p2")),
+            (200, page(&["KXHIGHNY-26NOV24-B49.5"], "")),
+        ],
+    )]);
+    point_at(&ws, &server.base);
+    let out = ws.run(&["data", "fetch", "kalshi_settled", "--series", "KXHIGHNY"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("kalshi_settled   3 rows"), "{}", stdout(&out));
+    let seen = server.seen.lock().unwrap().clone();
+    assert!(seen[1].0.contains("&cursor=p2"), "{seen:?}");
+    // The kept payload is one document in the API's shape.
+    let meta: serde_json::Value = serde_json::from_str(&ws.read("data/proc/kalshi_settled/meta.json")).unwrap();
+    let raw: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ws.path(meta["raw"].as_str().unwrap())).unwrap()).unwrap();
+    assert_eq!((raw["markets"].as_array().unwrap().len(), raw["cursor"].as_str().unwrap()), (3, ""));
+}

@@ -196,13 +196,60 @@ impl Fetcher {
                 other => {
                     let key =
                         matches!(source, Source::IndexAggs | Source::IndexSnapshot).then_some(massive_key).flatten();
-                    let bytes = self.send(&client, other, key.as_deref(), &bar).await?;
+                    let first = self.send(&client, other, key.as_deref(), &bar).await?;
+                    let bytes =
+                        self.follow_pages(&client, source, request_url(other), first, key.as_deref(), &bar).await?;
                     Ok((bytes, request_url(other).to_string()))
                 }
             }
         });
         bar.finish_and_clear();
         result
+    }
+
+    /// Follows a list's pages — Kalshi's `cursor`, Massive's `next_url` — and merges them into
+    /// one document in the API's own shape (the list concatenated, no cursor left), which is
+    /// what is kept as the raw payload. At most `MAX_PAGES` pages; other sources pass through.
+    async fn follow_pages(
+        &self,
+        client: &reqwest::Client,
+        source: Source,
+        url: &str,
+        first: Vec<u8>,
+        bearer: Option<&str>,
+        bar: &ProgressBar,
+    ) -> Result<Vec<u8>, String> {
+        const MAX_PAGES: usize = 200;
+        let list = match source {
+            Source::KalshiTrades => "trades",
+            Source::KalshiSettled => "markets",
+            Source::IndexAggs => "results",
+            _ => return Ok(first),
+        };
+        let Ok(mut merged) = serde_json::from_slice::<serde_json::Value>(&first) else { return Ok(first) };
+        for page in 1..MAX_PAGES {
+            let next = match source {
+                Source::IndexAggs => merged["next_url"].as_str().filter(|u| !u.is_empty()).map(str::to_string),
+                _ => merged["cursor"].as_str().filter(|c| !c.is_empty()).map(|c| format!("{url}&cursor={c}")),
+            };
+            let Some(next) = next else { break };
+            bar.set_message(format!("{}: page {}", source.name(), page + 1));
+            let bytes = self.send(client, &Request::Get { url: next }, bearer, bar).await?;
+            let page: serde_json::Value =
+                serde_json::from_slice(&bytes).map_err(|e| format!("page {}: not JSON: {e}", page + 1))?;
+            if let (Some(all), Some(more)) = (merged[list].as_array_mut(), page[list].as_array()) {
+                all.extend(more.iter().cloned());
+            }
+            merged["cursor"] = page["cursor"].clone();
+            merged["next_url"] = page["next_url"].clone();
+        }
+        if let Some(obj) = merged.as_object_mut() {
+            obj.remove("next_url");
+            if obj.contains_key("cursor") {
+                obj.insert("cursor".into(), serde_json::Value::String(String::new()));
+            }
+        }
+        serde_json::to_vec(&merged).map_err(|e| e.to_string())
     }
 
     async fn send(
