@@ -13,24 +13,13 @@ use kalshi_alpha::drivers::source::{DataConfig, FetchParams, Source};
 use kalshi_alpha::drivers::store::DataStore;
 use serde::Serialize;
 
+use crate::cli::dirs::DataDirs;
+
 /// `data`.
 #[derive(Debug, Args)]
 pub struct DataArgs {
     #[command(subcommand)]
     what: DataCommand,
-}
-
-#[derive(Debug, Args)]
-struct Dirs {
-    /// Root for data/raw and data/proc.
-    #[arg(long, default_value = ".")]
-    out: PathBuf,
-    /// Directory with data.toml.
-    #[arg(long, default_value = "configs")]
-    configs: PathBuf,
-    /// Fixture root (bundled payloads under fixtures/data/<source>/).
-    #[arg(long, default_value = "fixtures")]
-    fixtures: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -54,7 +43,7 @@ enum DataCommand {
         #[arg(long)]
         json: bool,
         #[command(flatten)]
-        dirs: Dirs,
+        dirs: DataDirs,
     },
     /// The latest parsed values of a source with their as-of and fetched-at times.
     Show {
@@ -67,7 +56,7 @@ enum DataCommand {
         #[arg(long)]
         json: bool,
         #[command(flatten)]
-        dirs: Dirs,
+        dirs: DataDirs,
     },
     /// Parse a saved payload with the same parser a fetch uses; writes nothing.
     Parse {
@@ -113,7 +102,7 @@ fn fetch(
     series: Option<String>,
     ticker: Option<String>,
     json: bool,
-    dirs: &Dirs,
+    dirs: &DataDirs,
 ) -> anyhow::Result<ExitCode> {
     let config: DataConfig = kalshi_alpha::decode::read_toml(&dirs.configs.join("data.toml"))?;
     let store = DataStore::new(&dirs.out, &dirs.fixtures);
@@ -169,7 +158,7 @@ struct Shown<'a> {
     latest: Vec<Vec<Cell>>,
 }
 
-fn show(source: Source, rows: usize, json: bool, dirs: &Dirs) -> anyhow::Result<ExitCode> {
+fn show(source: Source, rows: usize, json: bool, dirs: &DataDirs) -> anyhow::Result<ExitCode> {
     let store = DataStore::new(&dirs.out, &dirs.fixtures);
     let meta = store.meta(source)?.with_context(|| {
         format!("{source}: no table yet (`data fetch {source}` or `data fetch {source} --offline`)")

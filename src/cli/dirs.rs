@@ -37,3 +37,17 @@ impl SessionDirs {
         crate::cli::under(&self.out, self.kill_switch.clone())
     }
 }
+
+/// Where the research commands (`data`, `calibrate`, `backtest`) read and write.
+#[derive(Debug, Clone, Args)]
+pub struct DataDirs {
+    /// Root for data/raw, data/proc and reports/.
+    #[arg(long, default_value = ".")]
+    pub out: PathBuf,
+    /// Directory with data.toml and strategies.toml.
+    #[arg(long, default_value = "configs")]
+    pub configs: PathBuf,
+    /// Fixture root (bundled payloads under fixtures/data/<source>/).
+    #[arg(long, default_value = "fixtures")]
+    pub fixtures: PathBuf,
+}

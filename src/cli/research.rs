@@ -1,7 +1,6 @@
 //! `calibrate SERIES` and `backtest SERIES`: the research commands.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::{NaiveDate, Utc};
@@ -9,19 +8,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use kalshi_alpha::drivers::store::DataStore;
 
-/// Where data, configs and fixtures are.
-#[derive(Debug, Args)]
-pub struct ResearchDirs {
-    /// Root for data/ and reports/.
-    #[arg(long, default_value = ".")]
-    out: PathBuf,
-    /// Directory with strategies.toml and data.toml.
-    #[arg(long, default_value = "configs")]
-    configs: PathBuf,
-    /// Fixture root (bundled payloads under fixtures/data/).
-    #[arg(long, default_value = "fixtures")]
-    fixtures: PathBuf,
-}
+use crate::cli::dirs::DataDirs;
 
 /// `calibrate`.
 #[derive(Debug, Args)]
@@ -38,7 +25,7 @@ pub struct CalibrateArgs {
     #[arg(long)]
     json: bool,
     #[command(flatten)]
-    dirs: ResearchDirs,
+    dirs: DataDirs,
 }
 
 /// A progress bar on stderr, hidden when stderr is not a terminal or output is JSON.
@@ -104,7 +91,7 @@ pub struct BacktestArgs {
     #[arg(long)]
     json: bool,
     #[command(flatten)]
-    dirs: ResearchDirs,
+    dirs: DataDirs,
     #[command(flatten)]
     scanner: crate::cli::scan::ScannerArgs,
 }
