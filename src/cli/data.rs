@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::Utc;
 use clap::{Args, Subcommand};
-use kalshi_alpha::drivers::fetch::{FetchError, Fetcher};
+use kalshi_alpha::drivers::fetch::Fetcher;
 use kalshi_alpha::drivers::parse::{Cell, Table};
 use kalshi_alpha::drivers::source::{DataConfig, FetchParams, Source};
 use kalshi_alpha::drivers::store::DataStore;
@@ -131,10 +131,8 @@ fn fetch(
             }
             Err(e) => {
                 failed = true;
+                // A bad payload's bytes stay under data/raw for inspection; its table is not written.
                 eprintln!("error: {e}");
-                if let FetchError::Payload { .. } = e {
-                    // The bad bytes are kept under data/raw for inspection; the table is not.
-                }
                 reports.push(serde_json::json!({ "source": source.name(), "error": e.to_string() }));
             }
         }

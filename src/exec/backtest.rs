@@ -184,10 +184,10 @@ pub fn backtest(req: &BacktestRequest<'_>, bar: &ProgressBar) -> Result<Backtest
                 continue;
             }
         };
-        let cutoff = New_York
-            .from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())
-            .earliest()
-            .map_or(Utc::now(), |t| t.with_timezone(&Utc));
+        let midnight = day.and_time(chrono::NaiveTime::MIN);
+        // New York midnight always exists (its DST changes happen at 02:00).
+        let cutoff =
+            New_York.from_local_datetime(&midnight).earliest().map_or(midnight.and_utc(), |t| t.with_timezone(&Utc));
         let mut rungs = Vec::new();
         for m in markets {
             let Some(strike) = strike(m) else {

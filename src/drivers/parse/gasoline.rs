@@ -103,8 +103,6 @@ struct EiaResponse {
 #[derive(Deserialize)]
 struct EiaPoint {
     period: String,
-    #[serde(default)]
-    series: Option<String>,
     value: Option<serde_json::Value>,
 }
 
@@ -139,7 +137,6 @@ pub fn eia(bytes: &[u8], file: &str) -> Result<Vec<EiaWeek>, DataError> {
             Cell::Decimal(v) => Some(v),
             _ => None,
         };
-        let _ = &p.series;
         out.push(EiaWeek { period, price });
     }
     out.sort_by_key(|w| w.period);

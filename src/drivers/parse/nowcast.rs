@@ -24,8 +24,6 @@ struct Chart {
 #[derive(Deserialize)]
 struct ChartMeta {
     subcaption: String,
-    #[serde(default, rename = "_comment")]
-    comment: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -134,7 +132,6 @@ pub fn points(bytes: &[u8], file: &str) -> Result<Vec<Point>, DataError> {
                 out.push(Point { target, date, series: set.seriesname.clone(), value });
             }
         }
-        let _ = &chart.chart.comment;
     }
     Ok(out)
 }
