@@ -51,7 +51,7 @@ fn books(c: &mut Criterion) {
     let mut book = LiveBook::default();
     book.reset(&yes, &no);
     let price = Price::from_cents(27).unwrap();
-    let (up, down) = (SignedCount::from_centis(500), SignedCount::from_centis(-500));
+    let (up, down) = (SignedCount::from_centis(500).unwrap(), SignedCount::from_centis(-500).unwrap());
     let mut flip = false;
     c.bench_function("live_book/apply_delta_16_levels", |b| {
         b.iter(|| {

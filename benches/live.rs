@@ -73,6 +73,7 @@ fn pretrade_chain(c: &mut Criterion) {
     let book = Book {
         armed: true,
         kill_switch: false,
+        reconciled: true,
         state: TradingState::Active,
         quiet_until_ms: None,
         blocked: &[],
@@ -157,7 +158,7 @@ fn kill_switch(c: &mut Criterion) {
     let base_url = format!("http://{}/trade-api/v2", listener.local_addr().unwrap());
     runtime.spawn(kalshi_alpha::sim::run(listener, Arc::clone(&shared), Vec::new(), false));
     let dir = tempfile::tempdir().unwrap();
-    let kill = KillSwitch::new(dir.path().join("kill_switch"), dir.path());
+    let kill = KillSwitch::for_data_dir(dir.path(), None);
     let mark = CancelAllMark::under(dir.path());
     let key = ed25519_dalek::SigningKey::from_bytes(&[5u8; 32]);
     let pem = ed25519_dalek::pkcs8::EncodePrivateKey::to_pkcs8_pem(&key, rsa::pkcs8::LineEnding::LF).unwrap();
@@ -174,7 +175,8 @@ fn kill_switch(c: &mut Criterion) {
         group: None,
         poll: Duration::from_millis(20),
         audit: dir.path().join("live.jsonl"),
-    });
+    })
+    .expect("the watcher starts");
     let mut group = c.benchmark_group("kill_switch");
     group.sample_size(20);
     group.bench_function("engage_to_cancel_all_acknowledged", |b| {

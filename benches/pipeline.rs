@@ -42,6 +42,7 @@ fn pipeline(c: &mut Criterion) {
         empty.path(),
         &root.join("fixtures"),
         chrono::Utc::now(),
+        false,
     )
     .expect("strategies");
     for snapshot in series.iter().flat_map(|s| &s.events) {

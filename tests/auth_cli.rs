@@ -58,7 +58,7 @@ fn signs_the_documented_message_with_both_pem_kinds() {
         let h = headers(&ws, file, "/trade-api/v2/portfolio/orders?limit=5&status=resting");
         let names: Vec<&str> = h.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(names, ["KALSHI-ACCESS-KEY", "KALSHI-ACCESS-TIMESTAMP", "KALSHI-ACCESS-SIGNATURE"]);
-        assert_eq!(h[0].1, "a952bcbe-ec3b-4b5b-b8f9-11dae589608c");
+        assert_eq!(h[0].1, "…608c", "the key id is redacted unless --reveal-key-id");
         assert_eq!(h[1].1, "1703123456789");
         verify(&public, "1703123456789GET/trade-api/v2/portfolio/orders", &h[2].1);
     }
@@ -105,4 +105,16 @@ fn signs_with_an_ed25519_key_detected_from_the_pem() {
     private.verifying_key().verify(message.as_bytes(), &signature).expect("Ed25519 signature verifies");
     // Ed25519 is deterministic: the same message signs the same way.
     assert_eq!(headers(&ws, "ed.pem", "/trade-api/v2/portfolio/orders")[2].1, h[2].1);
+}
+
+#[test]
+fn the_key_id_is_shown_whole_only_when_asked() {
+    let ws = Workspace::new();
+    ws.write("pkcs8.pem", &key().to_pkcs8_pem(LineEnding::LF).unwrap());
+    let args = ["auth", "headers", "--path", "/trade-api/v2/portfolio/balance", "--key-file", "pkcs8.pem"];
+    let id = "a952bcbe-ec3b-4b5b-b8f9-11dae589608c";
+    let shown = ws.run(&[&args[..], &["--key-id", id]].concat());
+    assert!(!stdout(&shown).contains(id) && stdout(&shown).contains("KALSHI-ACCESS-KEY: …608c"), "{}", stdout(&shown));
+    let revealed = ws.run(&[&args[..], &["--key-id", id, "--reveal-key-id"]].concat());
+    assert!(stdout(&revealed).contains(&format!("KALSHI-ACCESS-KEY: {id}")), "{}", stdout(&revealed));
 }

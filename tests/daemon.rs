@@ -109,17 +109,36 @@ fn missed_runs_follow_each_entrys_policy_after_downtime() {
 #[test]
 fn a_second_daemon_on_the_same_data_directory_is_refused() {
     let ws = workspace();
-    std::fs::create_dir_all(ws.path("data/proc/state")).unwrap();
-    ws.write("data/proc/state/daemon.lock", &format!("{}\n", std::process::id()));
+    ws.write(
+        "configs/schedule.toml",
+        "[entries.idle]\nplaybook = \"capped\"\nbroker = \"dry\"\nwhen = \"0 0 3 * * *\"\nmissed = \"skip\"\nmax_runtime = \"1m\"\n",
+    );
+    let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_kalshi-alpha"))
+        .args(["daemon"])
+        .current_dir(ws.dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = ws.path("data/proc/state/data_dir.lock");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !std::fs::read_to_string(&lock).is_ok_and(|t| t.contains("(daemon)")) {
+        assert!(std::time::Instant::now() < deadline, "the first daemon never locked");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let out = ws.run(&["daemon", "--from", "2027-03-15T13:59:00Z", "--rehearse-until", "2027-03-15T14:05:00Z"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("another daemon"), "{}", stderr(&out));
+    let holder = format!("in use by pid {} (daemon)", first.id());
+    assert!(stderr(&out).contains(&holder), "{}", stderr(&out));
     assert!(!ws.path("data/proc/runs.jsonl").exists());
-    // A lock left by a process that is gone is taken over.
-    ws.write("data/proc/state/daemon.lock", "999999999\n");
+    // A paper session on the same directory is refused the same way.
+    let paper = ws.run(&["scan", "--broker", "paper"]);
+    assert!(stderr(&paper).contains(&holder), "{}", stderr(&paper));
+    std::process::Command::new("kill").args(["-TERM", &first.id().to_string()]).status().unwrap();
+    assert!(first.wait().unwrap().success());
+    // The kernel released the lock with its holder; the file left behind is not a lock.
     let out = ws.run(&["daemon", "--from", "2027-03-15T13:59:00Z", "--rehearse-until", "2027-03-15T14:05:00Z"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(!ws.path("data/proc/state/daemon.lock").exists(), "released on exit");
 }
 
 #[test]
@@ -144,7 +163,7 @@ fn sigterm_stops_the_daemon_gracefully() {
         assert!(child.try_wait().unwrap().is_none(), "the daemon exited early");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    assert!(ws.path("data/proc/state/daemon.lock").exists());
+    assert!(ws.read("data/proc/state/data_dir.lock").contains("(daemon)"));
     std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -159,7 +178,7 @@ fn sigterm_stops_the_daemon_gracefully() {
     assert_eq!(stopped[0]["detail"], "stop requested");
     let show: serde_json::Value = serde_json::from_str(&stdout(&ws.run(&["ledger", "show", "--json"]))).unwrap();
     assert!(show["open_orders"].as_array().unwrap().is_empty(), "no resting paper orders after SIGTERM");
-    assert!(!ws.path("data/proc/state/daemon.lock").exists());
+    assert!(!ws.read("data/proc/state/data_dir.lock").contains("(daemon)"), "released on exit");
 }
 
 #[test]

@@ -184,6 +184,12 @@ fn fetch_then_fall_back_to_cache_then_fixture_and_keep_the_last_good_table() {
         seen.iter().any(|(line, agent)| line.contains("nowcast") && agent.starts_with("mozilla/")),
         "browser agent: {seen:?}"
     );
+    let shown = |ws: &Workspace, source: &str| -> serde_json::Value {
+        serde_json::from_str(&stdout(&ws.run(&["data", "show", source, "--json"]))).unwrap()
+    };
+    let fetched_at = shown(&ws, "treasury")["fetched_at"].clone();
+    assert!(fetched_at.is_string(), "{fetched_at}");
+    std::thread::sleep(std::time::Duration::from_millis(1200));
     // The server fails (503 twice: the retry too): the cached file from the first fetch is used.
     let second = ws.run(&["data", "fetch", "treasury"]);
     assert!(second.status.success(), "{}", stderr(&second));
@@ -192,6 +198,13 @@ fn fetch_then_fall_back_to_cache_then_fixture_and_keep_the_last_good_table() {
         "{}",
         stdout(&second)
     );
+    // Served later, the cached payload keeps its own age: fetched at the first fetch (the
+    // file's name keeps milliseconds), not now.
+    let cached = shown(&ws, "treasury");
+    let first_at: chrono::DateTime<chrono::Utc> = fetched_at.as_str().unwrap().parse().unwrap();
+    let cached_at: chrono::DateTime<chrono::Utc> = cached["fetched_at"].as_str().unwrap().parse().unwrap();
+    assert!((cached_at - first_at).num_milliseconds().abs() < 2, "{cached_at} vs {first_at}");
+    assert!(cached["age_secs"].as_f64().unwrap() >= 1.2, "{cached}");
     let meta_before = ws.read("data/proc/treasury/meta.json");
     // An HTML page with status 200 is a bad payload: named error, exit 1, table untouched.
     let third = ws.run(&["data", "fetch", "treasury"]);
@@ -210,6 +223,10 @@ fn fetch_then_fall_back_to_cache_then_fixture_and_keep_the_last_good_table() {
         "{}",
         stdout(&fred)
     );
+    // A bundled fixture has no fetch time: its age is unknown, and said so.
+    let fixture = shown(&ws, "fred");
+    assert!(fixture["fetched_at"].is_null() && fixture["age_secs"].is_null(), "{fixture}");
+    assert!(stdout(&ws.run(&["data", "show", "fred"])).contains("age unknown"));
 }
 
 #[test]
@@ -274,4 +291,22 @@ fn kalshi_lists_are_followed_through_their_cursors() {
     let raw: serde_json::Value =
         serde_json::from_slice(&std::fs::read(ws.path(meta["raw"].as_str().unwrap())).unwrap()).unwrap();
     assert_eq!((raw["markets"].as_array().unwrap().len(), raw["cursor"].as_str().unwrap()), (3, ""));
+}
+
+#[test]
+fn weather_calibration_reads_only_its_own_series_settlements() {
+    let ws = Workspace::new();
+    // An S&P settlement kept in the cache: its value is an index level, not a temperature.
+    let spx = serde_json::json!({ "markets": [{
+        "ticker": "KXINXU-26NOV25H1600-T6800", "event_ticker": "KXINXU-26NOV25H1600", "market_type": "binary",
+        "status": "finalized", "strike_type": "greater", "result": "yes", "expiration_value": "6812.40",
+        "settlement_value_dollars": "1.0000", "close_time": "2026-11-25T21:00:00Z", "floor_strike": 6800
+    }], "cursor": "" });
+    std::fs::create_dir_all(ws.path("data/raw/kalshi_settled/2026-11-26")).unwrap();
+    ws.write("data/raw/kalshi_settled/2026-11-26/120000.000.json", &spx.to_string());
+    let out = ws.run(&["calibrate", "KXHIGHNY", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let c: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(c["calibration"]["observations"], 4, "{c}");
+    assert_eq!(c["calibration"]["params"]["bias"], 0.75);
 }

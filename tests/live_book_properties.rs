@@ -1,4 +1,6 @@
-//! The live book against a naive reference over long random delta sequences.
+//! The live book against a naive reference over long random delta sequences. A delta that
+//! would take a level below zero is refused whole: the book keeps its levels and waits for a
+//! snapshot (no later delta applies).
 
 use std::collections::BTreeMap;
 
@@ -25,6 +27,7 @@ proptest! {
         let snap = format!(r#"{{"type":"orderbook_snapshot","sid":1,"seq":1,"msg":{{"market_ticker":"M","yes_dollars_fp":[{}]}}}}"#, yes.join(","));
         books.apply(&WsMessage::decode(&snap).unwrap(), 0);
         let mut reference: [BTreeMap<i64, i64>; 2] = [start.clone(), BTreeMap::new()];
+        let mut valid = true;
         for (i, (is_yes, price, delta)) in moves.iter().enumerate() {
             let side = if *is_yes { "yes" } else { "no" };
             let sign = if *delta < 0 { "-" } else { "" };
@@ -34,11 +37,15 @@ proptest! {
                 i + 2, price, d / 100, d % 100
             );
             books.apply(&WsMessage::decode(&text).unwrap(), 0);
+            if !valid {
+                continue;
+            }
             let levels = &mut reference[usize::from(!*is_yes)];
             let now = levels.get(price).copied().unwrap_or(0) + delta;
-            if now > 0 { levels.insert(*price, now); } else if levels.contains_key(price) || now == 0 { levels.remove(price); }
+            if now > 0 { levels.insert(*price, now); } else if now == 0 { levels.remove(price); } else { valid = false; }
         }
         prop_assert!(books.gaps.is_empty());
+        prop_assert_eq!(books.book("M").unwrap().valid, valid);
         let book = books.book("M").unwrap().to_book();
         for (levels, side) in [(&reference[0], book.yes_bids()), (&reference[1], book.no_bids())] {
             let got: Vec<(i64, i64)> = side.iter().map(|l| (l.price.micros() / 10_000, l.size.centis())).collect();

@@ -105,6 +105,7 @@ fn settlement_realises_exact_pnl_and_losses_bind_the_daily_cap() {
     for m in event["event"]["markets"].as_array_mut().unwrap().iter_mut().filter(|m| m["ticker"] == ticker) {
         m["status"] = "finalized".into();
         m["result"] = "no".into();
+        m["settlement_ts"] = "2026-11-24T14:30:00Z".into();
     }
     ws.write(path, &event.to_string());
     let settled = ws.run(&["ledger", "settle", "--offline", "--now", "2026-11-24T14:30:00Z"]);
@@ -136,6 +137,35 @@ fn online_scan_against_the_simulator_matches_the_offline_scan() {
     let sim = Sim::start(&ws, &[]);
     let offline = ws.run(&["scan", "--offline", "--now", NOW, "--out", "off"]);
     assert!(offline.status.success(), "{}", stderr(&offline));
+    // Bundled fixtures never price an online session (they have no fetch time): the online
+    // root gets the same payloads as data fetched ten minutes before the scan, kept in the
+    // cache and installed from it.
+    let sources = [
+        "bls",
+        "nowcast",
+        "aaa",
+        "eia",
+        "nws_forecast",
+        "nws_cli",
+        "index_aggs",
+        "index_snapshot",
+        "treasury",
+        "claims",
+    ];
+    for source in sources {
+        let mut files: Vec<_> = std::fs::read_dir(ws.path(&format!("fixtures/data/{source}")))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        let newest = files.last().unwrap();
+        let ext = newest.extension().unwrap().to_str().unwrap();
+        let cached = ws.path(&format!("on/data/raw/{source}/2026-11-24/145000.000.{ext}"));
+        std::fs::create_dir_all(cached.parent().unwrap()).unwrap();
+        std::fs::copy(newest, &cached).unwrap();
+    }
+    let fetch = ws.run(&[&["data", "fetch"][..], &sources[..], &["--offline", "--out", "on"]].concat());
+    assert!(fetch.status.success(), "{}{}", stdout(&fetch), stderr(&fetch));
     let online = ws.run(&["scan", "--online", "--base-url", &sim.base_url, "--now", NOW, "--out", "on"]);
     assert!(online.status.success(), "{}", stderr(&online));
     for series in ["KXCPI", "KXHIGHNY", "KXINXU"] {
@@ -176,7 +206,7 @@ fn a_stalled_feed_makes_the_gate_say_data_stale() {
     ws.edit("policies/tests/gates.toml", "data_age_secs = 12.0", "data_age_secs = 0.5");
     ws.write(
         "scripts/stale.rhai",
-        "// Scan, let the feed stall, scan again.\nlet a = scan(\"KXCPI\");\nlog(`first ${a[\"go\"]}`);\npause(2.5);\nlet b = scan(\"KXCPI\");\nlog(`second ${b[\"go\"]}`);\n",
+        "// Scan, let the feed stall, scan again.\nlet a = scan(\"KXHIGHNY\");\nlog(`first ${a[\"go\"]}`);\npause(2.5);\nlet b = scan(\"KXHIGHNY\");\nlog(`second ${b[\"go\"]}`);\n",
     );
     let sim = Sim::start(&ws, &["--faults", "ws_stall_ms=600"]);
     let out = ws.run(&["playbook", "run", "stale", "--online", "--base-url", &sim.base_url, "--broker", "paper"]);
@@ -186,7 +216,7 @@ fn a_stalled_feed_makes_the_gate_say_data_stale() {
     assert!(text.contains("second false"), "{text}");
     let record_name = std::fs::read_dir(ws.path("reports/sessions")).unwrap().next().unwrap().unwrap().path();
     let record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(record_name).unwrap()).unwrap();
-    let reasons = record["gates"]["KXCPI"]["reasons"].to_string();
+    let reasons = record["gates"]["KXHIGHNY"]["reasons"].to_string();
     assert!(reasons.contains("DATA_STALE"), "{reasons}");
     assert!(!record["market_data"].as_str().unwrap().is_empty());
 }

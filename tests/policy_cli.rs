@@ -98,14 +98,14 @@ fn test_command_reports_each_case() {
     let ws = Workspace::new();
     let out = ws.run(&["policy", "test"]);
     assert!(out.status.success(), "{}", stdout(&out));
-    assert!(stdout(&out).trim_end().ends_with("15 passed, 0 failed"), "{}", stdout(&out));
+    assert!(stdout(&out).trim_end().ends_with("18 passed, 0 failed"), "{}", stdout(&out));
     ws.edit("policies/tests/pilot.toml", "allowed = \"20\"", "allowed = \"21\"");
     let out = ws.run(&["policy", "test"]);
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     assert!(text.contains("FAIL policies/tests/pilot.toml: size above the pilot's 20"), "{text}");
     assert!(text.contains("expected Clipped 21.00 [\"MAX_CONTRACTS_PER_ORDER\"], got Clipped 20.00"), "{text}");
-    assert!(text.trim_end().ends_with("14 passed, 1 failed"), "{text}");
+    assert!(text.trim_end().ends_with("17 passed, 1 failed"), "{text}");
 }
 
 #[test]

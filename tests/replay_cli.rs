@@ -33,7 +33,15 @@ fn recorded_session_ends_in_the_hand_computed_books() {
 fn a_broken_line_names_its_number() {
     let ws = Workspace::new();
     let mut text = ws.read("fixtures/kalshi/ws/KXHIGHNY-26NOV25.raw.jsonl");
-    text.push_str("{\"type\":\"orderbook_delta\",\"sid\":1,\"seq\":15,\"msg\":{\"market_ticker\":\"M\",\"price_dollars\":\"1.5\",\"delta_fp\":\"1.00\",\"side\":\"yes\"}}\n");
+    // A price outside [0, 1] for a market is refused and counted, as the live feed refuses it.
+    let out_of_range = "{\"type\":\"orderbook_delta\",\"sid\":1,\"seq\":15,\"msg\":{\"market_ticker\":\"M\",\"price_dollars\":\"1.5\",\"delta_fp\":\"1.00\",\"side\":\"yes\"}}\n";
+    ws.write("refused.jsonl", &(text.clone() + out_of_range));
+    let refused = ws.run(&["replay", "refused.jsonl", "--json"]);
+    assert!(refused.status.success(), "{}", stderr(&refused));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&refused)).unwrap();
+    assert_eq!(doc["anomaly_count"], 1, "{doc}");
+    // A delta that names no market is not a recording's line: named by number.
+    text.push_str("{\"type\":\"orderbook_delta\",\"sid\":1,\"seq\":15,\"msg\":{\"price_dollars\":\"0.5000\",\"delta_fp\":\"1.00\",\"side\":\"yes\"}}\n");
     ws.write("broken.jsonl", &text);
     let out = ws.run(&["replay", "broken.jsonl"]);
     assert_eq!(out.status.code(), Some(1));

@@ -16,7 +16,8 @@ pub struct AuthArgs {
 
 #[derive(Debug, Subcommand)]
 enum AuthCommand {
-    /// Print KALSHI-ACCESS-KEY, -TIMESTAMP and -SIGNATURE for one request, one per line.
+    /// Print KALSHI-ACCESS-KEY (redacted unless --reveal-key-id), -TIMESTAMP and -SIGNATURE for
+    /// one request, one per line.
     Headers(HeadersArgs),
 }
 
@@ -37,6 +38,10 @@ struct HeadersArgs {
     /// Timestamp in unix milliseconds; default: now.
     #[arg(long)]
     timestamp_ms: Option<i64>,
+    /// Print the whole key id (for pasting into curl); by default it is shown as `…abcd`, like
+    /// everywhere else, so the output can be shared or logged.
+    #[arg(long)]
+    reveal_key_id: bool,
 }
 
 /// Runs `auth`.
@@ -53,7 +58,11 @@ pub fn run(args: AuthArgs) -> anyhow::Result<ExitCode> {
     let signer = Signer::from_file(&key_id, &key_file)?;
     let timestamp = a.timestamp_ms.unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
     for (name, value) in signer.sign(timestamp, &a.method, &a.path).pairs() {
-        println!("{name}: {value}");
+        if name == "KALSHI-ACCESS-KEY" && !a.reveal_key_id {
+            println!("{name}: {}", kalshi_alpha::kalshi::signing::redact_key_id(value));
+        } else {
+            println!("{name}: {value}");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

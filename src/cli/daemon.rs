@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 use kalshi_alpha::clock::SystemClock;
 use kalshi_alpha::config::load_limits;
-use kalshi_alpha::exec::daemon::{Daemon, DaemonConfig, DaemonLock, Wake};
+use kalshi_alpha::exec::daemon::{Daemon, DaemonConfig, Wake};
+use kalshi_alpha::exec::dir_lock::DataDirLock;
 use kalshi_alpha::exec::schedule_files::SchedulePaths;
 use kalshi_alpha::rules::policy::PolicyPaths;
 use kalshi_alpha::rules::reload::Reloader;
@@ -51,7 +52,7 @@ fn is_watched(path: &std::path::Path) -> bool {
 
 /// Runs `daemon`.
 pub fn run(args: DaemonArgs) -> anyhow::Result<ExitCode> {
-    let _lock = DaemonLock::acquire(&args.dirs.out)?;
+    let _lock = DataDirLock::acquire(&args.dirs.out, "daemon")?;
     let core = load_limits(&args.dirs.configs)?;
     // Playbooks belong to the set: an edit that breaks one is refused with the rest.
     let policy_paths = PolicyPaths { policies: args.dirs.policies.clone(), scripts: Some(args.dirs.scripts.clone()) };
@@ -64,7 +65,7 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<ExitCode> {
             calendars: args.dirs.calendars.clone(),
             scripts: args.dirs.scripts.clone(),
         },
-        kill_switch: args.dirs.kill_switch_file(),
+        kill_switch: args.dirs.kill_switch(),
         configs: args.dirs.configs.clone(),
         fixtures: args.dirs.fixtures.clone(),
         out_root: args.dirs.out.clone(),

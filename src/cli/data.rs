@@ -147,8 +147,8 @@ fn fetch(
 struct Shown<'a> {
     source: &'a str,
     as_of: Option<chrono::NaiveDate>,
-    fetched_at: chrono::DateTime<Utc>,
-    age_secs: f64,
+    fetched_at: Option<chrono::DateTime<Utc>>,
+    age_secs: Option<f64>,
     origin: &'a str,
     raw: String,
     rows: usize,
@@ -180,11 +180,13 @@ fn show(source: Source, rows: usize, json: bool, dirs: &DataDirs) -> anyhow::Res
         println!("{}", serde_json::to_string_pretty(&shown)?);
     } else {
         println!(
-            "{source}: {} rows, as of {}, fetched {} ({:.0} s ago) from {} ({})",
+            "{source}: {} rows, as of {}, fetched {} from {} ({})",
             shown.rows,
             shown.as_of.map_or("-".into(), |d| d.to_string()),
-            shown.fetched_at.to_rfc3339(),
-            shown.age_secs,
+            match (shown.fetched_at, shown.age_secs) {
+                (Some(at), Some(age)) => format!("{} ({age:.0} s ago)", at.to_rfc3339()),
+                _ => "at an unknown time (age unknown)".to_string(),
+            },
             shown.origin,
             shown.raw
         );

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use kalshi_alpha::exec::controls::KillSwitch;
 
 /// Where the playbooks, policies, configs, fixtures, calendars and outputs are.
 #[derive(Debug, Clone, Args)]
@@ -26,15 +27,16 @@ pub struct SessionDirs {
     /// Root for reports/ and data/.
     #[arg(long, default_value = ".")]
     pub out: PathBuf,
-    /// Kill-switch file (relative paths live under --out); while it exists every series is NO-GO.
-    #[arg(long, default_value = "data/proc/state/kill_switch")]
-    pub kill_switch: PathBuf,
+    /// An extra kill-switch file (relative paths live under --out), watched besides the data
+    /// directory's own `data/proc/state/kill_switch`; while either exists every series is NO-GO.
+    #[arg(long)]
+    pub kill_switch: Option<PathBuf>,
 }
 
 impl SessionDirs {
-    /// The kill-switch file, under `--out` when relative.
-    pub fn kill_switch_file(&self) -> PathBuf {
-        crate::cli::under(&self.out, self.kill_switch.clone())
+    /// The data directory's kill switch (and the extra file, when given).
+    pub fn kill_switch(&self) -> KillSwitch {
+        KillSwitch::for_data_dir(&self.out, self.kill_switch.as_deref())
     }
 }
 

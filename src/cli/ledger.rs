@@ -72,7 +72,8 @@ struct SettleArgs {
     offline: bool,
     #[command(flatten)]
     exchange: crate::cli::online::OnlineArgs,
-    /// Settlement time recorded (RFC 3339; default now).
+    /// Settlement time to book when the venue gives none (RFC 3339; default now). Markets are
+    /// booked at their own `settlement_ts` (else `close_time`) whenever the venue says it.
     #[arg(long)]
     now: Option<DateTime<Utc>>,
 }
@@ -97,8 +98,11 @@ fn open(common: &Common) -> anyhow::Result<(Journal, LedgerState)> {
     Ok((journal, state))
 }
 
+/// A settled market's result and when the venue says it settled.
+type Settled = (Side, Option<DateTime<Utc>>);
+
 /// YES mids and settlement results from the fixtures, by market.
-fn fixture_markets(root: &std::path::Path) -> anyhow::Result<(BTreeMap<String, Price>, BTreeMap<String, Side>)> {
+fn fixture_markets(root: &std::path::Path) -> anyhow::Result<(BTreeMap<String, Price>, BTreeMap<String, Settled>)> {
     let mut marks = BTreeMap::new();
     let mut results = BTreeMap::new();
     for series in load_market_fixtures(root, &[])? {
@@ -108,7 +112,7 @@ fn fixture_markets(root: &std::path::Path) -> anyhow::Result<(BTreeMap<String, P
                     marks.insert(m.ticker.clone(), mid);
                 }
                 if let Some(side) = m.settled_result() {
-                    results.insert(m.ticker.clone(), side);
+                    results.insert(m.ticker.clone(), (side, m.settled_at()));
                 }
             }
         }
@@ -120,7 +124,7 @@ fn fixture_markets(root: &std::path::Path) -> anyhow::Result<(BTreeMap<String, P
 fn exchange_markets(
     exchange: &crate::cli::online::OnlineArgs,
     tickers: &[String],
-) -> anyhow::Result<(BTreeMap<String, Price>, BTreeMap<String, Side>)> {
+) -> anyhow::Result<(BTreeMap<String, Price>, BTreeMap<String, Settled>)> {
     use kalshi_alpha::kalshi::rest::{RestClient, RestConfig};
     let client = RestClient::new(RestConfig { base_url: exchange.base_url.clone(), ..RestConfig::default() }, None)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -130,7 +134,7 @@ fn exchange_markets(
         for t in tickers {
             let market = client.market(t).await.with_context(|| format!("market {t}"))?.market;
             if let Some(side) = market.settled_result() {
-                results.insert(t.clone(), side);
+                results.insert(t.clone(), (side, market.settled_at()));
             } else if let Some(mid) = client.orderbook(t).await?.to_book()?.yes_mid() {
                 marks.insert(t.clone(), mid);
             }
@@ -225,8 +229,13 @@ fn settle(args: SettleArgs) -> anyhow::Result<ExitCode> {
     let now = args.now.unwrap_or_else(Utc::now);
     let mut applied = 0;
     for ticker in &unsettled {
-        let Some(result) = results.get(ticker) else { continue };
-        let event = LedgerEvent::Settled { ts: now, ticker: ticker.clone(), result: *result };
+        let Some((result, settled_at)) = results.get(ticker) else { continue };
+        // Booked on the day the market settled, not the day this command runs.
+        let ts = settled_at.unwrap_or_else(|| {
+            println!("note: {ticker}: the venue gives no settlement time; booked at {}", now.to_rfc3339());
+            now
+        });
+        let event = LedgerEvent::Settled { ts, ticker: ticker.clone(), result: *result };
         state.check(&event)?;
         journal.append(&event)?;
         state.apply(&event)?;

@@ -25,14 +25,15 @@ pub struct ControlDirs {
     /// Root for data/ (the state and audit files live under it).
     #[arg(long, default_value = ".")]
     out: PathBuf,
-    /// Kill-switch file (relative paths live under --out).
-    #[arg(long, default_value = "data/proc/state/kill_switch")]
-    kill_switch: PathBuf,
+    /// An extra kill-switch file (relative paths live under --out); the data directory's own
+    /// `data/proc/state/kill_switch` is always engaged, reset and read as well.
+    #[arg(long)]
+    kill_switch: Option<PathBuf>,
 }
 
 impl ControlDirs {
     fn kill(&self) -> KillSwitch {
-        KillSwitch::new(crate::cli::under(&self.out, self.kill_switch.clone()), &self.out)
+        KillSwitch::for_data_dir(&self.out, self.kill_switch.as_deref())
     }
 }
 
@@ -338,12 +339,14 @@ pub struct Armed {
 }
 
 /// Checks every arming condition except the gate (which needs the feed). `Ok(None)`: not a
-/// live session. A refusal prints its message and returns its exit code.
+/// live session. `virtual_clock`: the session would not run on the machine's clock (`--now`).
+/// A refusal prints its message and returns its exit code.
 pub fn arm_before_gate(
     live: bool,
     args: &ArmingArgs,
-    kill_switch: &Path,
+    kill_switch: &KillSwitch,
     configured_ceiling: Money,
+    virtual_clock: bool,
 ) -> Result<Option<Armed>, ExitCode> {
     let signer = credentials::find(|n| std::env::var(n).ok(), Path::new(".env.local"))
         .ok()
@@ -352,11 +355,12 @@ pub fn arm_before_gate(
         live_broker: live,
         risks_acknowledged: args.i_understand_the_risks,
         credentials: signer.is_some(),
-        kill_switch: kill_switch.exists(),
+        kill_switch: kill_switch.is_engaged(),
         gate_go: None,
         under_ci: ci_value_means_ci(std::env::var("CI").ok().as_deref()),
         session_ceiling: args.session_notional,
         configured_ceiling,
+        virtual_clock,
     };
     match arm(&facts) {
         Ok(false) => Ok(None),

@@ -106,11 +106,6 @@ pub fn run() -> anyhow::Result<ExitCode> {
     }
 }
 
-/// A path given relative to the output root (`--out`) lives under it.
-fn under(out: &std::path::Path, path: std::path::PathBuf) -> std::path::PathBuf {
-    if path.is_relative() { out.join(path) } else { path }
-}
-
 /// The error for a policy set that does not load, one problem per line.
 fn rejected(dir: &std::path::Path, problems: &[kalshi_alpha::rules::host::ScriptError]) -> anyhow::Error {
     let lines: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();

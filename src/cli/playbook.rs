@@ -187,18 +187,33 @@ fn live_setup(
         &req.out_root,
         &req.fixtures,
         now,
+        true,
     )?;
     inputs.series = feed.snapshots(&inputs.config.fees)?;
     let policies = load_policies(policies_dir, &inputs.config)?;
-    let beat = kalshi_alpha::exec::heartbeat::HeartbeatFile::under(&req.out_root).age_secs(now);
+    // This session is the runtime now: it beats first, then the gate reads the file back.
+    // A beat that cannot be written or read is unknown, and unknown is NO-GO.
+    let heartbeat = kalshi_alpha::exec::heartbeat::HeartbeatFile::under(&req.out_root);
+    let beat = kalshi_alpha::exec::heartbeat::Heartbeat::new(now, feed.source(), "live", 0, policies.digest());
+    if let Err(e) = heartbeat.write(&beat) {
+        eprintln!("{}: cannot write the heartbeat: {e}", heartbeat.path().display());
+    }
     let gate = GateInputs {
-        kill_switch: req.kill_switch.exists(),
-        heartbeat_age_secs: beat.or(Some(0.0)),
+        kill_switch: req.kill_switch.is_engaged(),
+        heartbeat_age_secs: heartbeat.age_secs(now),
         ..feed.gate_inputs()
     };
     let plans = plan_session(&inputs, &policies, &gate, Default::default(), now)?;
-    let no_go: Vec<String> =
-        plans.iter().filter(|p| !p.gate.go).map(|p| format!("{}: {}", p.series, p.gate.reasons.join("; "))).collect();
+    // Series with no event priced (no view, and no fetched strategy data online) can send
+    // nothing; every series that can must be GO.
+    for p in plans.iter().filter(|p| p.scans.is_empty()) {
+        eprintln!("not priced, will not trade: {} ({} event(s) skipped)", p.series, p.skipped.len());
+    }
+    let no_go: Vec<String> = plans
+        .iter()
+        .filter(|p| !p.gate.go && !p.scans.is_empty())
+        .map(|p| format!("{}: {}", p.series, p.gate.reasons.join("; ")))
+        .collect();
     if !no_go.is_empty() {
         for line in &no_go {
             eprintln!("gate NO-GO {line}");
@@ -224,6 +239,11 @@ fn live_setup(
 }
 
 fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let wants_live = matches!(args.broker, crate::cli::scan::BrokerArg::Live) && !args.dry_run;
+    if wants_live && args.now.is_some() {
+        // Before the window check: a fake clock must not even pick the window for real money.
+        return Ok(crate::cli::live::refused(kalshi_alpha::live::arming::ArmingRefusal::VirtualClock));
+    }
     let mut clock: Arc<dyn Clock + Send + Sync> = match args.now {
         Some(t) => Arc::new(FixedClock(t)),
         None => Arc::new(SystemClock),
@@ -236,18 +256,25 @@ fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
             Err(code) => return Ok(code),
         }
     };
+    // Paper and live sessions write the ledger and state files: one writer per data directory.
+    let _lock = if args.dry_run || matches!(args.broker, crate::cli::scan::BrokerArg::Dry) {
+        None
+    } else {
+        let holder = format!("playbook run {} ({:?})", args.name, args.broker).to_lowercase();
+        Some(kalshi_alpha::exec::dir_lock::DataDirLock::acquire(&args.dirs.out, &holder)?)
+    };
     let core = load_limits(&args.dirs.configs)?;
     let paths = PolicyPaths { policies: args.dirs.policies.clone(), scripts: None };
     let audit = args.dirs.out.join("data/proc/audit/policy_reloads.jsonl");
     let reloader = Reloader::start(paths.clone(), core, audit)
         .map_err(|problems| crate::cli::rejected(&args.dirs.policies, &problems))?;
-    let kill_switch = args.dirs.kill_switch_file();
-    let wants_live = matches!(args.broker, crate::cli::scan::BrokerArg::Live) && !args.dry_run;
+    let kill_switch = args.dirs.kill_switch();
     let armed = match crate::cli::live::arm_before_gate(
         wants_live,
         &args.arming,
         &kill_switch,
         load_limits(&args.dirs.configs)?.pretrade.max_notional_per_session,
+        args.now.is_some(),
     ) {
         Ok(armed) => armed,
         Err(code) => return Ok(code),
@@ -314,7 +341,16 @@ fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
     let record = run_playbook(req, &paths.lib(), handle, clock, feed);
     stop.store(true, Ordering::Relaxed);
     let _ = watcher.join();
-    let record = record?;
+    let record = match record {
+        Ok(record) => record,
+        Err(e) => match e.live_refusal() {
+            Some((refusal, detail)) => {
+                eprintln!("{detail}");
+                return Ok(crate::cli::live::refused(refusal));
+            }
+            None => return Err(e.into()),
+        },
+    };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&record)?);
     } else {

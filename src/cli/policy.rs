@@ -185,6 +185,7 @@ fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         std::path::Path::new("."),
         &args.fixtures,
         now,
+        false,
     )?;
     let new_set = load_set(&args.policies, &inputs.config.limits)?;
     let fresh = GateInputs::fresh();
@@ -302,7 +303,7 @@ fn defs(args: DefsArgs) -> anyhow::Result<ExitCode> {
         configs: args.set.configs.clone(),
         out_root: args.out.clone(),
         params,
-        kill_switch: PathBuf::new(),
+        kill_switch: kalshi_alpha::exec::controls::KillSwitch::for_data_dir(&args.out, None),
         dry_run: true,
         broker: kalshi_alpha::exec::session::BrokerKind::Dry,
         live: None,

@@ -67,18 +67,19 @@ pub fn run(args: PreflightArgs) -> anyhow::Result<ExitCode> {
     };
     let open = window.as_ref().is_none_or(|w| w.is_open(now, &calendars));
     let next = window.as_ref().filter(|_| !open).and_then(|w| w.next_opening(now, &calendars)).map(show_et);
-    let kill_switch = args.dirs.kill_switch_file().exists();
+    let kill_switch = args.dirs.kill_switch().is_engaged();
     let heartbeat_age_secs = HeartbeatFile::under(&args.dirs.out).age_secs(now);
     let inputs = Inputs::load(&args.dirs.configs, &args.dirs.fixtures, &[], args.scanner.input()?)?.with_strategies(
         &args.dirs.configs,
         &args.dirs.out,
         &args.dirs.fixtures,
         now,
+        false,
     )?;
     let policies = load_policies(&args.dirs.policies, &inputs.config)?;
-    // The gate as a fresh offline session would see it (fixtures are age 0, no exchange skew).
-    let gate =
-        GateInputs { kill_switch, heartbeat_age_secs: Some(0.0), clock_skew_ms: Some(0), ..GateInputs::default() };
+    // The gate as an offline session would see it now (fixtures are age 0, no exchange
+    // skew), with the heartbeat as it is on disk: none is unknown, and unknown is NO-GO.
+    let gate = GateInputs { kill_switch, heartbeat_age_secs, clock_skew_ms: Some(0), ..GateInputs::default() };
     let plans = plan_session(&inputs, &policies, &gate, Ledger::default(), now)?;
     let gates: Vec<SeriesGate> = plans
         .into_iter()

@@ -7,6 +7,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use kalshi_alpha::clock::{Clock, FixedClock, SystemClock};
+use kalshi_alpha::exec::controls::KillSwitch;
 use kalshi_alpha::exec::session::{BrokerKind, GateInputs, Inputs, ScanParamsInput, ScanRequest, run_scan};
 use kalshi_alpha::model::{Count, Money};
 
@@ -43,8 +44,8 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value = "dry")]
     broker: BrokerArg,
     /// Kill-switch file; while it exists every series is NO-GO.
-    #[arg(long, default_value = "data/proc/state/kill_switch")]
-    kill_switch: PathBuf,
+    #[arg(long)]
+    kill_switch: Option<PathBuf>,
     /// Run as of this instant (RFC 3339), e.g. for reproducible reports.
     #[arg(long)]
     now: Option<DateTime<Utc>>,
@@ -120,7 +121,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             "scan does not trade live: `playbook run NAME --online --broker live --i-understand-the-risks --session-notional D`"
         );
     }
-    let kill_switch = crate::cli::under(&args.out, args.kill_switch);
+    let kill_switch = KillSwitch::for_data_dir(&args.out, args.kill_switch.as_deref());
+    // A paper scan writes the ledger and state files: one writer per data directory.
+    let _lock = match args.broker {
+        BrokerArg::Paper => Some(kalshi_alpha::exec::dir_lock::DataDirLock::acquire(&args.out, "scan (paper)")?),
+        _ => None,
+    };
     let params = args.scanner.input()?;
     let clock: Box<dyn Clock> = match args.now {
         Some(t) => Box::new(FixedClock(t)),
@@ -128,14 +134,14 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     };
     let (inputs, feed, source) = if args.online {
         let mut inputs = Inputs::configs_only(&args.configs, params)
-            .and_then(|i| i.with_strategies(&args.configs, &args.out, &args.fixtures, clock.now()))
+            .and_then(|i| i.with_strategies(&args.configs, &args.out, &args.fixtures, clock.now(), true))
             .context("online scan failed")?;
         let fetched = crate::cli::online::fetch_once(&args.exchange, &args.series, &inputs.config)?;
         inputs.series = fetched.series;
         (inputs, fetched.gate, fetched.source)
     } else {
         let inputs = Inputs::load(&args.configs, &args.fixtures, &args.series, params)
-            .and_then(|i| i.with_strategies(&args.configs, &args.out, &args.fixtures, clock.now()))
+            .and_then(|i| i.with_strategies(&args.configs, &args.out, &args.fixtures, clock.now(), false))
             .context("offline scan failed")?;
         // Fixtures are a snapshot taken "now"; there is no exchange clock to drift from.
         (inputs, GateInputs { clock_skew_ms: Some(0), ..GateInputs::default() }, "offline".to_string())

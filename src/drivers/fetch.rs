@@ -93,14 +93,16 @@ impl Fetcher {
                     let raw = self.store.save_raw(source, &bytes, now)?;
                     let file = raw.display().to_string();
                     return match source.parse(&bytes, &file) {
-                        Ok(table) => self.install(source, &table, &bytes, raw, Origin::Network, Some(url), None, now),
+                        Ok(table) => {
+                            self.install(source, &table, &bytes, raw, Origin::Network, Some(url), None, Some(now))
+                        }
                         Err(error) => Err(FetchError::Payload { error, kept: self.kept(source) }),
                     };
                 }
                 Err(e) => e,
             }
         };
-        self.fall_back(source, &reason, now)
+        self.fall_back(source, &reason)
     }
 
     fn kept(&self, source: Source) -> String {
@@ -116,7 +118,7 @@ impl Fetcher {
     }
 
     /// Cache (newest raw file that parses), then the bundled fixture.
-    fn fall_back(&self, source: Source, reason: &str, now: DateTime<Utc>) -> Result<FetchReport, FetchError> {
+    fn fall_back(&self, source: Source, reason: &str) -> Result<FetchReport, FetchError> {
         let mut tried = vec![reason.to_string()];
         for (origin, files) in
             [(Origin::Cache, self.store.cached(source)), (Origin::Fixture, self.store.fixtures(source))]
@@ -126,7 +128,13 @@ impl Fetcher {
                 match source.parse(&bytes, &path.display().to_string()) {
                     Ok(table) => {
                         let why = format!("{}; using the {}", tried.join("; "), origin.as_str());
-                        return self.install(source, &table, &bytes, path, origin, None, Some(why), now);
+                        // The age is what was served: a cached file keeps its own fetch time;
+                        // a bundled fixture has none.
+                        let fetched_at = match origin {
+                            Origin::Cache => DataStore::fetched_at_of(&path),
+                            _ => None,
+                        };
+                        return self.install(source, &table, &bytes, path, origin, None, Some(why), fetched_at);
                     }
                     Err(e) => tried.push(format!("{} skipped: {e}", origin.as_str())),
                 }
@@ -146,11 +154,11 @@ impl Fetcher {
         origin: Origin,
         url: Option<String>,
         fallback_reason: Option<String>,
-        now: DateTime<Utc>,
+        fetched_at: Option<DateTime<Utc>>,
     ) -> Result<FetchReport, FetchError> {
         let meta = Meta {
             source: source.name().to_string(),
-            fetched_at: now,
+            fetched_at,
             as_of: table.as_of,
             origin,
             raw: raw.clone(),
@@ -184,7 +192,7 @@ impl Fetcher {
         bar.set_message(format!("fetching {}", source.name()));
         bar.enable_steady_tick(Duration::from_millis(120));
         let massive_key = self.params.keys.get("MASSIVE_API_KEY").cloned();
-        let result = runtime.block_on(async {
+        let result: Result<(Vec<u8>, String), String> = runtime.block_on(async {
             match request {
                 Request::NwsLatestProduct { list_url } => {
                     let list = self.send(&client, &Request::Get { url: list_url.clone() }, None, &bar).await?;
@@ -204,7 +212,8 @@ impl Fetcher {
             }
         });
         bar.finish_and_clear();
-        result
+        // Whatever built the message (a client error, a redirect, a page URL), no key leaves.
+        result.map_err(|message| scrub_keys(&message, self.params.keys.values()))
     }
 
     /// Follows a list's pages — Kalshi's `cursor`, Massive's `next_url` — and merges them into
@@ -283,7 +292,7 @@ impl Fetcher {
                         }
                         Ok(_) if status.as_u16() == 429 || status.is_server_error() => last = format!("HTTP {status}"),
                         Ok(_) => return Err(format!("{}: HTTP {status}", redact_url(url))),
-                        Err(e) => last = e.to_string(),
+                        Err(e) => last = e.without_url().to_string(),
                     }
                 }
                 Err(e) => last = e.without_url().to_string(),
@@ -294,6 +303,11 @@ impl Fetcher {
         }
         Err(format!("{}: {last} after {} attempts", redact_url(url), self.config.retries + 1))
     }
+}
+
+/// `message` with every key value in `keys` replaced by `***`.
+fn scrub_keys<'a>(message: &str, keys: impl Iterator<Item = &'a String>) -> String {
+    keys.filter(|k| !k.is_empty()).fold(message.to_string(), |text, key| text.replace(key.as_str(), "***"))
 }
 
 fn request_url(request: &Request) -> &str {
@@ -311,4 +325,16 @@ fn latest_product_id(bytes: &[u8]) -> Option<String> {
         .iter()
         .max_by_key(|p| p["issuanceTime"].as_str().unwrap_or("").to_string())
         .and_then(|p| p["id"].as_str().map(str::to_string))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn no_key_survives_in_an_error_message() {
+        let keys = ["s3cr3t-key".to_string(), String::new()];
+        let message = "https://api.example/x?api_key=s3cr3t-key&x=1: error sending request (s3cr3t-key)";
+        let scrubbed = super::scrub_keys(message, keys.iter());
+        assert!(!scrubbed.contains("s3cr3t"), "{scrubbed}");
+        assert_eq!(scrubbed.matches("***").count(), 2);
+    }
 }

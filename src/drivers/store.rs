@@ -46,8 +46,10 @@ impl Origin {
 pub struct Meta {
     /// Source name.
     pub source: String,
-    /// When the bytes were fetched (for a fixture: when it was installed as the table).
-    pub fetched_at: DateTime<Utc>,
+    /// When the bytes were fetched from the source: for a cached file served later, its own
+    /// original fetch time; `None` for a bundled fixture (nobody knows when it was taken).
+    #[serde(default)]
+    pub fetched_at: Option<DateTime<Utc>>,
     /// The latest observation date in the table.
     pub as_of: Option<NaiveDate>,
     /// Network, cache or fixture.
@@ -65,9 +67,9 @@ pub struct Meta {
 }
 
 impl Meta {
-    /// Seconds since the bytes were fetched.
-    pub fn age_secs(&self, now: DateTime<Utc>) -> f64 {
-        (now - self.fetched_at).num_milliseconds().max(0) as f64 / 1000.0
+    /// Seconds since the bytes were fetched (`None`: unknown).
+    pub fn age_secs(&self, now: DateTime<Utc>) -> Option<f64> {
+        self.fetched_at.map(|t| (now - t).num_milliseconds().max(0) as f64 / 1000.0)
     }
 }
 
@@ -111,6 +113,15 @@ impl DataStore {
     /// The table's parquet file.
     pub fn table_path(&self, source: Source) -> PathBuf {
         self.proc_dir(source).join(format!("{}.parquet", source.name()))
+    }
+
+    /// When a raw file kept by [`DataStore::save_raw`] was fetched, from its name
+    /// (`<YYYY-MM-DD>/<HHMMSS.mmm>.<ext>`); `None` for any other file.
+    pub fn fetched_at_of(path: &Path) -> Option<DateTime<Utc>> {
+        let day = path.parent()?.file_name()?.to_str()?;
+        let time = path.file_stem()?.to_str()?;
+        let stamp = format!("{day} {time}");
+        chrono::NaiveDateTime::parse_from_str(&stamp, "%Y-%m-%d %H%M%S%.3f").ok().map(|t| t.and_utc())
     }
 
     /// Keeps raw bytes (atomically), named by the fetch instant.
@@ -257,7 +268,7 @@ mod tests {
         };
         let meta = Meta {
             source: "treasury".into(),
-            fetched_at: DateTime::<Utc>::UNIX_EPOCH,
+            fetched_at: None,
             as_of: table.as_of,
             origin: Origin::Fixture,
             raw: PathBuf::from("x.csv"),

@@ -99,6 +99,15 @@ pub enum BrokerError {
         /// What is wrong.
         message: String,
     },
+    /// Live trading refused at the session's start (the arming conditions only the live
+    /// broker can check: a first reconciliation, the kill-switch watcher). Nothing was sent.
+    #[error("live trading refused: {}: {detail}", .refusal.message())]
+    LiveRefused {
+        /// Which condition.
+        refusal: crate::live::arming::ArmingRefusal,
+        /// What happened.
+        detail: String,
+    },
     /// The audit log could not be written; nothing was recorded.
     #[error("{path}: cannot append audit record: {source}")]
     Audit {

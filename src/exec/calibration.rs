@@ -46,10 +46,10 @@ pub fn payloads(store: &DataStore, source: Source, bar: &ProgressBar) -> Vec<(Pa
     let mut out = Vec::new();
     for path in store.cached(source).into_iter().chain(store.fixtures(source)) {
         bar.set_message(format!("{}: {}", source.name(), path.display()));
-        if let Ok(bytes) = std::fs::read(&path) {
-            if seen.insert(crate::drivers::store::sha256_hex(&bytes)) {
-                out.push((path, bytes));
-            }
+        if let Ok(bytes) = std::fs::read(&path)
+            && seen.insert(crate::drivers::store::sha256_hex(&bytes))
+        {
+            out.push((path, bytes));
         }
         bar.inc(1);
     }
@@ -114,7 +114,9 @@ pub fn calibrate(
             }
             let mut actuals = BTreeMap::new();
             for (path, bytes) in payloads(store, Source::KalshiSettled, bar) {
-                for m in kalshi_history::settled(&bytes, &path.display().to_string()).unwrap_or_default() {
+                let settled = kalshi_history::settled(&bytes, &path.display().to_string()).unwrap_or_default();
+                // Only this series' settlements: another series' values are not temperatures.
+                for m in settled.into_iter().filter(|m| m.event.split('-').next() == Some(series)) {
                     let (Some(day), Some(v)) =
                         (event_date::parse(&m.event), m.expiration_value.and_then(|v| v.parse::<f64>().ok()))
                     else {
@@ -124,10 +126,10 @@ pub fn calibrate(
                 }
             }
             for (path, bytes) in payloads(store, Source::NwsCli, bar) {
-                if let Ok(r) = nws::climate_report(&bytes, &path.display().to_string()) {
-                    if let (false, Some(max)) = (r.preliminary, r.max_f) {
-                        actuals.insert(r.date, max as f64);
-                    }
+                if let Ok(r) = nws::climate_report(&bytes, &path.display().to_string())
+                    && let (false, Some(max)) = (r.preliminary, r.max_f)
+                {
+                    actuals.insert(r.date, max as f64);
                 }
             }
             actuals.retain(|d, _| within(*d, from, to));

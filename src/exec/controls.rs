@@ -90,10 +90,19 @@ pub struct KillRecord {
     pub at_ms: i64,
 }
 
-/// The latched kill switch file.
+/// Where a data directory's kill switch is, relative to the directory (`--out`).
+pub const DEFAULT_KILL_SWITCH: &str = "data/proc/state/kill_switch";
+
+/// The latched kill switch of a data directory. It fails closed: anything at its path — a
+/// file of any content, an unreadable file, a directory, a dangling symlink — or a path that
+/// cannot even be looked at, is *engaged*; a record that parses only adds the reason.
+///
+/// A session started with a custom `--kill-switch` path watches that path **and** the data
+/// directory's default one, so a plain `kill engage` always reaches it.
 #[derive(Debug, Clone)]
 pub struct KillSwitch {
-    path: PathBuf,
+    /// The path engaging writes (the custom one when given); then the default if different.
+    paths: Vec<PathBuf>,
     audit: PathBuf,
 }
 
@@ -105,28 +114,73 @@ struct KillAudit<'a> {
     by: Changer,
 }
 
+/// What is at one kill-switch path: nothing (`None`) or an engagement and why.
+fn probe(path: &Path) -> Option<KillRecord> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => return Some(present(format!("cannot look at {}: {e} (fail closed)", path.display()), None)),
+    };
+    let modified = meta.modified().ok();
+    if meta.file_type().is_symlink() && std::fs::metadata(path).is_err() {
+        return Some(present(format!("dangling symlink at {}", path.display()), modified));
+    }
+    if meta.is_dir() {
+        return Some(present(format!("a directory is at {}", path.display()), modified));
+    }
+    match std::fs::read(path) {
+        Ok(bytes) => Some(
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| present("kill switch file present".to_string(), modified)),
+        ),
+        Err(e) => Some(present(format!("unreadable kill switch file {}: {e}", path.display()), modified)),
+    }
+}
+
+/// An engagement found without a record: by an operator, at the path's modification time.
+fn present(reason: String, modified: Option<std::time::SystemTime>) -> KillRecord {
+    let at_ms = modified
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    KillRecord { reason, by: Changer::Operator, at_ms }
+}
+
 impl KillSwitch {
-    /// The switch at `path`, auditing to `data/proc/audit/kill_switch.jsonl` under `out_root`.
-    pub fn new(path: PathBuf, out_root: &Path) -> KillSwitch {
-        KillSwitch { path, audit: out_root.join("data/proc/audit/kill_switch.jsonl") }
+    /// The one rule for where a data directory's kill switch is: `out_root/` +
+    /// [`DEFAULT_KILL_SWITCH`], plus `custom` (relative paths live under `out_root`) when
+    /// given. Audits go to `out_root/data/proc/audit/kill_switch.jsonl`.
+    pub fn for_data_dir(out_root: &Path, custom: Option<&Path>) -> KillSwitch {
+        let default = out_root.join(DEFAULT_KILL_SWITCH);
+        let mut paths = Vec::with_capacity(2);
+        if let Some(custom) = custom {
+            let custom = if custom.is_relative() { out_root.join(custom) } else { custom.to_path_buf() };
+            if custom != default {
+                paths.push(custom);
+            }
+        }
+        paths.push(default);
+        KillSwitch { paths, audit: out_root.join("data/proc/audit/kill_switch.jsonl") }
     }
 
-    /// The file.
+    /// The file `engage` writes.
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.paths[0]
     }
 
-    /// Engaged or not; when the file holds no record (made by hand), its modification time.
+    /// Every path looked at.
+    pub fn paths(&self) -> &[PathBuf] {
+        &self.paths
+    }
+
+    /// Engaged or not: the first path with anything at it decides, with its record when it
+    /// holds one, else what was found there (never "off" for something that cannot be read).
     pub fn engaged(&self) -> Option<KillRecord> {
-        let text = std::fs::read_to_string(&self.path).ok()?;
-        Some(serde_json::from_str(&text).unwrap_or_else(|_| {
-            let at_ms = std::fs::metadata(&self.path)
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-            KillRecord { reason: "kill switch file present".into(), by: Changer::Operator, at_ms }
-        }))
+        self.paths.iter().find_map(|p| probe(p))
+    }
+
+    /// True when engaged.
+    pub fn is_engaged(&self) -> bool {
+        self.engaged().is_some()
     }
 
     /// Engages (latches) the switch and audits it; engaging an engaged switch keeps the first record.
@@ -135,22 +189,36 @@ impl KillSwitch {
             return Ok(existing);
         }
         let record = KillRecord { reason: reason.to_string(), by, at_ms: at.timestamp_millis() };
-        let json = serde_json::to_vec(&record).expect("record serialises");
-        crate::storage::write_atomic(&self.path, &json).map_err(|e| control_error(&self.path, e))?;
+        let json = serde_json::to_vec(&record).map_err(|e| control_error(self.path(), e))?;
+        crate::storage::write_atomic(self.path(), &json).map_err(|e| control_error(self.path(), e))?;
         self.audit_line("kill_engaged", reason, by, at)?;
         Ok(record)
     }
 
-    /// Releases the latch (operators only); returns whether it was engaged.
+    /// Releases the latch (operators only) at every path; returns whether it was engaged. A
+    /// directory (or anything but a file or symlink) at a path is left for the operator to
+    /// remove by hand and is an error: the switch stays engaged.
     pub fn reset(&self, reason: &str, at: DateTime<Utc>) -> Result<bool, ControlError> {
-        match std::fs::remove_file(&self.path) {
-            Ok(()) => {
-                self.audit_line("kill_reset", reason, Changer::Operator, at)?;
-                Ok(true)
+        let mut was = false;
+        for path in &self.paths {
+            match std::fs::symlink_metadata(path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(control_error(path, e)),
+                Ok(meta) if meta.is_dir() => {
+                    return Err(control_error(path, "a directory is at the kill switch path; remove it by hand"));
+                }
+                Ok(_) => {}
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(control_error(&self.path, e)),
+            match std::fs::remove_file(path) {
+                Ok(()) => was = true,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(control_error(path, e)),
+            }
         }
+        if was {
+            self.audit_line("kill_reset", reason, Changer::Operator, at)?;
+        }
+        Ok(was)
     }
 
     /// Appends an audit line.
@@ -205,7 +273,7 @@ mod tests {
     fn kill_switch_latches_and_state_only_tightens_unless_an_operator_says() {
         let dir = tempfile::tempdir().unwrap();
         let at = DateTime::<Utc>::UNIX_EPOCH;
-        let kill = KillSwitch::new(dir.path().join("data/proc/state/kill_switch"), dir.path());
+        let kill = KillSwitch::for_data_dir(dir.path(), None);
         assert!(kill.engaged().is_none());
         let first = kill.engage("loss cap", Changer::LossCap, at).unwrap();
         assert_eq!(kill.engage("again", Changer::Operator, at).unwrap(), first);

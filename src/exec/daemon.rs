@@ -2,7 +2,7 @@
 //! playbook (an overlapping run is skipped and recorded), applies the missed-run policy after
 //! downtime, bounds every run by its `max_runtime`, survives failing playbooks, writes the
 //! heartbeat, and stops gracefully (current step finishes, resting orders are cancelled,
-//! records written). One daemon per data directory (a lock file).
+//! records written). One writer per data directory (`exec::dir_lock`).
 //!
 //! In real time it sleeps until the next run or an event (stop, schedule edit): no polling.
 //! In virtual time (`rehearse_until`) it walks the schedule from a start instant to an end,
@@ -42,8 +42,8 @@ pub struct DaemonConfig {
     pub out_root: PathBuf,
     /// Scanner knobs for every run.
     pub params: ScanParamsInput,
-    /// Kill-switch file.
-    pub kill_switch: PathBuf,
+    /// The data directory's kill switch (engaged when anything is at its path).
+    pub kill_switch: crate::exec::controls::KillSwitch,
     /// Walk the schedule in virtual time up to this instant, then stop.
     pub rehearse_until: Option<DateTime<Utc>>,
     /// REST base URL for `online = true` entries (the WebSocket URL follows from it).
@@ -53,14 +53,6 @@ pub struct DaemonConfig {
 /// Why the daemon cannot start or go on.
 #[derive(Debug, Error)]
 pub enum DaemonError {
-    /// Another daemon holds the data directory.
-    #[error("{path}: another daemon (pid {pid}) is running on this data directory")]
-    Locked {
-        /// The lock file.
-        path: PathBuf,
-        /// Its holder.
-        pid: u32,
-    },
     /// The schedule does not load.
     #[error(transparent)]
     Schedule(#[from] ScheduleError),
@@ -76,49 +68,6 @@ pub enum DaemonError {
     /// An entry names a broker this build cannot run.
     #[error("entry {0}: the live broker is not available yet; schedule it as dry or paper")]
     LiveBroker(String),
-}
-
-/// The lock on a data directory, released on drop.
-#[derive(Debug)]
-pub struct DaemonLock(PathBuf);
-
-impl DaemonLock {
-    /// Takes `out_root/data/proc/state/daemon.lock`; a lock whose process is gone is taken over.
-    pub fn acquire(out_root: &Path) -> Result<DaemonLock, DaemonError> {
-        let path = out_root.join("data/proc/state/daemon.lock");
-        let io = |source| DaemonError::Io { path: path.clone(), source };
-        std::fs::create_dir_all(path.parent().unwrap_or(out_root)).map_err(io)?;
-        for _ in 0..2 {
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut file) => {
-                    use std::io::Write;
-                    writeln!(file, "{}", std::process::id()).map_err(io)?;
-                    file.sync_all().map_err(io)?;
-                    return Ok(DaemonLock(path));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let pid = std::fs::read_to_string(&path).ok().and_then(|t| t.trim().parse::<u32>().ok());
-                    match pid {
-                        Some(pid) if Path::new(&format!("/proc/{pid}")).exists() => {
-                            return Err(DaemonError::Locked { path, pid });
-                        }
-                        _ => {
-                            tracing::warn!(target: "daemon", "{}: stale lock (no such process); taking it over", path.display());
-                            std::fs::remove_file(&path).map_err(io)?;
-                        }
-                    }
-                }
-                Err(e) => return Err(io(e)),
-            }
-        }
-        Err(DaemonError::Locked { path, pid: 0 })
-    }
-}
-
-impl Drop for DaemonLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 /// The last scheduled instant handled per entry (`data/proc/state/daemon.json`).

@@ -26,36 +26,42 @@ const INPUTS: [Source; 10] = [
 ];
 
 /// The bytes of `source`'s current input, with provenance (`None` when nothing exists).
-fn input(store: &DataStore, source: Source, now: DateTime<Utc>) -> Option<(Vec<u8>, Provenance)> {
-    if let Ok(Some(meta)) = store.meta(source) {
-        if let Ok(bytes) = std::fs::read(&meta.raw) {
-            let age = (meta.origin != Origin::Fixture).then(|| meta.age_secs(now));
-            let provenance = Provenance {
-                origin: meta.origin.as_str().to_string(),
-                file: meta.raw.display().to_string(),
-                age_secs: age,
-            };
-            return Some((bytes, provenance));
+/// Online sessions never price from a bundled fixture: it has no fetch time.
+fn input(store: &DataStore, source: Source, now: DateTime<Utc>, online: bool) -> Option<(Vec<u8>, Provenance)> {
+    if let Ok(Some(meta)) = store.meta(source)
+        && let Ok(bytes) = std::fs::read(&meta.raw)
+    {
+        if online && meta.origin == Origin::Fixture {
+            return None;
         }
+        let provenance = Provenance {
+            origin: meta.origin.as_str().to_string(),
+            file: meta.raw.display().to_string(),
+            age_secs: meta.age_secs(now),
+        };
+        return Some((bytes, provenance));
+    }
+    if online {
+        return None;
     }
     let path = store.fixtures(source).into_iter().next()?;
     let bytes = std::fs::read(&path).ok()?;
     Some((bytes, Provenance { origin: "fixture".into(), file: path.display().to_string(), age_secs: None }))
 }
 
-/// Everything strategies may read, as of `now`.
-pub fn load(store: &DataStore, config: &DataConfig, now: DateTime<Utc>) -> DataSet {
+/// Everything strategies may read, as of `now`; `online` sessions leave bundled fixtures out.
+pub fn load(store: &DataStore, config: &DataConfig, now: DateTime<Utc>, online: bool) -> DataSet {
     let mut inputs = Vec::new();
     let mut stale = Vec::new();
     for source in INPUTS {
-        let Some((bytes, mut provenance)) = input(store, source, now) else { continue };
+        let Some((bytes, mut provenance)) = input(store, source, now, online) else { continue };
         let max_age = config.max_age_hours.get(source.name()).map(|h| h * 3600.0);
-        if let (Some(age), Some(max)) = (provenance.age_secs, max_age) {
-            if age > max {
-                provenance.origin = format!("stale: {:.1} h old, max {:.0} h", age / 3600.0, max / 3600.0);
-                stale.push((source, provenance));
-                continue;
-            }
+        if let (Some(age), Some(max)) = (provenance.age_secs, max_age)
+            && age > max
+        {
+            provenance.origin = format!("stale: {:.1} h old, max {:.0} h", age / 3600.0, max / 3600.0);
+            stale.push((source, provenance));
+            continue;
         }
         inputs.push((source, bytes, provenance));
     }

@@ -29,23 +29,44 @@ impl EquityFile {
         &self.0
     }
 
-    fn peak(&self) -> Option<Money> {
-        let bytes = std::fs::read(&self.0).ok()?;
-        serde_json::from_slice::<Peak>(&bytes).ok().map(|p| p.peak_equity)
+    /// The highest equity recorded: `None` when there is no file yet; a file that cannot be
+    /// read or does not parse is an error naming it (never a silent reset of the peak).
+    fn peak(&self) -> Result<Option<Money>, EquityError> {
+        let bytes = match std::fs::read(&self.0) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(EquityError { path: self.0.clone(), message: e.to_string() }),
+        };
+        serde_json::from_slice::<Peak>(&bytes)
+            .map(|p| Some(p.peak_equity))
+            .map_err(|e| EquityError { path: self.0.clone(), message: e.to_string() })
     }
 
     /// How far equity now is below the highest equity recorded (zero at a new high).
-    pub fn drawdown(&self, ledger: &LedgerState, marks: &BTreeMap<String, Price>) -> Money {
+    pub fn drawdown(&self, ledger: &LedgerState, marks: &BTreeMap<String, Price>) -> Result<Money, EquityError> {
         let equity = ledger.equity(marks);
-        let peak = self.peak().map_or(equity, |p| if p > equity { p } else { equity });
-        peak - equity
+        let peak = self.peak()?.map_or(equity, |p| if p > equity { p } else { equity });
+        Ok(peak - equity)
     }
 
-    /// Records equity now, keeping the highest seen.
-    pub fn record(&self, ledger: &LedgerState, marks: &BTreeMap<String, Price>) -> std::io::Result<()> {
+    /// Records equity now, keeping the highest seen. A file that does not read is left as it
+    /// is (for the operator to look at) and the error says so.
+    pub fn record(&self, ledger: &LedgerState, marks: &BTreeMap<String, Price>) -> Result<(), EquityError> {
         let equity = ledger.equity(marks);
-        let peak = self.peak().map_or(equity, |p| if p > equity { p } else { equity });
-        let json = serde_json::to_vec_pretty(&Peak { peak_equity: peak }).map_err(std::io::Error::other)?;
-        crate::storage::write_atomic(&self.0, &json)
+        let peak = self.peak()?.map_or(equity, |p| if p > equity { p } else { equity });
+        let failed = |e: std::io::Error| EquityError { path: self.0.clone(), message: e.to_string() };
+        let json =
+            serde_json::to_vec_pretty(&Peak { peak_equity: peak }).map_err(|e| failed(std::io::Error::other(e)))?;
+        crate::storage::write_atomic(&self.0, &json).map_err(failed)
     }
+}
+
+/// The equity file cannot be read, parsed or written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct EquityError {
+    /// The file.
+    pub path: PathBuf,
+    /// What went wrong.
+    pub message: String,
 }

@@ -54,16 +54,28 @@ struct Fired<'a> {
 }
 
 impl KillWatch {
-    /// Starts watching.
-    pub fn start(setup: WatchSetup) -> KillWatch {
+    /// Starts watching: builds the watcher's runtime, spawns its thread and waits for its
+    /// first look at the switch. Any of these failing is an error — a live session without a
+    /// watcher is refused, never run unwatched.
+    pub fn start(setup: WatchSetup) -> Result<KillWatch, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("the kill-switch watcher has no runtime: {e}"))?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
+        let (ready, started) = std::sync::mpsc::channel();
         let handle = std::thread::Builder::new()
             .name("kill-watch".into())
-            .spawn(move || watch(setup, &flag))
-            .map_err(|e| tracing::error!(target: "live", "cannot start the kill-switch watcher: {e}"))
-            .ok();
-        KillWatch { stop, handle }
+            .spawn(move || watch(setup, &runtime, &flag, &ready))
+            .map_err(|e| format!("cannot start the kill-switch watcher thread: {e}"))?;
+        match started.recv_timeout(Duration::from_secs(5)) {
+            Ok(()) => Ok(KillWatch { stop, handle: Some(handle) }),
+            Err(e) => {
+                stop.store(true, Ordering::Relaxed);
+                Err(format!("the kill-switch watcher did not start: {e}"))
+            }
+        }
     }
 
     /// Stops watching.
@@ -96,17 +108,16 @@ pub async fn cancel_all_until_sent(rest: &RestClient) -> Result<(), crate::kalsh
     last
 }
 
-fn watch(setup: WatchSetup, stop: &AtomicBool) {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!(target: "live", "kill-switch watcher has no runtime: {e}");
-            return;
-        }
-    };
+fn watch(setup: WatchSetup, runtime: &tokio::runtime::Runtime, stop: &AtomicBool, ready: &std::sync::mpsc::Sender<()>) {
+    let mut first = true;
     let mut fired = false;
     while !stop.load(Ordering::Relaxed) {
-        match setup.kill.engaged() {
+        let engaged = setup.kill.engaged();
+        if std::mem::take(&mut first) {
+            // The switch has been looked at once: the session may start.
+            let _ = ready.send(());
+        }
+        match engaged {
             Some(record) if !fired => {
                 fired = true;
                 let cancel = runtime.block_on(cancel_all_until_sent(&setup.rest));

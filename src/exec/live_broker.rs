@@ -23,6 +23,7 @@ use crate::kalshi::open_enum::{BookSide, SelfTradePrevention, TimeInForce};
 use crate::kalshi::orders::{CreateOrder, CreateOrderGroup, DecreaseOrder};
 use crate::kalshi::rest::{RestClient, RestError};
 use crate::ledger::{Fill, LedgerEvent, LedgerState, Mode};
+use crate::live::arming::ArmingRefusal;
 use crate::live::config::LiveConfig;
 use crate::live::orders::{Intent, OrderRecord, OrderStatus};
 use crate::live::pretrade::{self, Candidate, Refusal, Sent};
@@ -34,6 +35,9 @@ use crate::live::var::{EventOutcomes, Holding};
 use crate::model::{Count, Money, Price, Role, Side};
 use crate::pricing::fees::Rounding;
 use crate::risk::ceilings::CoreCeilings;
+
+/// How many times a session tries its first reconciliation before it is refused.
+const FIRST_RECONCILE_ATTEMPTS: u32 = 4;
 
 /// Where the live ledger journal lives under an output root.
 pub fn live_journal_path(out_root: &Path) -> PathBuf {
@@ -52,8 +56,8 @@ pub struct LiveSetup {
     pub rest: RestClient,
     /// Root of `data/`.
     pub out_root: PathBuf,
-    /// The kill switch file.
-    pub kill_switch: PathBuf,
+    /// The data directory's kill switch (engaged when anything is at its path).
+    pub kill_switch: crate::exec::controls::KillSwitch,
     /// Core ceilings (with `[pretrade]`).
     pub core: CoreCeilings,
     /// `configs/live.toml`.
@@ -104,7 +108,11 @@ pub struct LiveBroker {
     config: LiveConfig,
     armed: bool,
     session_ceiling: Money,
-    session_notional: Money,
+    /// Orders this session sent (or tried to): their notional counts against the ceiling
+    /// until they are known not to exist.
+    session_orders: BTreeSet<String>,
+    /// The last reconciliation succeeded (none has failed since).
+    reconciled: bool,
     rounding: Rounding,
     recent: Vec<Sent>,
     outcomes: BTreeMap<String, (String, EventOutcomes)>,
@@ -160,14 +168,15 @@ impl LiveBroker {
             ledger_journal,
             ledger,
             state: StateStore::under(&setup.out_root),
-            kill: KillSwitch::new(setup.kill_switch.clone(), &setup.out_root),
+            kill: setup.kill_switch.clone(),
             cancel_mark: CancelAllMark::under(&setup.out_root),
             audit,
             setup_core: setup.core.clone(),
             config: setup.config.clone(),
             armed: setup.armed,
             session_ceiling: setup.session_ceiling,
-            session_notional: Money::ZERO,
+            session_orders: BTreeSet::new(),
+            reconciled: false,
             rounding: setup.rounding,
             recent: Vec::new(),
             outcomes: BTreeMap::new(),
@@ -193,7 +202,7 @@ impl LiveBroker {
             let torn = broker.journal.torn_bytes();
             broker.audit_event(at, "journal_torn_tail", None, None, serde_json::json!({ "bytes": torn }))?;
         }
-        broker.reconcile_now(at)?;
+        broker.reconcile_first(at)?;
         if broker.armed {
             let group = broker.runtime.block_on(
                 broker
@@ -220,16 +229,49 @@ impl LiveBroker {
                 group_limit: Some(setup.config.order_group_contracts),
             })?;
         }
-        broker.watch = Some(KillWatch::start(crate::exec::kill_watch::WatchSetup {
+        let watcher_refused = |detail: String| BrokerError::LiveRefused { refusal: ArmingRefusal::KillWatcher, detail };
+        let watch = KillWatch::start(crate::exec::kill_watch::WatchSetup {
             kill: broker.kill.clone(),
             state: broker.state.clone(),
             mark: broker.cancel_mark.clone(),
-            rest: broker.rest.fresh().map_err(|e| io_error(&setup.out_root, e))?,
+            rest: broker.rest.fresh().map_err(|e| watcher_refused(e.to_string()))?,
             group: broker.group.clone(),
             poll: Duration::from_millis(setup.config.kill_poll_ms.max(1)),
             audit: live_audit_path(&setup.out_root),
-        }));
+        })
+        .map_err(watcher_refused)?;
+        broker.watch = Some(watch);
         Ok(broker)
+    }
+
+    /// The reconciliation every live session starts with, retried with the shared backoff;
+    /// when the venue cannot be read the session is refused (nothing was sent).
+    fn reconcile_first(&mut self, at: DateTime<Utc>) -> Result<(), BrokerError> {
+        let backoff = crate::kalshi::backoff::Backoff { base: Duration::from_millis(200), cap: Duration::from_secs(2) };
+        for attempt in 0..FIRST_RECONCILE_ATTEMPTS {
+            if attempt > 0 {
+                std::thread::sleep(backoff.delay(attempt - 1));
+            }
+            self.reconcile_now(at)?;
+            if self.reconciled {
+                return Ok(());
+            }
+        }
+        Err(BrokerError::LiveRefused {
+            refusal: ArmingRefusal::NotReconciled,
+            detail: format!("{FIRST_RECONCILE_ATTEMPTS} attempts to read the venue failed"),
+        })
+    }
+
+    /// Notional of this session's orders that exist or may exist (sent, acknowledged or with
+    /// an unknown outcome): only an order known never to have reached the venue stops counting.
+    pub fn session_notional(&self) -> Money {
+        let orders = &self.journal.table().orders;
+        self.session_orders
+            .iter()
+            .filter_map(|cid| orders.get(cid))
+            .filter(|o| o.status != OrderStatus::Rejected)
+            .fold(Money::ZERO, |total, o| total + o.intent.count.times(o.intent.price))
     }
 
     /// The order journal.
@@ -333,14 +375,12 @@ impl LiveBroker {
             _ => return Ok(()),
         };
         let Some(order) = self.journal.table().orders.get(&cid).cloned() else { return Ok(()) };
-        let exists = order.order_id.is_some();
+        let exists = order.order_id.is_some() || matches!(record, OrderRecord::Fill { .. });
         if exists && !self.ledger.known_ids.contains(&cid) {
+            // A fill proves the order exists: the ledger records the order first, then the fill.
             self.ledger_event(LedgerEvent::OrderPlaced(order.intent.clone()))?;
         }
         if let OrderRecord::Fill { at, count, price, fee, .. } = record {
-            if !self.ledger.known_ids.contains(&cid) {
-                return Ok(());
-            }
             let fill = Fill {
                 ts: *at,
                 mode: Mode::Live,
@@ -378,6 +418,8 @@ impl LiveBroker {
         let venue = match venue {
             Ok(v) => v,
             Err(e) => {
+                // Unknown is not safe: nothing new is sent until a reconciliation succeeds.
+                self.reconciled = false;
                 self.audit_event(at, "reconcile_failed", None, None, serde_json::json!({ "error": e.to_string() }))?;
                 return Ok(&self.sync);
             }
@@ -400,6 +442,7 @@ impl LiveBroker {
         }
         self.sync.differences = outcome.differences;
         self.last_sync_ms = at.timestamp_millis();
+        self.reconciled = true;
         Ok(&self.sync)
     }
 
@@ -450,11 +493,11 @@ impl LiveBroker {
         } else {
             None
         };
-        if let Some(reason) = hit {
-            if self.kill.engaged().is_none() {
-                self.kill.engage(&reason, Changer::LossCap, at).map_err(|e| io_error(&e.path, e.message))?;
-                self.engage_now(&reason, at)?;
-            }
+        if let Some(reason) = hit
+            && self.kill.engaged().is_none()
+        {
+            self.kill.engage(&reason, Changer::LossCap, at).map_err(|e| io_error(&e.path, e.message))?;
+            self.engage_now(&reason, at)?;
         }
         Ok(())
     }
@@ -462,6 +505,7 @@ impl LiveBroker {
     /// Kill-switch actions from this thread (the watcher does the same on its own): cancel
     /// everything, trigger the order group, HALTED, audit, and journal it.
     fn engage_now(&mut self, reason: &str, at: DateTime<Utc>) -> Result<(), BrokerError> {
+        self.purge_creates("kill_switch", reason, at)?;
         let cancel = self.runtime.block_on(crate::exec::kill_watch::cancel_all_until_sent(&self.rest));
         self.cancel_mark.record(at.timestamp_millis()).map_err(|e| io_error(&e.path, e.message))?;
         if let Some(group) = &self.group {
@@ -564,7 +608,8 @@ impl LiveBroker {
         let core = &self.setup_core;
         let book = pretrade::Book {
             armed: self.armed,
-            kill_switch: self.kill.engaged().is_some(),
+            kill_switch: self.kill.is_engaged(),
+            reconciled: self.reconciled,
             state: self.trading_state(at),
             quiet_until_ms,
             blocked: &blocked,
@@ -576,7 +621,7 @@ impl LiveBroker {
             series_loss: exposure.by_series.get(&p.series).copied().unwrap_or(Money::ZERO),
             daily_loss: exposure.realised_today + exposure.committed,
             weekly_loss: exposure.realised_week + exposure.committed,
-            session_notional: self.session_notional,
+            session_notional: self.session_notional(),
             session_ceiling: self.session_ceiling,
             open_orders: self.journal.table().open().count(),
             recent: &self.recent,
@@ -651,8 +696,61 @@ impl LiveBroker {
         }
     }
 
+    /// Why a create may not leave now, checked immediately before it is sent: the kill switch
+    /// (anything at its path) or a trading state that no longer allows it.
+    fn create_blocked(
+        &self,
+        order: &crate::live::orders::LiveOrder,
+        at: DateTime<Utc>,
+    ) -> Option<(&'static str, String)> {
+        if let Some(record) = self.kill.engaged() {
+            return Some(("kill_switch", format!("kill switch engaged: {}", record.reason)));
+        }
+        let state = self.trading_state(at);
+        let reduces = self.reduces(&order.intent.ticker, order.intent.side, order.intent.count);
+        (!state.allows_order(reduces))
+            .then(|| ("trading_state", format!("trading state {} does not allow it", state.as_str())))
+    }
+
+    /// Takes every create still queued out of the queue and records it as rejected (never
+    /// sent): engaging the kill switch or halting empties the queue of new risk.
+    fn purge_creates(&mut self, code: &str, why: &str, at: DateTime<Utc>) -> Result<usize, BrokerError> {
+        let purged = self.queue.purge_creates();
+        for request in &purged {
+            self.record(OrderRecord::Rejected {
+                at,
+                client_order_id: request.client_order_id().to_string(),
+                code: code.to_string(),
+                message: why.to_string(),
+            })?;
+        }
+        if !purged.is_empty() {
+            let ids: Vec<&str> = purged.iter().map(QueuedRequest::client_order_id).collect();
+            self.audit_event(at, "queue_purged", None, None, serde_json::json!({ "reason": why, "creates": ids }))?;
+        }
+        Ok(purged.len())
+    }
+
     fn send_create(&mut self, cid: &str, at: DateTime<Utc>) -> Result<(), BrokerError> {
         let Some(order) = self.journal.table().orders.get(cid).cloned() else { return Ok(()) };
+        if let Some((code, why)) = self.create_blocked(&order, at) {
+            self.record(OrderRecord::Rejected {
+                at,
+                client_order_id: cid.into(),
+                code: code.into(),
+                message: why.clone(),
+            })?;
+            self.audit_event(
+                at,
+                "create_blocked",
+                Some(cid),
+                Some(&order.intent.ticker),
+                serde_json::json!({ "reason": why }),
+            )?;
+            self.purge_creates(code, &why, at)?;
+            return Ok(());
+        }
+        self.session_orders.insert(cid.to_string());
         let i = &order.intent;
         let (side, price) = match i.side {
             Side::Yes => (BookSide::Bid, i.price),
@@ -678,7 +776,6 @@ impl LiveBroker {
                 self.reconcile_now(now)?;
             }
             Ok(r) => {
-                self.session_notional += i.count.times(i.price);
                 self.recent.push(Sent {
                     at_ms: at.timestamp_millis(),
                     ticker: i.ticker.clone(),
@@ -777,6 +874,10 @@ impl LiveBroker {
             .map(|o| (o.intent.client_order_id.clone(), o.intent.ticker.clone()))
             .collect();
         for (cid, ticker) in &targets {
+            if self.queue.len() >= self.config.queue_capacity {
+                // Send what waits first: a cancel is never dropped for want of room.
+                self.drain(at)?;
+            }
             self.record(OrderRecord::CancelRequested { at, client_order_id: cid.clone(), reason: reason.to_string() })?;
             self.enqueue(QueuedRequest::Cancel { client_order_id: cid.clone(), ticker: ticker.clone() }, at)?;
         }

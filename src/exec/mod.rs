@@ -6,6 +6,7 @@ pub mod calibration;
 pub mod controls;
 pub mod daemon;
 pub mod dataset;
+pub mod dir_lock;
 pub mod equity;
 pub mod heartbeat;
 pub mod journal;

@@ -210,6 +210,11 @@ impl LiveFeed {
             "feed_seq_gaps".to_string(),
             if gaps == 0 { "ok".to_string() } else { format!("warn: {gaps} gap(s), resnapshotted") },
         );
+        let refused = books.anomaly_count;
+        monitors.insert(
+            "feed_refused".to_string(),
+            if refused == 0 { "ok".to_string() } else { format!("warn: {refused} message(s) refused, resnapshotted") },
+        );
         let reconnects = self.shared.reconnects.load(Ordering::Relaxed);
         monitors.insert(
             "feed_reconnects".to_string(),
@@ -222,7 +227,7 @@ impl LiveFeed {
         if invalid > 0 {
             monitors.insert("feed_books".to_string(), format!("alert: {invalid} book(s) awaiting a snapshot"));
         }
-        GateInputs { clock_skew_ms: Some(self.rest.clock_skew_ms()), monitors, ..GateInputs::default() }
+        GateInputs { clock_skew_ms: Some(self.rest.clock_skew_ms()), monitors, online: true, ..GateInputs::default() }
     }
 
     /// Reconnections so far.
@@ -302,7 +307,7 @@ pub fn rest_snapshots(
         }
         Ok::<_, OnlineError>(out)
     })?;
-    let gate = GateInputs { clock_skew_ms: Some(rest.clock_skew_ms()), ..GateInputs::default() };
+    let gate = GateInputs { clock_skew_ms: Some(rest.clock_skew_ms()), online: true, ..GateInputs::default() };
     Ok((series, gate))
 }
 

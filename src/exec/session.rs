@@ -55,8 +55,8 @@ pub struct ScanRequest {
     pub out_root: PathBuf,
     /// Scanner knobs, except the rounding mode, which comes from `fees.toml`.
     pub params: ScanParamsInput,
-    /// Kill-switch file; its presence means NO-GO.
-    pub kill_switch: PathBuf,
+    /// The data directory's kill switch (engaged when anything is at its path).
+    pub kill_switch: crate::exec::controls::KillSwitch,
     /// The broker.
     pub broker: BrokerKind,
     /// `offline` or the exchange's base URL, for reports and the heartbeat.
@@ -173,6 +173,8 @@ pub struct PlannedSeries {
     pub gate: Gate,
     /// What the gate judged, with values.
     pub gate_inputs: GateContext,
+    /// How old the strategy inputs priced from are (empty source: views only).
+    pub input_age: crate::strategies::data::InputAge,
 }
 
 impl PlannedSeries {
@@ -209,12 +211,13 @@ pub struct StrategyContext {
 impl StrategyContext {
     /// Loads `configs/strategies.toml`, `configs/data.toml`, the calibrations under
     /// `out_root/data/proc/calibration/`, the CPI release calendar, and the driver data
-    /// (`out_root/data/proc`, else `fixtures/data`).
+    /// (`out_root/data/proc`, else `fixtures/data`; `online` sessions never use fixtures).
     pub fn load(
         configs: &Path,
         out_root: &Path,
         fixtures: &Path,
         now: DateTime<Utc>,
+        online: bool,
     ) -> Result<StrategyContext, SessionError> {
         use crate::drivers::source::DataConfig;
         use crate::strategies::params::{Calibration, StrategyParams};
@@ -237,12 +240,12 @@ impl StrategyContext {
             calibrations.insert(calibration.strategy.clone(), calibration);
         }
         let store = crate::drivers::store::DataStore::new(out_root, fixtures);
-        let mut data = crate::exec::dataset::load(&store, &data_config, now);
+        let mut data = crate::exec::dataset::load(&store, &data_config, now, online);
         let releases = configs.join("calendars/cpi_release.toml");
-        if let Ok(text) = std::fs::read_to_string(&releases) {
-            if let Ok(calendar) = crate::schedule::calendar::Calendar::parse(&releases, &text) {
-                data.release_days = calendar.from_date(chrono::NaiveDate::MIN).collect();
-            }
+        if let Ok(text) = std::fs::read_to_string(&releases)
+            && let Ok(calendar) = crate::schedule::calendar::Calendar::parse(&releases, &text)
+        {
+            data.release_days = calendar.from_date(chrono::NaiveDate::MIN).collect();
         }
         Ok(StrategyContext { data, params, calibrations })
     }
@@ -288,8 +291,9 @@ impl Inputs {
         out_root: &Path,
         fixtures: &Path,
         now: DateTime<Utc>,
+        online: bool,
     ) -> Result<Inputs, SessionError> {
-        self.strategies = Some(StrategyContext::load(configs, out_root, fixtures, now)?);
+        self.strategies = Some(StrategyContext::load(configs, out_root, fixtures, now, online)?);
         Ok(self)
     }
 }
@@ -345,6 +349,8 @@ pub struct GateInputs {
     pub clock_skew_ms: Option<i64>,
     /// Monitor name → `ok`/`warn`/`alert`, from the feed and the ledger.
     pub monitors: BTreeMap<String, String>,
+    /// Market data comes from the exchange (online or live), not fixtures.
+    pub online: bool,
 }
 
 impl GateInputs {
@@ -526,12 +532,10 @@ pub fn run_scan(
     let heartbeat = HeartbeatFile::under(&req.out_root);
     write_heartbeat(&heartbeat, now, req, &broker, &policies)?;
     let mut gate_inputs = feed;
-    gate_inputs.kill_switch = req.kill_switch.exists();
+    gate_inputs.kill_switch = req.kill_switch.is_engaged();
     gate_inputs.heartbeat_age_secs = heartbeat.age_secs(now);
-    let equity = EquityFile::under(&req.out_root);
     let marks = marks(&inputs.series);
-    if let Some(ledger) = broker.ledger() {
-        let status = drawdown_status(equity.drawdown(ledger, &marks), inputs.config.paper.drawdown_alert);
+    if let Some(status) = drawdown_monitor(&req.out_root, &broker, &marks, inputs.config.paper.drawdown_alert) {
         gate_inputs.monitors.insert("ledger_drawdown".into(), status);
     }
     let ledger = broker.exposure(now, inputs.params.rounding);
@@ -547,11 +551,7 @@ pub fn run_scan(
     }
     broker.broker().finish(now)?;
     broker.write_tables(&req.out_root)?;
-    if let Some(ledger) = broker.ledger() {
-        equity
-            .record(ledger, &marks)
-            .map_err(|source| SessionError::Write { path: equity.path().to_path_buf(), source })?;
-    }
+    record_equity(&req.out_root, &broker, &marks)?;
     write_heartbeat(&heartbeat, now, req, &broker, &policies)?;
     Ok(ScanOutcome {
         series: outcomes,
@@ -580,6 +580,36 @@ pub fn marks(series: &[SeriesSnapshot]) -> BTreeMap<String, Price> {
         .flat_map(|e| &e.rungs)
         .filter_map(|r| r.book.yes_mid().map(|m| (r.ticker.clone(), m)))
         .collect()
+}
+
+/// The `ledger_drawdown` monitor for a session's broker (`None` for the dry broker, which
+/// keeps no ledger): drawdown from the peak in `data/proc/state/equity.json`, marked at
+/// `marks`. An equity file that does not read is `unknown: FILE: why`, which the gate takes
+/// as NO-GO.
+pub fn drawdown_monitor(
+    out_root: &Path,
+    broker: &SessionBroker,
+    marks: &BTreeMap<String, Price>,
+    alert: Money,
+) -> Option<String> {
+    let ledger = broker.ledger()?;
+    Some(match EquityFile::under(out_root).drawdown(ledger, marks) {
+        Ok(drawdown) => drawdown_status(drawdown, alert),
+        Err(e) => format!("unknown: {e}"),
+    })
+}
+
+/// Records the session's equity for the next drawdown (paper and live); an equity file that
+/// does not read is left untouched and the error names it.
+pub fn record_equity(
+    out_root: &Path,
+    broker: &SessionBroker,
+    marks: &BTreeMap<String, Price>,
+) -> Result<(), SessionError> {
+    let Some(ledger) = broker.ledger() else { return Ok(()) };
+    EquityFile::under(out_root)
+        .record(ledger, marks)
+        .map_err(|e| SessionError::Write { path: e.path.clone(), source: std::io::Error::other(e.message) })
 }
 
 /// `ok`, `warn` (at half the alert level) or `alert: …`, for a drawdown from peak equity.
@@ -667,6 +697,9 @@ pub fn plan_gated(
         book_flags: plan.gate.reasons.iter().filter(|r| r.starts_with("MARKET_PMF")).cloned().collect(),
         monitors: gate.monitors.clone(),
         data_age_secs: oldest_ms.map(|ms| ms as f64 / 1000.0),
+        model_data_age_secs: plan.input_age.secs,
+        model_data_source: plan.input_age.source.clone(),
+        online: gate.online,
         calibration_age_hours: inputs.strategies.as_ref().and_then(|s| s.calibration_age_hours(&series.ticker, now)),
         heartbeat_age_secs: gate.heartbeat_age_secs,
         clock_skew_ms: gate.clock_skew_ms,
@@ -690,6 +723,7 @@ fn plan_series(
     let mut snapshots = Vec::new();
     let mut views = Vec::new();
     let mut skipped = series.skipped.clone();
+    let mut input_age = crate::strategies::data::InputAge::default();
     for snapshot in &series.events {
         let (view, described) = match inputs.config.views.events.get(&snapshot.event) {
             Some(view) => (view.clone(), format!("views.toml: {}", describe_view(view))),
@@ -700,6 +734,7 @@ fn plan_series(
                     .map(|s| crate::strategies::price(&series.ticker, &snapshot.event, &s.data, &s.params));
                 match priced {
                     Some(Ok(Some(p))) => {
+                        input_age = input_age.older(p.input_age.clone());
                         let described = describe_view(&p.view);
                         (p.view, described)
                     }
@@ -732,6 +767,7 @@ fn plan_series(
         skipped,
         gate,
         gate_inputs: GateContext::default(),
+        input_age,
     })
 }
 

@@ -37,8 +37,8 @@ pub struct StatusSource {
     pub board: Arc<Mutex<Board>>,
     /// Root holding `data/`.
     pub out_root: PathBuf,
-    /// The kill-switch file.
-    pub kill_switch: PathBuf,
+    /// The data directory's kill switch (engaged when anything is at its path).
+    pub kill_switch: crate::exec::controls::KillSwitch,
 }
 
 #[derive(Serialize)]
@@ -66,7 +66,7 @@ impl StatusSource {
             now_utc: now.to_rfc3339(),
             board: self.board.lock().unwrap_or_else(|p| p.into_inner()).clone(),
             last_runs,
-            kill_switch: self.kill_switch.exists(),
+            kill_switch: self.kill_switch.is_engaged(),
             heartbeat_age_secs: HeartbeatFile::under(&self.out_root).age_secs(now),
         }
     }

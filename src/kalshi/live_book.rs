@@ -13,6 +13,9 @@ use crate::kalshi::open_enum::OutcomeSide;
 use crate::kalshi::ws::WsMessage;
 use crate::model::{Count, Level, OrderBook, Price, SignedCount, normalise};
 
+/// Most contracts one level may hold, in hundredths (the bound of a [`Count`]).
+const MAX_LEVEL_CENTIS: i64 = crate::model::MAX_CONTRACTS * 100;
+
 /// One side's bids, ascending by price: `(price micros, size centis)`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Bids(Vec<(i64, i64)>);
@@ -22,20 +25,23 @@ impl Bids {
         Bids(normalise(levels.to_vec()).iter().map(|l| (l.price.micros(), l.size.centis())).collect())
     }
 
-    /// Adds a signed change; a level that reaches zero (or below) is removed. Returns false
-    /// when the change would take a level negative (an inconsistent stream).
+    /// Adds a signed change; a level that reaches zero is removed. Returns false, changing
+    /// nothing, when the change is impossible: a level taken below zero, past the most
+    /// contracts a count may hold, or an arithmetic overflow (an inconsistent stream).
     fn apply(&mut self, price: i64, delta: i64) -> bool {
         match self.0.binary_search_by_key(&price, |&(p, _)| p) {
-            Ok(i) => {
-                let size = self.0[i].1 + delta;
-                if size <= 0 {
+            Ok(i) => match self.0[i].1.checked_add(delta) {
+                Some(0) => {
                     self.0.remove(i);
-                } else {
-                    self.0[i].1 = size;
+                    true
                 }
-                size >= 0
-            }
-            Err(i) if delta > 0 => {
+                Some(size) if (1..=MAX_LEVEL_CENTIS).contains(&size) => {
+                    self.0[i].1 = size;
+                    true
+                }
+                _ => false,
+            },
+            Err(i) if (1..=MAX_LEVEL_CENTIS).contains(&delta) => {
                 self.0.insert(i, (price, delta));
                 true
             }
@@ -245,19 +251,20 @@ impl BookSet {
         if let Some((sid, seq)) = msg.sequence() {
             let sub = self.subs.entry(sid).or_default();
             let is_snapshot = matches!(msg, WsMessage::Snapshot { .. });
-            if let Some(last) = sub.last_seq {
-                if seq != last + 1 && !is_snapshot {
-                    self.gap_count += 1;
-                    if self.gaps.len() < KEPT {
-                        self.gaps.push(Gap { sid, expected: last + 1, got: seq });
-                    }
-                    for market in &sub.markets {
-                        if let Some(book) = self.books.get_mut(market) {
-                            book.valid = false;
-                        }
-                    }
-                    action = Some(BookAction::Resnapshot { sid, markets: sub.markets.clone() });
+            if let Some(last) = sub.last_seq
+                && seq != last + 1
+                && !is_snapshot
+            {
+                self.gap_count += 1;
+                if self.gaps.len() < KEPT {
+                    self.gaps.push(Gap { sid, expected: last + 1, got: seq });
                 }
+                for market in &sub.markets {
+                    if let Some(book) = self.books.get_mut(market) {
+                        book.valid = false;
+                    }
+                }
+                action = Some(BookAction::Resnapshot { sid, markets: sub.markets.clone() });
             }
             sub.last_seq = Some(seq);
         }
@@ -290,20 +297,39 @@ impl BookSet {
                 live.messages += 1;
                 live.last_update_ms = Some(recv_ms);
                 let valid = live.valid;
-                match delta.change() {
-                    Ok((price, change)) if valid => {
-                        if !live.apply(&delta.side, price, change, yes_scale) {
-                            let detail = format!("delta {change} at {price} on {} leaves a negative level", delta.side);
-                            self.anomaly(&delta.market_ticker, detail);
-                        }
-                    }
-                    Ok(_) => {} // waiting for a snapshot after a gap
-                    Err(e) => self.anomaly(&delta.market_ticker, format!("delta: {e}")),
+                let refused = match delta.change() {
+                    Ok((price, change)) if valid => (!live.apply(&delta.side, price, change, yes_scale))
+                        .then(|| format!("delta {change} at {price} on {}: below zero or past the bound", delta.side)),
+                    Ok(_) => None, // waiting for a snapshot after a gap
+                    Err(e) => Some(format!("delta: {e}")),
+                };
+                if let Some(detail) = refused {
+                    // Refused, never applied in part: the book waits for a fresh snapshot.
+                    live.valid = false;
+                    self.anomaly(&delta.market_ticker, detail);
+                    action = action
+                        .or(Some(BookAction::Resnapshot { sid: *sid, markets: vec![delta.market_ticker.clone()] }));
                 }
             }
             _ => {}
         }
         action
+    }
+
+    /// A message that does not decode (a price outside [0, 1], a size past the bound, a
+    /// malformed field): refused and counted; when it names a subscription and a market, that
+    /// market's book waits for a fresh snapshot, and its `seq` still counts (no false gap).
+    pub fn refuse_undecodable(&mut self, text: &str, error: &str) -> Option<BookAction> {
+        let value: serde_json::Value = serde_json::from_str(text).ok()?;
+        let market = value["msg"]["market_ticker"].as_str().unwrap_or("").to_string();
+        self.anomaly(&market, format!("undecodable message: {error}"));
+        let sid = value["sid"].as_u64()?;
+        if let (Some(seq), Some(sub)) = (value["seq"].as_u64(), self.subs.get_mut(&sid)) {
+            sub.last_seq = Some(seq);
+        }
+        let book = self.books.get_mut(&market)?;
+        book.valid = false;
+        Some(BookAction::Resnapshot { sid, markets: vec![market] })
     }
 
     fn anomaly(&mut self, market: &str, detail: String) {
@@ -373,5 +399,33 @@ mod tests {
         books.apply(&msg(r#"{"type":"orderbook_delta","sid":1,"seq":2,"msg":{"market_ticker":"M","price":40,"delta":-4,"side":"yes"}}"#), 0);
         assert_eq!(books.book("M").unwrap().yes_depth().contracts.to_string(), "6.00");
         assert_eq!(books.book("M").unwrap().best_yes_ask().unwrap().to_string(), "0.4500");
+    }
+
+    #[test]
+    fn impossible_deltas_are_refused_whole_and_resnapshotted() {
+        let mut books = BookSet::default();
+        let snap = r#"{"type":"orderbook_snapshot","sid":2,"seq":1,"msg":{"market_ticker":"M","yes_dollars_fp":[["0.4000","10.00"]]}}"#;
+        books.apply(&msg(snap), 0);
+        // Past the bound: refused at decode (a SignedCount holds at most 10^9 contracts).
+        let huge = r#"{"type":"orderbook_delta","sid":2,"seq":2,"msg":{"market_ticker":"M","price_dollars":"0.4000","delta_fp":"92233720368547758.07","side":"yes"}}"#;
+        assert!(WsMessage::decode(huge).is_err());
+        assert_eq!(
+            books.refuse_undecodable(huge, "too large"),
+            Some(BookAction::Resnapshot { sid: 2, markets: vec!["M".into()] })
+        );
+        assert!(!books.book("M").unwrap().valid);
+        books.apply(&msg(&snap.replace("\"seq\":1", "\"seq\":3")), 1);
+        // Up to the bound, then one more: refused, the level unchanged, a resnapshot asked.
+        let big = r#"{"type":"orderbook_delta","sid":2,"seq":4,"msg":{"market_ticker":"M","price_dollars":"0.4000","delta_fp":"999999995.00","side":"yes"}}"#;
+        assert_eq!(books.apply(&msg(big), 2), Some(BookAction::Resnapshot { sid: 2, markets: vec!["M".into()] }));
+        assert!(!books.book("M").unwrap().valid);
+        books.apply(&msg(&snap.replace("\"seq\":1", "\"seq\":5")), 3);
+        let below = r#"{"type":"orderbook_delta","sid":2,"seq":6,"msg":{"market_ticker":"M","price_dollars":"0.4000","delta_fp":"-11.00","side":"yes"}}"#;
+        assert!(matches!(books.apply(&msg(below), 4), Some(BookAction::Resnapshot { .. })));
+        assert_eq!(books.book("M").unwrap().yes_depth().contracts.to_string(), "10.00", "nothing applied in part");
+        // A price outside [0, 1] does not decode either.
+        let price = below.replace("\"0.4000\"", "\"1.5000\"").replace("\"seq\":6", "\"seq\":7");
+        assert!(WsMessage::decode(&price).is_err());
+        assert_eq!(books.anomaly_count, 3);
     }
 }

@@ -151,6 +151,12 @@ pub struct Market {
     /// Settlement result (`yes`, `no`, or empty before settlement).
     #[serde(default)]
     pub result: String,
+    /// When the market settled (RFC 3339; settled markets only).
+    #[serde(default)]
+    pub settlement_ts: Option<String>,
+    /// When trading closed (RFC 3339).
+    #[serde(default)]
+    pub close_time: Option<String>,
 }
 
 /// `GET /markets` (one page).
@@ -199,6 +205,17 @@ impl Market {
     /// True when the market accepts orders.
     pub fn is_tradeable(&self) -> bool {
         matches!(self.status, MarketStatus::Active | MarketStatus::Open)
+    }
+
+    /// When the market settled, as the venue says: `settlement_ts`, else its `close_time`
+    /// (the outcome is fixed by then); `None` when neither is there or reads.
+    pub fn settled_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let read = |t: &Option<String>| {
+            t.as_deref()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&chrono::Utc))
+        };
+        read(&self.settlement_ts).or_else(|| read(&self.close_time))
     }
 
     /// The side that pays, once the market is determined or settled.

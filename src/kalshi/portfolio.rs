@@ -313,7 +313,8 @@ pub struct MarketPosition {
 impl MarketPosition {
     /// Contracts (+YES / −NO): `position_fp`, else legacy `position`.
     pub fn contracts(&self) -> SignedCount {
-        self.position_fp.unwrap_or_else(|| SignedCount::from_centis(self.position.unwrap_or(0).saturating_mul(100)))
+        self.position_fp
+            .unwrap_or_else(|| SignedCount::saturating_from_centis(self.position.unwrap_or(0).saturating_mul(100)))
     }
 
     /// Exposure: dollars, else legacy cents.

@@ -85,12 +85,12 @@ fn split_record(text: &str) -> Option<(i64, &str)> {
 pub fn apply_line(books: &mut BookSet, text: &str, line: usize, last_ms: &mut i64) -> Result<bool, ReplayError> {
     let err = |message: String| ReplayError { line, message };
     // Fast path for our own recordings: the message is decoded once, not the line twice.
-    if let Some((ms, msg)) = split_record(text.trim_end()) {
-        if let Ok(message) = WsMessage::decode(msg) {
-            *last_ms = ms;
-            books.apply(&message, ms);
-            return Ok(true);
-        }
+    if let Some((ms, msg)) = split_record(text.trim_end())
+        && let Ok(message) = WsMessage::decode(msg)
+    {
+        *last_ms = ms;
+        books.apply(&message, ms);
+        return Ok(true);
     }
     let parsed: Line<'_> = serde_json::from_str(text).map_err(|e| err(format!("not JSON: {e}")))?;
     let server = if parsed.kind.is_some() {
@@ -110,9 +110,25 @@ pub fn apply_line(books: &mut BookSet, text: &str, line: usize, last_ms: &mut i6
     if let Some(t) = parsed.recv_ms {
         *last_ms = t;
     }
-    let message = WsMessage::decode(server).map_err(|e| err(e.to_string()))?;
-    books.apply(&message, *last_ms);
+    match WsMessage::decode(server) {
+        Ok(message) => {
+            books.apply(&message, *last_ms);
+        }
+        // A message about a market that does not decode (an overflowing size, a price outside
+        // [0, 1]) is refused as the live feed refuses it: counted, and the book waits for the
+        // recording's next snapshot. Anything else is not a recording and names its line.
+        Err(e) if names_a_market(server) => {
+            books.refuse_undecodable(server, &e.to_string());
+        }
+        Err(e) => return Err(err(e.to_string())),
+    }
     Ok(true)
+}
+
+/// True when a server message's JSON names a market (`msg.market_ticker`).
+fn names_a_market(server: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(server)
+        .is_ok_and(|v| v["msg"]["market_ticker"].as_str().is_some_and(|t| !t.is_empty()))
 }
 
 /// A replay in progress: feed it lines, then `finish`.
@@ -197,5 +213,35 @@ mod tests {
         assert_eq!(a.markets, b.markets);
         let bad = replay([recorded.as_str(), r#"{"recv_ms":6,"msg":{"type":"orderbook_delta","sid":1}}"#]).unwrap_err();
         assert_eq!(bad.line, 2);
+    }
+
+    #[test]
+    fn overflowing_and_out_of_range_messages_are_refused_without_a_panic() {
+        let snap = |seq: u64| {
+            format!(
+                r#"{{"type":"orderbook_snapshot","sid":1,"seq":{seq},"msg":{{"market_ticker":"M","yes_dollars_fp":[["0.40","5.00"]]}}}}"#
+            )
+        };
+        let delta = |seq: u64, price: &str, size: &str| {
+            format!(
+                r#"{{"type":"orderbook_delta","sid":1,"seq":{seq},"msg":{{"market_ticker":"M","price_dollars":"{price}","delta_fp":"{size}","side":"yes"}}}}"#
+            )
+        };
+        let lines = [
+            snap(1),
+            delta(2, "0.40", "92233720368547758.07"), // past i64 centis: refused at decode
+            snap(3),
+            delta(4, "0.40", "999999999.00"), // past the level bound once added
+            snap(5),
+            delta(6, "0.40", "-6.00"), // below zero
+            snap(7),
+            delta(8, "1.5000", "1.00"), // a price outside [0, 1]
+        ];
+        let out = replay(lines.iter().map(String::as_str)).unwrap();
+        assert_eq!(out.anomaly_count, 4, "{:?}", out.anomalies);
+        assert_eq!(out.gap_count, 0, "a refused message still counts its seq");
+        let m = &out.markets[0];
+        assert!(!m.valid, "the book waits for a snapshot");
+        assert_eq!(m.yes_depth.contracts.to_string(), "5.00", "nothing applied in part");
     }
 }

@@ -156,7 +156,7 @@ impl BookDelta {
         };
         let delta = match (self.delta_fp, self.delta) {
             (Some(d), _) => d,
-            (None, Some(n)) => SignedCount::from_centis(n.saturating_mul(100)),
+            (None, Some(n)) => SignedCount::from_centis(n.saturating_mul(100))?,
             (None, None) => return Err(FixedError::Missing("delta_fp")),
         };
         Ok((price, delta))

@@ -197,14 +197,13 @@ impl WsClient {
             let at_ms = now_ms();
             self.delivered = true;
             on_event(&WsEvent::Received { text: text.clone(), at_ms });
-            let decoded = match WsMessage::decode(&text) {
-                Ok(m) => m,
+            let action = match WsMessage::decode(&text) {
+                Ok(decoded) => self.books.lock().unwrap_or_else(|p| p.into_inner()).apply(&decoded, at_ms),
                 Err(e) => {
-                    tracing::warn!(target: "kalshi", "undecodable WebSocket message: {e}");
-                    continue;
+                    tracing::warn!(target: "kalshi", "undecodable WebSocket message refused: {e}");
+                    self.books.lock().unwrap_or_else(|p| p.into_inner()).refuse_undecodable(&text, &e.to_string())
                 }
             };
-            let action = self.books.lock().unwrap_or_else(|p| p.into_inner()).apply(&decoded, at_ms);
             let follow_up = match action {
                 Some(BookAction::Resnapshot { sid, markets }) => {
                     let id = self.command_id();

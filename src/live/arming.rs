@@ -26,6 +26,10 @@ pub struct ArmingFacts {
     pub session_ceiling: Option<Money>,
     /// `[pretrade] max_notional_per_session` in `configs/limits.toml`.
     pub configured_ceiling: Money,
+    /// The session runs on a clock other than the machine's (`--now`, a rehearsal, a
+    /// virtual-time daemon): windows, loss-cap days and cooldowns would be judged at a
+    /// time that is not now.
+    pub virtual_clock: bool,
 }
 
 /// Why live trading was refused.
@@ -46,10 +50,16 @@ pub enum ArmingRefusal {
     UnderCi,
     /// No session notional ceiling, or one above the configured ceiling.
     NoSessionCeiling,
+    /// A live session on a virtual or fixed clock (`--now`).
+    VirtualClock,
+    /// No reconciliation with the venue succeeded at the session's start.
+    NotReconciled,
+    /// The kill-switch watcher (its thread or runtime) could not start.
+    KillWatcher,
 }
 
 impl ArmingRefusal {
-    /// The process exit code (10–16; 1 stays "error", 2 "usage").
+    /// The process exit code (10–19; 1 stays "error", 2 "usage").
     pub fn exit_code(self) -> u8 {
         match self {
             ArmingRefusal::NotLiveBroker => 10,
@@ -59,6 +69,9 @@ impl ArmingRefusal {
             ArmingRefusal::GateNoGo => 14,
             ArmingRefusal::UnderCi => 15,
             ArmingRefusal::NoSessionCeiling => 16,
+            ArmingRefusal::VirtualClock => 17,
+            ArmingRefusal::NotReconciled => 18,
+            ArmingRefusal::KillWatcher => 19,
         }
     }
 
@@ -82,6 +95,15 @@ impl ArmingRefusal {
             ArmingRefusal::NoSessionCeiling => {
                 "live trading needs --session-notional DOLLARS, above zero and at most [pretrade] max_notional_per_session"
             }
+            ArmingRefusal::VirtualClock => {
+                "live trading runs on the machine's clock only: drop --now (windows, loss-cap days and cooldowns would be judged at a time that is not now)"
+            }
+            ArmingRefusal::NotReconciled => {
+                "the venue could not be read to reconcile the order journal before the first order (see data/proc/audit/live.jsonl); nothing was sent"
+            }
+            ArmingRefusal::KillWatcher => {
+                "the kill-switch watcher could not start; a live session never runs unwatched"
+            }
         }
     }
 }
@@ -93,6 +115,9 @@ pub fn arm(f: &ArmingFacts) -> Result<bool, ArmingRefusal> {
     }
     if !f.risks_acknowledged {
         return Err(ArmingRefusal::RisksNotAcknowledged);
+    }
+    if f.virtual_clock {
+        return Err(ArmingRefusal::VirtualClock);
     }
     if f.under_ci {
         return Err(ArmingRefusal::UnderCi);
@@ -132,6 +157,7 @@ mod tests {
             under_ci: false,
             session_ceiling: Some("20".parse().unwrap()),
             configured_ceiling: "50".parse().unwrap(),
+            virtual_clock: false,
         }
     }
 
@@ -139,7 +165,8 @@ mod tests {
     fn each_missing_condition_has_its_own_refusal() {
         assert_eq!(arm(&all()), Ok(true));
         type Breaks = fn(&mut ArmingFacts);
-        let cases: [(Breaks, ArmingRefusal); 7] = [
+        let cases: [(Breaks, ArmingRefusal); 8] = [
+            (|f| f.virtual_clock = true, ArmingRefusal::VirtualClock),
             (|f| f.risks_acknowledged = false, ArmingRefusal::RisksNotAcknowledged),
             (|f| f.credentials = false, ArmingRefusal::NoCredentials),
             (|f| f.kill_switch = true, ArmingRefusal::KillSwitch),
@@ -160,7 +187,7 @@ mod tests {
         assert_eq!(arm(&f), Err(ArmingRefusal::NotLiveBroker));
         f.risks_acknowledged = false;
         assert_eq!(arm(&f), Ok(false), "a paper session needs no arming");
-        assert_eq!(codes.len(), 6);
+        assert_eq!(codes.len(), 7);
         assert!(ci_value_means_ci(Some("true")) && !ci_value_means_ci(Some("")) && !ci_value_means_ci(None));
     }
 }

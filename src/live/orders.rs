@@ -303,7 +303,7 @@ impl OrderTable {
             };
             *centis.entry(o.intent.ticker.clone()).or_insert(0) += signed;
         }
-        centis.into_iter().filter(|(_, c)| *c != 0).map(|(t, c)| (t, SignedCount::from_centis(c))).collect()
+        centis.into_iter().filter(|(_, c)| *c != 0).map(|(t, c)| (t, SignedCount::saturating_from_centis(c))).collect()
     }
 }
 

@@ -21,6 +21,9 @@ pub enum Refusal {
     NotArmed,
     /// The kill switch is engaged (latched until `kill reset`).
     KillSwitch,
+    /// The last reconciliation with the venue failed: what rests and what filled there is
+    /// not known, so nothing new is sent until one succeeds.
+    NotReconciled,
     /// The trading state does not allow this order.
     TradingState {
         /// The state.
@@ -133,6 +136,7 @@ impl Refusal {
         match self {
             Refusal::NotArmed => "NOT_ARMED",
             Refusal::KillSwitch => "KILL_SWITCH",
+            Refusal::NotReconciled => "NOT_RECONCILED",
             Refusal::CancelAllCooldown { .. } => "CANCEL_ALL_COOLDOWN",
             Refusal::TradingState { .. } => "TRADING_STATE",
             Refusal::MarketBlocked => "MARKET_BLOCKED",
@@ -198,8 +202,10 @@ pub struct Sent {
 pub struct Book<'a> {
     /// The session is armed.
     pub armed: bool,
-    /// The kill switch file is present.
+    /// The kill switch is engaged (anything at its path).
     pub kill_switch: bool,
+    /// The last reconciliation with the venue succeeded.
+    pub reconciled: bool,
     /// The trading state.
     pub state: TradingState,
     /// No new orders before this instant (unix ms): the quiet time after a cancel-all.
@@ -238,6 +244,25 @@ pub struct Book<'a> {
     pub holdings: &'a BTreeMap<String, Vec<Holding>>,
 }
 
+/// The daily and weekly loss caps (the tighter of `caps` and the core `[pretrade]` ones)
+/// against realised plus committed loss and an order's worst case: the same caps the decider
+/// applies to dry, paper and backtest sessions.
+pub fn loss_cap_refusal(
+    limits: &PreTradeCeilings,
+    caps: (Money, Money),
+    daily_loss: Money,
+    weekly_loss: Money,
+    worst_loss: Money,
+) -> Option<Refusal> {
+    let (daily_cap, weekly_cap) = (caps.0.min(limits.daily_loss_cap), caps.1.min(limits.weekly_loss_cap));
+    let daily = daily_loss + worst_loss;
+    if daily > daily_cap {
+        return Some(Refusal::DailyLossCap { would_be: daily, limit: daily_cap });
+    }
+    let weekly = weekly_loss + worst_loss;
+    (weekly > weekly_cap).then_some(Refusal::WeeklyLossCap { would_be: weekly, limit: weekly_cap })
+}
+
 /// Runs every check in order; the first failure refuses the order.
 pub fn check(c: &Candidate<'_>, book: &Book<'_>, limits: &PreTradeCeilings) -> Result<(), Refusal> {
     if !book.armed {
@@ -245,6 +270,9 @@ pub fn check(c: &Candidate<'_>, book: &Book<'_>, limits: &PreTradeCeilings) -> R
     }
     if book.kill_switch {
         return Err(Refusal::KillSwitch);
+    }
+    if !book.reconciled {
+        return Err(Refusal::NotReconciled);
     }
     if !book.state.allows_order(c.reduces) {
         return Err(Refusal::TradingState { state: book.state });
@@ -291,15 +319,9 @@ pub fn check(c: &Candidate<'_>, book: &Book<'_>, limits: &PreTradeCeilings) -> R
         if series > series_limit {
             return Err(Refusal::MaxLossPerSeries { would_be: series, limit: series_limit });
         }
-        let (daily_cap, weekly_cap) = book.loss_caps;
-        let (daily_cap, weekly_cap) = (daily_cap.min(limits.daily_loss_cap), weekly_cap.min(limits.weekly_loss_cap));
-        let daily = book.daily_loss + c.worst_loss;
-        if daily > daily_cap {
-            return Err(Refusal::DailyLossCap { would_be: daily, limit: daily_cap });
-        }
-        let weekly = book.weekly_loss + c.worst_loss;
-        if weekly > weekly_cap {
-            return Err(Refusal::WeeklyLossCap { would_be: weekly, limit: weekly_cap });
+        if let Some(refusal) = loss_cap_refusal(limits, book.loss_caps, book.daily_loss, book.weekly_loss, c.worst_loss)
+        {
+            return Err(refusal);
         }
     }
     if book.open_orders >= limits.max_open_orders as usize {
@@ -402,6 +424,7 @@ mod tests {
         Book {
             armed: true,
             kill_switch: false,
+            reconciled: true,
             state: TradingState::Active,
             quiet_until_ms: None,
             blocked: &[],
@@ -443,6 +466,7 @@ mod tests {
         let code = |b: Book<'_>, c: &Candidate<'_>| check(c, &b, &limits()).unwrap_err().code();
         assert_eq!(code(Book { armed: false, state: TradingState::Halted, ..book(&w) }, &c), "NOT_ARMED");
         assert_eq!(code(Book { kill_switch: true, state: TradingState::Halted, ..book(&w) }, &c), "KILL_SWITCH");
+        assert_eq!(code(Book { reconciled: false, state: TradingState::Halted, ..book(&w) }, &c), "NOT_RECONCILED");
         assert_eq!(code(Book { state: TradingState::Reducing, ..book(&w) }, &c), "TRADING_STATE");
         assert_eq!(code(Book { quiet_until_ms: Some(70_000), ..book(&w) }, &c), "CANCEL_ALL_COOLDOWN");
         let blocked = ["A".to_string()];

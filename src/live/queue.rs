@@ -151,6 +151,23 @@ impl RequestQueue {
         Some(())
     }
 
+    /// Takes every queued create out (cancels and decreases stay), oldest first: the kill
+    /// switch or a halt leaves nothing that adds risk waiting to go out.
+    pub fn purge_creates(&mut self) -> Vec<QueuedRequest> {
+        let mut purged = Vec::new();
+        for queue in self.markets.values_mut() {
+            let (creates, rest): (VecDeque<_>, VecDeque<_>) =
+                std::mem::take(queue).into_iter().partition(|r| matches!(r, QueuedRequest::Create { .. }));
+            *queue = rest;
+            purged.extend(creates);
+        }
+        self.len -= purged.len();
+        self.markets.retain(|_, q| !q.is_empty());
+        let markets = &self.markets;
+        self.turn.retain(|t| markets.contains_key(t));
+        purged
+    }
+
     /// Requests evicted by cancels since the last call (to audit as dropped).
     pub fn take_evicted(&mut self) -> Vec<QueuedRequest> {
         std::mem::take(&mut self.evicted)
@@ -215,5 +232,19 @@ mod tests {
         assert_eq!(sent, 10);
         assert_eq!(q.next(0), Err(Some(100)));
         assert!(q.next(100).is_ok());
+    }
+
+    #[test]
+    fn purging_takes_every_create_and_keeps_cancels() {
+        let mut q = RequestQueue::new(10, RateLimits::basic(), 0);
+        q.push(create("c1", "A")).unwrap();
+        q.push(QueuedRequest::Cancel { client_order_id: "x".into(), ticker: "A".into() }).unwrap();
+        q.push(create("c2", "B")).unwrap();
+        let purged: Vec<String> = q.purge_creates().iter().map(|r| r.client_order_id().to_string()).collect();
+        assert_eq!(purged.len(), 2);
+        assert!(purged.contains(&"c1".to_string()) && purged.contains(&"c2".to_string()));
+        assert_eq!(q.len(), 1);
+        assert!(matches!(q.next(0), Ok(QueuedRequest::Cancel { .. })));
+        assert!(q.is_empty());
     }
 }

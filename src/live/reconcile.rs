@@ -45,6 +45,20 @@ pub struct VenueFill {
     pub at: DateTime<Utc>,
 }
 
+/// A venue record that could not be read (a figure missing or out of bounds): kept as a
+/// difference, never dropped — what cannot be read cannot be assumed absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnreadableRecord {
+    /// `order`, `fill` or `position`.
+    pub record: &'static str,
+    /// Its id (order id, fill id or market ticker).
+    pub id: String,
+    /// Our id, when the venue gave one.
+    pub client_order_id: String,
+    /// What could not be read.
+    pub error: String,
+}
+
 /// What the venue says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VenueState {
@@ -54,6 +68,8 @@ pub struct VenueState {
     pub fills: Vec<VenueFill>,
     /// Net positions (+YES / −NO) by market.
     pub positions: BTreeMap<String, SignedCount>,
+    /// Records that could not be read.
+    pub unreadable: Vec<UnreadableRecord>,
 }
 
 /// Something the journal and the venue disagree on after every record is applied.
@@ -78,6 +94,8 @@ pub enum Difference {
         /// Exchange order id.
         order_id: String,
     },
+    /// The venue listed a record that could not be read.
+    Unreadable(UnreadableRecord),
     /// The net position differs.
     Position {
         /// Market.
@@ -114,7 +132,9 @@ pub fn reconcile(
         .filter(|o| !o.client_order_id.is_empty())
         .map(|o| (o.client_order_id.as_str(), o))
         .collect();
-    for order in table.orders.values() {
+    // An order of ours the venue listed unreadably is neither found nor absent: left as it is.
+    let unreadable: BTreeSet<&str> = venue.unreadable.iter().map(|u| u.client_order_id.as_str()).collect();
+    for order in table.orders.values().filter(|o| !unreadable.contains(o.intent.client_order_id.as_str())) {
         let cid = order.intent.client_order_id.clone();
         let found = by_cid.get(cid.as_str());
         match (order.status, found) {
@@ -194,6 +214,7 @@ pub fn reconcile(
             });
         }
     }
+    differences.extend(venue.unreadable.iter().cloned().map(Difference::Unreadable));
     let mut after = table.clone();
     for r in &records {
         // Records built here always fit the table they were built from.
@@ -267,7 +288,8 @@ mod tests {
                 fee: Money::ZERO,
                 at,
             }],
-            positions: [("M1".to_string(), SignedCount::from_centis(-200))].into_iter().collect(),
+            positions: [("M1".to_string(), SignedCount::from_centis(-200).unwrap())].into_iter().collect(),
+            unreadable: Vec::new(),
         };
         let r = reconcile(&t, &venue, &BTreeSet::new(), at);
         for record in &r.records {
@@ -288,5 +310,32 @@ mod tests {
         // Reconciling again adds nothing: the fill is seen, the order known.
         let again = reconcile(&t, &venue, &BTreeSet::new(), at);
         assert!(again.records.is_empty(), "{:?}", again.records);
+    }
+
+    #[test]
+    fn an_unreadable_venue_record_is_a_difference_and_never_closes_our_order() {
+        let at = DateTime::<Utc>::UNIX_EPOCH;
+        let mut t = OrderTable::default();
+        t.apply(&intent("mine", "M1")).unwrap();
+        t.apply(&OrderRecord::Acked {
+            at,
+            client_order_id: "mine".into(),
+            order_id: "o1".into(),
+            filled: Count::ZERO,
+            remaining: Count::from_whole(5).unwrap(),
+        })
+        .unwrap();
+        let venue = VenueState {
+            unreadable: vec![UnreadableRecord {
+                record: "order",
+                id: "o1".into(),
+                client_order_id: "mine".into(),
+                error: "remaining_count: not a count".into(),
+            }],
+            ..VenueState::default()
+        };
+        let r = reconcile(&t, &venue, &BTreeSet::new(), at);
+        assert!(r.records.is_empty(), "an unreadable order is not absent: {:?}", r.records);
+        assert!(matches!(&r.differences[0], Difference::Unreadable(u) if u.id == "o1"), "{:?}", r.differences);
     }
 }

@@ -266,18 +266,28 @@ impl SignedCount {
         self.0
     }
 
-    /// Builds from hundredths of a contract.
-    pub fn from_centis(centis: i64) -> SignedCount {
-        SignedCount(centis)
+    /// Builds from hundredths of a contract, clamped to the bound (for sums of bounded counts
+    /// computed here, never for exchange input, which goes through [`SignedCount::from_centis`]).
+    pub fn saturating_from_centis(centis: i64) -> SignedCount {
+        SignedCount(centis.clamp(-MAX_COUNT_CENTIS, MAX_COUNT_CENTIS))
+    }
+
+    /// Builds from hundredths of a contract; bounded like [`Count`] (at most
+    /// [`MAX_CONTRACTS`] either way), so sums of them cannot wrap.
+    pub fn from_centis(centis: i64) -> Result<SignedCount, FixedError> {
+        if centis.unsigned_abs() > MAX_COUNT_CENTIS.unsigned_abs() {
+            return Err(FixedError::CountTooLarge(format_scaled(centis, COUNT_DP, COUNT_DP)));
+        }
+        Ok(SignedCount(centis))
     }
 }
 
 impl std::str::FromStr for SignedCount {
     type Err = FixedError;
     fn from_str(s: &str) -> Result<SignedCount, FixedError> {
-        parse_scaled(s, COUNT_DP, true)
-            .map(SignedCount)
-            .map_err(|source| FixedError::Decimal { kind: "signed count", source })
+        let centis =
+            parse_scaled(s, COUNT_DP, true).map_err(|source| FixedError::Decimal { kind: "signed count", source })?;
+        SignedCount::from_centis(centis).map_err(|_| FixedError::CountTooLarge(s.to_string()))
     }
 }
 
@@ -449,6 +459,9 @@ mod tests {
         assert!("99999999999999999.00".parse::<Count>().is_err());
         assert!(matches!(Count::from_whole(i64::MAX / 10), Err(FixedError::CountTooLarge(_))));
         assert!(matches!(Count::from_centis(i64::MAX), Err(FixedError::CountTooLarge(_))));
+        assert!(matches!("-1000000000.01".parse::<SignedCount>(), Err(FixedError::CountTooLarge(_))));
+        assert!("99999999999999999.00".parse::<SignedCount>().is_err());
+        assert!(SignedCount::from_centis(i64::MIN).is_err() && SignedCount::from_centis(-100).is_ok());
         assert!(matches!("-20000000000.00".parse::<Money>(), Err(FixedError::MoneyTooLarge(_))));
         let most = Count::from_whole(MAX_CONTRACTS).unwrap();
         assert_eq!(most + most, most, "addition saturates at the bound");

@@ -8,7 +8,7 @@ pub mod order;
 
 pub use book::{Level, OrderBook, Top, normalise};
 pub use decimal::DecimalError;
-pub use fixed::{COUNT_DP, Count, FixedError, MONEY_DP, Money, PRICE_DP, Price, SignedCount};
+pub use fixed::{COUNT_DP, Count, FixedError, MAX_CONTRACTS, MONEY_DP, Money, PRICE_DP, Price, SignedCount};
 pub use ladder::{Ladder, LadderError, LadderKind, Rung, Side, Strike};
 pub use order::{Proposal, Role};
 

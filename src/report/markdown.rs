@@ -138,6 +138,13 @@ fn render_gate_inputs(out: &mut String, g: &GateContext) {
     let _ = writeln!(out, "| heartbeat_age_secs | {} |", shown(g.heartbeat_age_secs.map(|v| format!("{v:.3}"))));
     let _ = writeln!(out, "| clock_skew_ms | {} |", shown(g.clock_skew_ms.map(|v| v.to_string())));
     let _ = writeln!(out, "| calibration_age_hours | {} |", shown(g.calibration_age_hours.map(|v| format!("{v:.1}"))));
+    if g.model_data_source.is_empty() {
+        let _ = writeln!(out, "| model_data_age_secs | none (no strategy data: views only) |");
+    } else {
+        let age = shown(g.model_data_age_secs.map(|v| format!("{v:.0}")));
+        let _ = writeln!(out, "| model_data_age_secs | {age} (oldest: {}) |", g.model_data_source);
+    }
+    let _ = writeln!(out, "| online | {} |", g.online);
     let _ = writeln!(out, "| now_et | {} |", g.now_et);
     for flag in &g.book_flags {
         let _ = writeln!(out, "| book_flag | {flag} |");

@@ -164,6 +164,8 @@ pub enum Reason {
         limit: Money,
         /// Realised plus committed loss today at the size that reached this check.
         would_be: Money,
+        /// The file the cap came from.
+        source: LimitSource,
     },
     /// Size clipped (or the order denied) so this week's worst-case loss fits the weekly cap.
     WeeklyLossCap {
@@ -171,6 +173,8 @@ pub enum Reason {
         limit: Money,
         /// Realised plus committed loss this week at the size that reached this check.
         would_be: Money,
+        /// The file the cap came from.
+        source: LimitSource,
     },
     /// A policy's per-order `check` hook clipped or denied the order.
     PolicyHook {
@@ -227,8 +231,8 @@ impl fmt::Display for Reason {
                 write!(f, "limit={limit} would_be={would_be} [{}]", source.as_str())
             }
             Reason::NoSeriesLimit { series } => write!(f, "series={series} [pal.rhai]"),
-            Reason::DailyLossCap { limit, would_be } | Reason::WeeklyLossCap { limit, would_be } => {
-                write!(f, "limit={limit} would_be={would_be} [pilot.rhai]")
+            Reason::DailyLossCap { limit, would_be, source } | Reason::WeeklyLossCap { limit, would_be, source } => {
+                write!(f, "limit={limit} would_be={would_be} [{}]", source.as_str())
             }
             Reason::PolicyHook { source, message } => write!(f, "{message} [{}]", source.as_str()),
             Reason::ScriptError { error } => write!(f, "{error}"),

@@ -42,6 +42,16 @@ pub struct GateContext {
     /// Age of the newest market data, seconds.
     #[serde(default)]
     pub data_age_secs: Option<f64>,
+    /// Age of the oldest input the strategies priced from, seconds (since it was fetched;
+    /// unknown for a bundled fixture).
+    #[serde(default)]
+    pub model_data_age_secs: Option<f64>,
+    /// That input's source (empty when no strategy data priced the series: views only).
+    #[serde(default)]
+    pub model_data_source: String,
+    /// The session reads the exchange (online or live), not fixtures.
+    #[serde(default)]
+    pub online: bool,
     /// Age of the model calibration, hours.
     #[serde(default)]
     pub calibration_age_hours: Option<f64>,

@@ -126,6 +126,21 @@ impl LimitTable {
         Some(pal.series.get(series).or(pal.unlisted.as_ref()).map(|s| s.max_loss))
     }
 
+    /// The daily and weekly loss caps in force: the core `[pretrade]` caps, tightened by the
+    /// pilot table's.
+    pub fn loss_caps(&self) -> (Bound<Money>, Bound<Money>) {
+        let core = &self.core.pretrade;
+        let daily = Bound { value: core.daily_loss_cap, source: LimitSource::Core };
+        let weekly = Bound { value: core.weekly_loss_cap, source: LimitSource::Core };
+        match &self.pilot {
+            Some(p) => (
+                daily.tighten(p.daily_loss_cap, LimitSource::Pilot),
+                weekly.tighten(p.weekly_loss_cap, LimitSource::Pilot),
+            ),
+            None => (daily, weekly),
+        }
+    }
+
     fn series_denial(&self, series: &str) -> Option<Reason> {
         if !self.core.allowed_series.iter().any(|s| s == series) {
             return Some(Reason::SeriesNotAllowed { series: series.to_string(), source: LimitSource::Core });
@@ -311,43 +326,42 @@ impl<'a> Decider<'a> {
             reasons,
         );
 
-        match t.series_loss(&p.series) {
-            None => {}
+        // The core `[pretrade]` series and period caps bind in every mode (dry, paper,
+        // backtests, live); the PAL and pilot scripts may only tighten them.
+        let core_series = Bound { value: t.core.pretrade.max_loss_per_series, source: LimitSource::Core };
+        let series = match t.series_loss(&p.series) {
+            None => core_series,
             Some(None) => {
                 reasons.push(Reason::NoSeriesLimit { series: p.series.clone() });
                 return Count::ZERO;
             }
-            Some(Some(limit)) => {
-                size = clip_to_budget(
-                    size,
-                    exposure.series_loss,
-                    limit,
-                    loss,
-                    |would_be| Reason::MaxLossPerSeries { limit, would_be, source: LimitSource::Pal },
-                    reasons,
-                );
-            }
-        }
-        if let Some(pilot) = &t.pilot {
-            let daily = pilot.daily_loss_cap;
-            size = clip_to_budget(
-                size,
-                exposure.daily_loss,
-                daily,
-                loss,
-                |would_be| Reason::DailyLossCap { limit: daily, would_be },
-                reasons,
-            );
-            let weekly = pilot.weekly_loss_cap;
-            size = clip_to_budget(
-                size,
-                exposure.weekly_loss,
-                weekly,
-                loss,
-                |would_be| Reason::WeeklyLossCap { limit: weekly, would_be },
-                reasons,
-            );
-        }
+            Some(Some(limit)) => core_series.tighten(limit, LimitSource::Pal),
+        };
+        size = clip_to_budget(
+            size,
+            exposure.series_loss,
+            series.value,
+            loss,
+            |would_be| Reason::MaxLossPerSeries { limit: series.value, would_be, source: series.source },
+            reasons,
+        );
+        let (daily, weekly) = t.loss_caps();
+        size = clip_to_budget(
+            size,
+            exposure.daily_loss,
+            daily.value,
+            loss,
+            |would_be| Reason::DailyLossCap { limit: daily.value, would_be, source: daily.source },
+            reasons,
+        );
+        size = clip_to_budget(
+            size,
+            exposure.weekly_loss,
+            weekly.value,
+            loss,
+            |would_be| Reason::WeeklyLossCap { limit: weekly.value, would_be, source: weekly.source },
+            reasons,
+        );
         size
     }
 
@@ -585,5 +599,29 @@ mod tests {
                 "deny Denied 0.00 SCRIPT_ERROR: pal.rhai:1:1: boom",
             ]
         );
+    }
+
+    #[test]
+    fn core_pretrade_caps_bind_without_any_script_as_they_do_live() {
+        // TEST_PRETRADE: max_loss_per_series 25, daily cap 25, weekly 75.
+        let table = LimitTable::new(core(), None, None);
+        let ledger = Ledger { realised_today: money("24.50"), realised_week: money("24.50"), ..Ledger::default() };
+        let s = FeeSchedule::quadratic_with_maker_fees(FeeMultiplier::ONE);
+        let decisions = Decider::new(&table, None, ledger.clone()).decide(
+            vec![proposal("a", Role::Maker, 10, "0.10")],
+            &s,
+            Rounding::Cent,
+        );
+        assert_eq!(summary(&decisions), ["a Clipped 4.00 DAILY_LOSS_CAP: limit=25.00 would_be=25.52 [limits.toml]"]);
+        // The live pre-trade check refuses the unclipped order at the same cap.
+        let c = core();
+        let refusal = crate::live::pretrade::loss_cap_refusal(
+            &c.pretrade,
+            (c.pretrade.daily_loss_cap, c.pretrade.weekly_loss_cap),
+            ledger.realised_today,
+            ledger.realised_week,
+            max_loss(&s, Rounding::Cent, Role::Maker, "0.10".parse().unwrap(), Count::from_whole(10).unwrap()),
+        );
+        assert_eq!(refusal.map(|r| r.code()), Some("DAILY_LOSS_CAP"));
     }
 }

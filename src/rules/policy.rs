@@ -74,11 +74,11 @@ impl Script {
     /// depth, size limits) are placed at the function's definition.
     fn call(&self, host: &Host, name: &str, args: impl rhai::FuncArgs) -> Result<Dynamic, ScriptError> {
         host.call::<Dynamic>(&self.path, &self.ast, name, args).map_err(|mut e| {
-            if e.line.is_none() {
-                if let Some((line, column)) = locate(&self.source, &format!("fn {name}")) {
-                    (e.line, e.column) = (Some(line), Some(column));
-                    e.message = format!("{} (in {name}())", e.message);
-                }
+            if e.line.is_none()
+                && let Some((line, column)) = locate(&self.source, &format!("fn {name}"))
+            {
+                (e.line, e.column) = (Some(line), Some(column));
+                e.message = format!("{} (in {name}())", e.message);
             }
             e
         })
@@ -350,10 +350,10 @@ fn hook_shape(value: &Dynamic) -> Result<HookReply, String> {
         let v = fields.get("reason").ok_or("must give a reason when it denies or clips")?;
         shape::string(v, "check().reason").map_err(|e| e.to_string())
     };
-    if let Some(allow) = fields.get("allow") {
-        if !shape::boolean(allow, "check().allow").map_err(|e| e.to_string())? {
-            return Ok(HookReply::Deny(reason()?));
-        }
+    if let Some(allow) = fields.get("allow")
+        && !shape::boolean(allow, "check().allow").map_err(|e| e.to_string())?
+    {
+        return Ok(HookReply::Deny(reason()?));
     }
     match fields.get("max_contracts") {
         Some(v) => Ok(HookReply::Clip(shape::count(v, "check().max_contracts").map_err(|e| e.to_string())?, reason()?)),
@@ -422,7 +422,12 @@ fn pal_table(value: &Dynamic, core: &CoreCeilings) -> Result<PalTable, ShapeErro
                 "max_loss_per_strike",
             ));
         }
-        Ok(SeriesPal { max_loss: shape::money(f.req("max_loss"), &f.path_of("max_loss"))?, strike_loss })
+        let max_loss = shape::money(f.req("max_loss"), &f.path_of("max_loss"))?;
+        let core_series = core.pretrade.max_loss_per_series;
+        if max_loss > core_series {
+            return Err(loosens(f.path_of("max_loss"), max_loss, core_series, "[pretrade] max_loss_per_series"));
+        }
+        Ok(SeriesPal { max_loss, strike_loss })
     };
     let mut series = std::collections::BTreeMap::new();
     for (ticker, v) in shape::map(fields.req("series"), "pal().series")? {
@@ -490,13 +495,20 @@ fn pilot_table(value: &Dynamic, core: &CoreCeilings) -> Result<PilotTable, Shape
             "allowed_series",
         ));
     }
+    let cap = |field: &str, core_cap: Money| -> Result<Money, ShapeError> {
+        let value = shape::money(f.req(field), &f.path_of(field))?;
+        if value > core_cap {
+            return Err(loosens(f.path_of(field), value, core_cap, &format!("[pretrade] {field}")));
+        }
+        Ok(value)
+    };
     Ok(PilotTable {
         max_contracts_per_order: max_contracts,
         max_unique_bins_per_event: bins,
         maker_only,
         allowed_series,
-        daily_loss_cap: shape::money(f.req("daily_loss_cap"), &f.path_of("daily_loss_cap"))?,
-        weekly_loss_cap: shape::money(f.req("weekly_loss_cap"), &f.path_of("weekly_loss_cap"))?,
+        daily_loss_cap: cap("daily_loss_cap", core.pretrade.daily_loss_cap)?,
+        weekly_loss_cap: cap("weekly_loss_cap", core.pretrade.weekly_loss_cap)?,
     })
 }
 

@@ -103,6 +103,7 @@ pub struct Exchange {
     fills: Vec<SimFill>,
     positions: BTreeMap<String, i64>,
     cash: Money,
+    settlements: Vec<Value>,
     groups: BTreeMap<String, Group>,
     next_id: u64,
     /// Changes since the last drain, for the WebSocket.
@@ -125,6 +126,7 @@ impl Exchange {
             fills: Vec::new(),
             positions: BTreeMap::new(),
             cash,
+            settlements: Vec::new(),
             groups: BTreeMap::new(),
             next_id: 1,
             changes: Vec::new(),
@@ -244,10 +246,10 @@ impl Exchange {
         if req.count.is_zero() {
             return Err(api(400, "invalid_order", "invalid order", "count must be positive"));
         }
-        if let Some(g) = req.order_group_id.as_ref().and_then(|g| self.groups.get(g)) {
-            if g.triggered {
-                return Err(api(400, "invalid_order", "invalid order", "order group is triggered"));
-            }
+        if let Some(g) = req.order_group_id.as_ref().and_then(|g| self.groups.get(g))
+            && g.triggered
+        {
+            return Err(api(400, "invalid_order", "invalid order", "order group is triggered"));
         }
         let side = req.side.clone();
         if matches!(side, BookSide::Unknown(_)) {
@@ -374,10 +376,10 @@ impl Exchange {
             book.remove(i);
         }
         self.level_change(&snapshot, -size.centis());
-        if snapshot.owner == Owner::Us {
-            if let Some(o) = self.orders.get_mut(&snapshot.order_id) {
-                *o = snapshot.clone();
-            }
+        if snapshot.owner == Owner::Us
+            && let Some(o) = self.orders.get_mut(&snapshot.order_id)
+        {
+            *o = snapshot.clone();
         }
         snapshot
     }
@@ -627,7 +629,7 @@ impl Exchange {
             .iter()
             .map(|(t, c)| MarketPosition {
                 ticker: t.clone(),
-                position_fp: Some(SignedCount::from_centis(*c)),
+                position_fp: Some(SignedCount::saturating_from_centis(*c)),
                 market_exposure_dollars: None,
                 realized_pnl_dollars: None,
                 fees_paid_dollars: None,
@@ -640,6 +642,34 @@ impl Exchange {
             .collect();
         let page = PositionsPage { market_positions, event_positions: Vec::new(), cursor: String::new() };
         serde_json::to_value(page).expect("positions serialise")
+    }
+
+    /// Settles our position in `ticker` (of `event`) at `at`: each winning contract pays
+    /// $1 into cash, the position is closed, and the settlement is listed by
+    /// `GET /portfolio/settlements`. Nothing is listed when we held nothing.
+    pub fn settle(&mut self, ticker: &str, event: &str, yes_wins: bool, at: chrono::DateTime<chrono::Utc>) {
+        let Some(centis) = self.positions.remove(ticker).filter(|c| *c != 0) else { return };
+        let held = Count::from_centis(centis.abs()).unwrap_or(Count::ZERO);
+        let won = (centis > 0) == yes_wins;
+        let revenue = if won { held.times(Price::ONE) } else { Money::ZERO };
+        self.cash += revenue;
+        let (yes, no) = if centis > 0 { (held, Count::ZERO) } else { (Count::ZERO, held) };
+        self.settlements.push(serde_json::json!({
+            "ticker": ticker,
+            "event_ticker": event,
+            "market_result": if yes_wins { "yes" } else { "no" },
+            "yes_count_fp": yes.to_string(),
+            "no_count_fp": no.to_string(),
+            "revenue": revenue.units() / 1_000_000,
+            "value_dollars": revenue.to_string(),
+            "settled_time": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        }));
+    }
+
+    /// The settlements made, newest first.
+    pub fn settlements_json(&self) -> Value {
+        let list: Vec<&Value> = self.settlements.iter().rev().collect();
+        serde_json::json!({ "settlements": list, "cursor": "" })
     }
 
     /// Our cash.
@@ -710,7 +740,7 @@ fn fill_json(f: &SimFill, client_order_id: &str, position_after: i64) -> Value {
         fee_cost: Some(f.fee),
         created_time: chrono::DateTime::from_timestamp_millis(f.ts_ms).map(|t| t.to_rfc3339()),
         ts_ms: Some(f.ts_ms),
-        post_position_fp: Some(SignedCount::from_centis(position_after)),
+        post_position_fp: Some(SignedCount::saturating_from_centis(position_after)),
         count: None,
         yes_price: None,
     };

@@ -26,6 +26,13 @@ pub struct Faults {
     pub dup_fills: f64,
     /// The simulator's clock runs this many ms ahead of ours (negative: behind).
     pub clock_offset_ms: i64,
+    /// The first this many reads of our orders, fills and positions are answered 500 (a
+    /// venue that cannot be read: reconciliation must fail closed).
+    pub reads_fail: u64,
+    /// Share of fills `GET /portfolio/fills` lists without a count or a price (unreadable).
+    pub bad_fills: f64,
+    /// Share of order-group creates answered 500.
+    pub group_fail: f64,
     /// Generator seed.
     pub seed: u64,
 }
@@ -34,7 +41,8 @@ impl std::str::FromStr for Faults {
     type Err = String;
 
     /// `key=value` pairs separated by commas; keys `429`, `5xx`, `latency_ms`, `lose`,
-    /// `ws_drop`, `ws_stall_ms`, `gap`, `dup_fills`, `clock_ms`, `seed`.
+    /// `ws_drop`, `ws_stall_ms`, `gap`, `dup_fills`, `clock_ms`, `reads_fail`, `bad_fills`,
+    /// `group_fail`, `seed`.
     fn from_str(text: &str) -> Result<Faults, String> {
         let mut faults = Faults { seed: 1, ..Faults::default() };
         for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -64,10 +72,15 @@ impl std::str::FromStr for Faults {
                 "clock_ms" => {
                     faults.clock_offset_ms = value.parse().map_err(|_| format!("fault clock_ms: `{value}`"))?
                 }
+                "reads_fail" => {
+                    faults.reads_fail = value.parse().map_err(|_| format!("fault reads_fail: `{value}`"))?
+                }
+                "bad_fills" => faults.bad_fills = rate()?,
+                "group_fail" => faults.group_fail = rate()?,
                 "seed" => faults.seed = value.parse().map_err(|_| format!("fault seed: `{value}`"))?,
                 other => {
                     return Err(format!(
-                        "unknown fault `{other}` (known: 429, 5xx, latency_ms, lose, ws_drop, ws_stall_ms, gap, dup_fills, clock_ms, seed)"
+                        "unknown fault `{other}` (known: 429, 5xx, latency_ms, lose, ws_drop, ws_stall_ms, gap, dup_fills, clock_ms, reads_fail, bad_fills, group_fail, seed)"
                     ));
                 }
             }

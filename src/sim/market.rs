@@ -86,12 +86,14 @@ impl MarketData {
         self.events.get(ticker).cloned()
     }
 
-    /// Settles a market: status `finalized` and `result`, in the market list and its event.
+    /// Settles a market at `at`: status `finalized`, `result` and `settlement_ts`, in the
+    /// market list and its event.
     /// False for an unknown market.
-    pub fn settle(&mut self, ticker: &str, result: &str) -> bool {
+    pub fn settle(&mut self, ticker: &str, result: &str, at: chrono::DateTime<chrono::Utc>) -> bool {
         let mark = |m: &mut Value| {
             m["status"] = json!("finalized");
             m["result"] = json!(result);
+            m["settlement_ts"] = json!(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
         };
         let Some(market) = self.markets.iter_mut().find(|m| m["ticker"] == ticker) else { return false };
         mark(market);

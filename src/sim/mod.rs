@@ -61,6 +61,7 @@ pub fn state(config: &SimConfig) -> Result<Arc<SimState>, SimError> {
         dice: Mutex::new(Dice::new(config.faults.seed)),
         public_key,
         requests: Mutex::new(0),
+        portfolio_reads: Mutex::new(0),
         changes: tokio::sync::broadcast::channel(4096).0,
         subscribed: tokio::sync::watch::channel(false).0,
     }))

@@ -48,6 +48,8 @@ pub struct SimState {
     pub public_key: Option<PublicKey>,
     /// Requests answered (any status), for tests and logs.
     pub requests: Mutex<u64>,
+    /// Reads of our orders, fills and positions answered so far (for `reads_fail`).
+    pub portfolio_reads: Mutex<u64>,
     /// Book, order and fill changes, fanned out to WebSocket sessions.
     pub changes: tokio::sync::broadcast::Sender<(u64, crate::sim::exchange::Change)>,
     /// Becomes true at the first WebSocket subscription (a flow may wait for it).
@@ -215,6 +217,19 @@ async fn handle(state: Arc<SimState>, req: hyper::Request<Incoming>) -> Result<H
             None
         };
         let is_create = request.method == "POST" && request.path.ends_with("/portfolio/events/orders");
+        let is_read = request.method == "GET"
+            && ["/portfolio/orders", "/portfolio/fills", "/portfolio/positions"]
+                .iter()
+                .any(|p| request.path.ends_with(p));
+        let injected = injected.or_else(|| {
+            let mut reads = state.portfolio_reads.lock().unwrap_or_else(|p| p.into_inner());
+            *reads += u64::from(is_read);
+            (is_read && *reads <= state.faults.reads_fail).then(|| err(500, "internal_error", "read failed (fault)"))
+        });
+        let is_group = request.method == "POST" && request.path.ends_with("/portfolio/order_groups/create");
+        let injected = injected.or_else(|| {
+            (is_group && dice.roll(state.faults.group_fail)).then(|| err(500, "internal_error", "group failed (fault)"))
+        });
         (injected, is_create && dice.roll(state.faults.lose_response))
     };
     let response = match injected {
@@ -320,10 +335,10 @@ fn now_ms() -> i64 {
 fn route(state: &SimState, req: &Request) -> Response {
     let Some(path) = req.path.strip_prefix("/trade-api/v2") else { return err(404, "not_found", "unknown path") };
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    if matches!(segments.first(), Some(&"portfolio") | Some(&"account")) {
-        if let Err(denied) = verify(state, req) {
-            return denied;
-        }
+    if matches!(segments.first(), Some(&"portfolio") | Some(&"account"))
+        && let Err(denied) = verify(state, req)
+    {
+        return denied;
     }
     let query = |k: &str| req.query.get(k).map(String::as_str);
     let mut exchange = state.exchange.lock().unwrap_or_else(|p| p.into_inner());
@@ -334,7 +349,10 @@ fn route(state: &SimState, req: &Request) -> Response {
             let body: Value = decode(req)?;
             let result = body["result"].as_str().filter(|r| *r == "yes" || *r == "no");
             let result = result.ok_or_else(|| err(400, "bad_request", "body must be {\"result\": \"yes\"|\"no\"}"))?;
-            if markets.settle(ticker, result) {
+            let at = sim_now(state);
+            if markets.settle(ticker, result, at) {
+                let event = markets.market(ticker).and_then(|m| m["event_ticker"].as_str().map(str::to_string));
+                exchange.settle(ticker, &event.unwrap_or_default(), result == "yes", at);
                 Ok(ok(json!({ "ticker": ticker, "result": result, "status": "finalized" })))
             } else {
                 Err(err(404, "not_found", "market not found"))
@@ -397,10 +415,18 @@ fn route(state: &SimState, req: &Request) -> Response {
                 fills.extend(repeated);
                 fills.reverse();
             }
+            if state.faults.bad_fills > 0.0 {
+                let mut dice = state.dice.lock().unwrap_or_else(|p| p.into_inner());
+                for fill in fills.iter_mut().filter(|_| dice.roll(state.faults.bad_fills)) {
+                    // Neither era's count nor price: a record nobody can account for.
+                    for field in ["count_fp", "count", "yes_price_dollars", "yes_price"] {
+                        fill[field] = Value::Null;
+                    }
+                }
+            }
             Ok(ok(json!({ "fills": fills, "cursor": "" })))
         }
-        // Markets never settle in the simulator.
-        ("GET", ["portfolio", "settlements"]) => Ok(ok(json!({ "settlements": [], "cursor": "" }))),
+        ("GET", ["portfolio", "settlements"]) => Ok(ok(exchange.settlements_json())),
         ("GET", ["portfolio", "orders"]) => {
             let all = exchange.orders_json(query("status"), query("ticker"));
             Ok(ok(paginate("orders", all, query("limit"), query("cursor"))))

@@ -172,7 +172,7 @@ fn push(state: &SimState, session: &mut Session, id: u64, change: &Change) -> Ve
             ("orderbook_delta", Change::Level { ticker, side, price, delta_centis })
                 if sub.markets.contains(ticker) && sub.fresh_after.get(ticker).is_none_or(|f| id > *f) =>
             {
-                let delta = crate::model::SignedCount::from_centis(*delta_centis);
+                let delta = crate::model::SignedCount::saturating_from_centis(*delta_centis);
                 let seq = next_seq(state, sub);
                 out.push(json!({ "type": "orderbook_delta", "sid": sid, "seq": seq,
                     "msg": { "market_ticker": ticker, "price_dollars": price.to_string(), "delta_fp": delta.to_string(),

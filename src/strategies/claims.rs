@@ -71,7 +71,7 @@ pub fn price(event: &str, data: &DataSet, p: &ClaimsParams) -> Result<Priced, St
     );
     Ok(Priced {
         view: View { model: Distribution::Normal { mean, std }, resolution: Some(1000.0), note: Some(note) },
-        data_age_secs: data.oldest(&["claims"]),
+        input_age: data.oldest(&["claims"]),
     })
 }
 

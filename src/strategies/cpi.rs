@@ -43,6 +43,6 @@ pub fn price(series: &str, event: &str, data: &DataSet, p: &CpiParams) -> Result
     );
     Ok(Priced {
         view: View { model, resolution: Some(0.1), note: Some(note) },
-        data_age_secs: data.oldest(&["nowcast", "aaa"]),
+        input_age: data.oldest(&["nowcast", "aaa"]),
     })
 }

@@ -18,6 +18,36 @@ pub struct Provenance {
     pub age_secs: Option<f64>,
 }
 
+/// How old a model's inputs are: the oldest input's fetch age and its source. `secs` is
+/// `None` when an input has no fetch time (a bundled fixture); `source` is empty when no
+/// input was used.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct InputAge {
+    /// Seconds since the oldest input was fetched (`None`: unknown).
+    pub secs: Option<f64>,
+    /// That input's source.
+    pub source: String,
+}
+
+impl InputAge {
+    /// The older of two: unknown wins (it may be anything), then the larger age.
+    pub fn older(self, other: InputAge) -> InputAge {
+        match (&self.secs, &other.secs) {
+            _ if other.source.is_empty() => self,
+            _ if self.source.is_empty() => other,
+            (None, _) => self,
+            (_, None) => other,
+            (Some(a), Some(b)) => {
+                if b > a {
+                    other
+                } else {
+                    self
+                }
+            }
+        }
+    }
+}
+
 /// Every input a strategy may read (absent when no table or fixture exists).
 #[derive(Debug, Clone, Default)]
 pub struct DataSet {
@@ -48,9 +78,20 @@ pub struct DataSet {
 }
 
 impl DataSet {
-    /// The oldest age among `sources` that have one.
-    pub fn oldest(&self, sources: &[&str]) -> Option<f64> {
-        sources.iter().filter_map(|s| self.provenance.get(*s)?.age_secs).reduce(f64::max)
+    /// The age of the inputs among `sources` that are present: the oldest one's, with its
+    /// name; unknown (and that source named) as soon as one of them has no fetch time.
+    pub fn oldest(&self, sources: &[&str]) -> InputAge {
+        let mut oldest = InputAge { secs: Some(0.0), source: String::new() };
+        for (name, p) in sources.iter().filter_map(|s| Some((*s, self.provenance.get(*s)?))) {
+            match (p.age_secs, oldest.secs) {
+                (None, _) => return InputAge { secs: None, source: name.to_string() },
+                (Some(age), Some(so_far)) if oldest.source.is_empty() || age > so_far => {
+                    oldest = InputAge { secs: Some(age), source: name.to_string() };
+                }
+                _ => {}
+            }
+        }
+        oldest
     }
 
     /// `source (origin)` for notes.

@@ -44,6 +44,6 @@ pub fn price(event: &str, data: &DataSet, p: &GasolineParams) -> Result<Priced, 
     );
     Ok(Priced {
         view: View { model: Distribution::Normal { mean, std }, resolution: Some(0.001), note: Some(note) },
-        data_age_secs: data.oldest(&["aaa", "eia"]),
+        input_age: data.oldest(&["aaa", "eia"]),
     })
 }

@@ -89,7 +89,7 @@ pub fn price(series: &str, event: &str, data: &DataSet, p: &IndexParams) -> Resu
             resolution: Some(0.01),
             note: Some(note),
         },
-        data_age_secs: data.oldest(&[source]),
+        input_age: data.oldest(&[source]),
     })
 }
 

@@ -36,8 +36,8 @@ pub struct StrategyError {
 pub struct Priced {
     /// The distribution and settlement grid (its `note` says how it was made).
     pub view: View,
-    /// Oldest input used, seconds (the gate's `data_age_secs`), when known.
-    pub data_age_secs: Option<f64>,
+    /// How old the inputs used are (the gate's `model_data_age_secs`).
+    pub input_age: crate::strategies::data::InputAge,
 }
 
 /// The strategy for `series`, if the project has one.

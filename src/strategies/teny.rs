@@ -39,6 +39,6 @@ pub fn price(event: &str, data: &DataSet, p: &TenyParams) -> Result<Priced, Stri
     );
     Ok(Priced {
         view: View { model: Distribution::Normal { mean: last, std }, resolution: Some(0.01), note: Some(note) },
-        data_age_secs: data.oldest(&["treasury"]),
+        input_age: data.oldest(&["treasury"]),
     })
 }

@@ -17,7 +17,7 @@ pub fn price(event: &str, data: &DataSet, p: &WeatherParams) -> Result<Priced, S
         let note = format!("strategy weather: final CLI maximum {max} ({})", data.describe("nws_cli"));
         return Ok(Priced {
             view: View { model: Distribution::Normal { mean: max, std: 0.2 }, resolution: Some(1.0), note: Some(note) },
-            data_age_secs: data.oldest(&["nws_cli"]),
+            input_age: data.oldest(&["nws_cli"]),
         });
     }
     let forecasts = data.forecast.as_ref().ok_or("no NWS forecast (`data fetch nws_forecast`)")?;
@@ -40,6 +40,6 @@ pub fn price(event: &str, data: &DataSet, p: &WeatherParams) -> Result<Priced, S
     );
     Ok(Priced {
         view: View { model: Distribution::Normal { mean, std: p.error_std }, resolution: Some(1.0), note: Some(note) },
-        data_age_secs: data.oldest(&["nws_forecast"]),
+        input_age: data.oldest(&["nws_forecast"]),
     })
 }

@@ -21,6 +21,7 @@ use thiserror::Error;
 
 use crate::clock::Clock;
 use crate::exec::broker::{Broker, DryBroker, MarketUpdate};
+use crate::exec::controls::KillSwitch;
 use crate::exec::heartbeat::{Heartbeat, HeartbeatFile};
 use crate::exec::live_broker::LiveSetup;
 
@@ -57,8 +58,8 @@ pub struct PlaybookRequest {
     pub out_root: PathBuf,
     /// Scanner knobs.
     pub params: ScanParamsInput,
-    /// Kill-switch file.
-    pub kill_switch: PathBuf,
+    /// The data directory's kill switch.
+    pub kill_switch: KillSwitch,
     /// Rehearse: no sleeping, nothing recorded but the session record.
     pub dry_run: bool,
     /// The broker (ignored under `dry_run`, which records nothing).
@@ -124,6 +125,20 @@ pub enum PlaybookError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl PlaybookError {
+    /// The arming refusal inside, when the live broker refused to start (no first
+    /// reconciliation, no kill-switch watcher), with what happened.
+    pub fn live_refusal(&self) -> Option<(crate::live::arming::ArmingRefusal, &str)> {
+        match self {
+            PlaybookError::Session(SessionError::Broker(crate::exec::broker::BrokerError::LiveRefused {
+                refusal,
+                detail,
+            })) => Some((*refusal, detail)),
+            _ => None,
+        }
+    }
 }
 
 /// One host step, as recorded.
@@ -223,6 +238,8 @@ struct Session {
     calendars: BTreeMap<String, crate::schedule::Calendar>,
     /// Set once the run was cut short, with why.
     stopped: Option<String>,
+    /// The latest mid of every market scanned, for the equity recorded at the end.
+    marks: BTreeMap<String, crate::model::Price>,
 }
 
 type Shared = Arc<Mutex<Session>>;
@@ -260,17 +277,18 @@ impl Session {
         self.check_stop()?;
         let (started, at) = (Instant::now(), self.now());
         self.pump(at)?;
-        let mut snapshot = match &self.feed {
+        let all = match &self.feed {
             Some(feed) => {
                 let all = feed
                     .snapshots(&self.inputs.config.fees)
                     .map_err(|e| runtime_error(format!("scan {series}: {e}")))?;
                 self.feed_gate = feed.gate_inputs();
-                all.into_iter().find(|s| s.ticker == series)
+                all
             }
-            None => self.inputs.series.iter().find(|s| s.ticker == series).cloned(),
-        }
-        .ok_or_else(|| {
+            None => self.inputs.series.clone(),
+        };
+        let marks = crate::exec::session::marks(&all);
+        let mut snapshot = all.into_iter().find(|s| s.ticker == series).ok_or_else(|| {
             let source = if self.feed.is_some() { "open markets followed" } else { "fixtures" };
             runtime_error(format!("scan: no {source} for series {series}"))
         })?;
@@ -296,8 +314,13 @@ impl Session {
         // A rehearsal writes no heartbeat; its virtual session is alive by construction.
         let heartbeat_age_secs =
             if self.req.dry_run { Some(0.0) } else { HeartbeatFile::under(&self.req.out_root).age_secs(at) };
-        let gate =
-            GateInputs { kill_switch: self.req.kill_switch.exists(), heartbeat_age_secs, ..self.feed_gate.clone() };
+        let mut gate =
+            GateInputs { kill_switch: self.req.kill_switch.is_engaged(), heartbeat_age_secs, ..self.feed_gate.clone() };
+        let alert = self.inputs.config.paper.drawdown_alert;
+        if let Some(status) = crate::exec::session::drawdown_monitor(&self.req.out_root, &self.broker, &marks, alert) {
+            gate.monitors.insert("ledger_drawdown".into(), status);
+        }
+        self.marks.extend(marks);
         let plan = plan_gated(&snapshot, &self.inputs, &active.set, &mut decider, &gate, at)
             .map_err(|e| runtime_error(format!("scan {series}: {e}")))?;
         let result = scan_map(&plan);
@@ -373,13 +396,13 @@ impl Session {
         }
         // Then the books as they stand: a level that shrank by more than its trades lost
         // cancels, part of them ahead of our resting orders.
-        if let SessionBroker::Paper(paper) = &mut self.broker {
-            if paper.open_orders() > 0 {
-                let live =
-                    feed.snapshots(&self.inputs.config.fees).map_err(|e| runtime_error(format!("live books: {e}")))?;
-                for event in live.iter().flat_map(|s| &s.events) {
-                    paper.observe(event);
-                }
+        if let SessionBroker::Paper(paper) = &mut self.broker
+            && paper.open_orders() > 0
+        {
+            let live =
+                feed.snapshots(&self.inputs.config.fees).map_err(|e| runtime_error(format!("live books: {e}")))?;
+            for event in live.iter().flat_map(|s| &s.events) {
+                paper.observe(event);
             }
         }
         Ok(())
@@ -788,6 +811,7 @@ fn new_session(
         stamp: now.format("%Y%m%dT%H%M%SZ").to_string(),
         started_at: now,
         stopped: None,
+        marks: BTreeMap::new(),
         calendars,
     }))
 }
@@ -813,7 +837,7 @@ pub fn run(
         Some(_) => Inputs::configs_only(&req.configs, req.params)?,
         None => Inputs::load(&req.configs, &req.fixtures, &[], req.params)?,
     }
-    .with_strategies(&req.configs, &req.out_root, &req.fixtures, clock.now())?;
+    .with_strategies(&req.configs, &req.out_root, &req.fixtures, clock.now(), feed.is_some())?;
     let mut limits = playbook_limits();
     if let (false, Some(max)) = (req.dry_run || req.controls.virtual_time, req.controls.max_runtime) {
         // A script busy in a loop is cut at max_runtime too (waits check it themselves).
@@ -842,7 +866,12 @@ pub fn run(
     }
     let closing = s.pump(end).map_err(|e| e.to_string()).and_then(|()| {
         s.broker.broker().finish(end).map_err(|e| format!("session end: {e}"))?;
-        s.broker.write_tables(&s.req.out_root).map_err(|e| format!("session end: {e}"))
+        s.broker.write_tables(&s.req.out_root).map_err(|e| format!("session end: {e}"))?;
+        if s.req.dry_run {
+            return Ok(());
+        }
+        crate::exec::session::record_equity(&s.req.out_root, &s.broker, &s.marks)
+            .map_err(|e| format!("session end: {e}"))
     });
     if let (true, Err(message)) = (result.is_ok(), closing) {
         result = Err(ScriptError { file: path.clone(), line: None, column: None, message });
