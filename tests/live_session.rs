@@ -9,7 +9,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Sim, Workspace, stderr, stdout};
+use common::{Sim, Workspace, post, stderr, stdout};
 
 /// An Ed25519 key pair in the workspace; returns the environment a signed run needs.
 fn keys(ws: &Workspace) -> Vec<(&'static str, Option<String>)> {
@@ -115,6 +115,17 @@ fn an_armed_session_trades_journals_and_matches_the_venue() {
     assert_eq!(view["differences"].as_array().unwrap().len(), 0);
     assert_eq!(view["orders"].as_array().unwrap().len(), 2);
     assert!(view["orders"].as_array().unwrap().iter().all(|o| o["differs"] == false && o["filled"] != "0.00"));
+    // The venue settles the YES market: it pays the 10 YES out and lists the settlement.
+    let answer = post(&sim.base_url, "/sim/markets/KXHIGHNY-26NOV25-B47.5/settle", r#"{"result":"yes"}"#);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let out = ws.run_env(&["portfolio", "settlements", "--json", "--base-url", &sim.base_url], &env(&vars));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let settlements: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let listed = settlements.as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{settlements}");
+    assert_eq!(listed[0]["ticker"], "KXHIGHNY-26NOV25-B47.5");
+    assert_eq!(listed[0]["yes_count_fp"], "10.00");
+    assert!(listed[0]["settled_time"].as_str().unwrap().starts_with("20"), "{settlements}");
     // No secret reached a log or audit file.
     for file in ["data/proc/live/orders.jsonl", "data/proc/ledger/live_journal.jsonl"] {
         assert!(!ws.read(file).contains("PRIVATE KEY") && !ws.read(file).contains("live-test-key"));

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Sim, Workspace, stderr, stdout};
+use common::{Sim, Workspace, post, stderr, stdout};
 use kalshi_alpha::exec::ledger_tables::read_table;
 
 const NOW: &str = "2026-11-24T15:00:00Z";
@@ -275,22 +275,6 @@ fn maker_orders_fill_when_the_tape_trades_through_their_queue() {
     assert_eq!(show["realised_total"], "2.50");
     assert_eq!(show["cash"], "1002.50");
     assert!(show["positions"].as_array().unwrap().is_empty());
-}
-
-/// A bare HTTP/1.1 POST on loopback; returns the raw response.
-fn post(base_url: &str, path: &str, body: &str) -> String {
-    use std::io::{Read, Write};
-    let rest = base_url.trim_start_matches("http://");
-    let (addr, prefix) = rest.split_once('/').unwrap();
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    let request = format!(
-        "POST /{prefix}{path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut out = String::new();
-    stream.read_to_string(&mut out).unwrap();
-    out
 }
 
 #[test]

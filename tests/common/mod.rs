@@ -140,3 +140,19 @@ impl Drop for Sim {
         let _ = self.child.wait();
     }
 }
+
+/// A bare HTTP/1.1 POST on loopback (the simulator's admin routes); returns the raw response.
+pub fn post(base_url: &str, path: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let rest = base_url.trim_start_matches("http://");
+    let (addr, prefix) = rest.split_once('/').unwrap();
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    let request = format!(
+        "POST /{prefix}{path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    stream.read_to_string(&mut out).unwrap();
+    out
+}
