@@ -145,6 +145,10 @@ impl LiveBroker {
     /// lookup fails, audited), reconciles with the venue, creates the session's order group
     /// and starts the kill-switch watcher. Nothing is sent before the reconciliation.
     pub fn open(setup: LiveSetup, at: DateTime<Utc>) -> Result<LiveBroker, BrokerError> {
+        if setup.config.queue_capacity == 0 {
+            // A queue that holds nothing would drop cancels: refuse before anything starts.
+            return Err(io_error(Path::new("configs/live.toml"), "queue_capacity: must be at least 1"));
+        }
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
