@@ -153,7 +153,7 @@ fn backtest_year(c: &mut Criterion) {
         .unwrap();
     let store = DataStore::new(dir.path(), &fixtures);
     let config = kalshi_alpha::config::ScanConfig::load(&repo.join("configs")).unwrap();
-    let request = kalshi_alpha::exec::backtest::BacktestRequest {
+    let request = kalshi_alpha::research::backtest::BacktestRequest {
         series: "KXHIGHNY",
         from: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
         to: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
@@ -170,13 +170,13 @@ fn backtest_year(c: &mut Criterion) {
             kelly_cap: 0.25,
         },
     };
-    let report = kalshi_alpha::exec::backtest::backtest(&request, &indicatif::ProgressBar::hidden()).unwrap();
+    let report = kalshi_alpha::research::backtest::backtest(&request, &indicatif::ProgressBar::hidden()).unwrap();
     assert_eq!(report.events.len(), 365, "every event has a forecast issued the day before");
     let mut group = c.benchmark_group("backtest");
     group.sample_size(10);
     group.bench_function("kxhighny_one_year_365_events", |b| {
         b.iter(|| {
-            kalshi_alpha::exec::backtest::backtest(&request, &indicatif::ProgressBar::hidden()).unwrap().events.len()
+            kalshi_alpha::research::backtest::backtest(&request, &indicatif::ProgressBar::hidden()).unwrap().events.len()
         })
     });
     group.finish();

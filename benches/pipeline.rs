@@ -7,9 +7,9 @@ use std::path::Path;
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use kalshi_alpha::config::ScanConfig;
 use kalshi_alpha::drivers::fixtures::load_market_fixtures;
-use kalshi_alpha::exec::session::fixture_snapshots;
+use kalshi_alpha::session::fixture_snapshots;
 use kalshi_alpha::kalshi::live_book::BookSet;
-use kalshi_alpha::kalshi::snapshot::from_live;
+use kalshi_alpha::feed::snapshot::from_live;
 use kalshi_alpha::kalshi::ws::WsMessage;
 use kalshi_alpha::model::{Count, Level, Money, OrderBook, Price, Side};
 use kalshi_alpha::paper::{FillAlpha, MakerQueue, Print};
@@ -37,7 +37,7 @@ fn pipeline(c: &mut Criterion) {
     // Events without an operator view are priced by their strategies from the fixture data
     // (outside the timed loop, as a session does once per scan).
     let empty = tempfile::tempdir().expect("temp dir");
-    let strategies = kalshi_alpha::exec::session::StrategyContext::load(
+    let strategies = kalshi_alpha::session::StrategyContext::load(
         &root.join("configs"),
         empty.path(),
         &root.join("fixtures"),

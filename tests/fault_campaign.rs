@@ -22,16 +22,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use kalshi_alpha::exec::broker::{Broker, BrokerError, OrderContext, OrderIntent, new_client_order_id};
-use kalshi_alpha::exec::controls::KillSwitch;
-use kalshi_alpha::exec::live_broker::{LiveBroker, LiveSetup};
-use kalshi_alpha::exec::venue::venue_state;
+use kalshi_alpha::brokers::{Broker, BrokerError, OrderContext, OrderIntent, new_client_order_id};
+use kalshi_alpha::brokers::controls::KillSwitch;
+use kalshi_alpha::brokers::live::{LiveBroker, LiveSetup};
+use kalshi_alpha::brokers::venue::venue_state;
 use kalshi_alpha::kalshi::open_enum::BookSide;
 use kalshi_alpha::kalshi::portfolio::{Fill, MarketPosition, Order};
 use kalshi_alpha::kalshi::rest::{RestClient, RestConfig};
-use kalshi_alpha::live::config::LiveConfig;
-use kalshi_alpha::live::reconcile::reconcile;
-use kalshi_alpha::live::state::Changer;
+use kalshi_alpha::safety::config::LiveConfig;
+use kalshi_alpha::safety::reconcile::reconcile;
+use kalshi_alpha::safety::state::Changer;
 use kalshi_alpha::model::{Count, Money, OrderBook, Price, Proposal, Role, Side};
 use kalshi_alpha::pricing::fees::{FeeMultiplier, FeeSchedule, Rounding};
 use kalshi_alpha::sim::flow::FlowOrder;
@@ -192,7 +192,7 @@ fn proposal(ticker: &str, side: Side, price: Price, count: Count) -> Proposal {
 }
 
 /// The venue's ground truth, read under the simulator's lock (no faults on this path).
-fn truth(sim: &SimThread) -> kalshi_alpha::live::reconcile::VenueState {
+fn truth(sim: &SimThread) -> kalshi_alpha::safety::reconcile::VenueState {
     let exchange = sim.state.exchange.lock().unwrap();
     let orders: Vec<Order> =
         exchange.orders_json(None, None).into_iter().map(|o| serde_json::from_value(o).unwrap()).collect();
@@ -227,7 +227,7 @@ fn session(seed: u64) -> Outcome {
     let mut broker = match LiveBroker::open(live, Utc::now()) {
         Ok(broker) => broker,
         Err(BrokerError::LiveRefused { refusal, .. }) => {
-            assert_eq!(refusal, kalshi_alpha::live::arming::ArmingRefusal::NotReconciled, "seed {seed}");
+            assert_eq!(refusal, kalshi_alpha::safety::arming::ArmingRefusal::NotReconciled, "seed {seed}");
             assert!(reads_fail > 10, "seed {seed}: refused although the venue answered");
             assert!(sim.state.exchange.lock().unwrap().orders_json(None, None).is_empty(), "seed {seed}: sent");
             outcome.refused_at_open = true;
@@ -270,7 +270,7 @@ fn session(seed: u64) -> Outcome {
                     .table()
                     .orders
                     .values()
-                    .find(|o| o.status == kalshi_alpha::live::orders::OrderStatus::Resting && o.remaining.whole() > 1)
+                    .find(|o| o.status == kalshi_alpha::safety::orders::OrderStatus::Resting && o.remaining.whole() > 1)
                     .cloned();
                 if let Some(o) = resting {
                     let smaller = Count::from_whole(o.remaining.whole() - 1).unwrap();

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{Sim, Workspace, post, stderr, stdout};
-use kalshi_alpha::exec::ledger_tables::read_table;
+use kalshi_alpha::brokers::ledger_tables::read_table;
 
 const NOW: &str = "2026-11-24T15:00:00Z";
 

@@ -9,9 +9,9 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 use kalshi_alpha::clock::SystemClock;
 use kalshi_alpha::config::load_limits;
-use kalshi_alpha::exec::daemon::{Daemon, DaemonConfig, Wake};
-use kalshi_alpha::exec::dir_lock::DataDirLock;
-use kalshi_alpha::exec::schedule_files::SchedulePaths;
+use kalshi_alpha::daemon::{Daemon, DaemonConfig, Wake};
+use kalshi_alpha::session::dir_lock::DataDirLock;
+use kalshi_alpha::daemon::schedule_files::SchedulePaths;
 use kalshi_alpha::rules::policy::PolicyPaths;
 use kalshi_alpha::rules::reload::Reloader;
 use notify::{RecursiveMode, Watcher};
@@ -76,7 +76,7 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<ExitCode> {
     // The daemon waits on this: stops from the signal thread, edits from the watcher.
     let (wake_tx, wake_rx) = std::sync::mpsc::channel();
     let signal_tx = wake_tx.clone();
-    let stop = kalshi_alpha::exec::signals::stop_on_signal_then(move || {
+    let stop = kalshi_alpha::session::signals::stop_on_signal_then(move || {
         let _ = signal_tx.send(Wake::Stop);
     });
     let mut daemon =
@@ -110,12 +110,12 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<ExitCode> {
         watcher.watch(dir, mode).with_context(|| format!("cannot watch {}", dir.display()))?;
     }
     if let Some(port) = args.status_port {
-        let source = kalshi_alpha::exec::status::StatusSource {
+        let source = kalshi_alpha::daemon::status::StatusSource {
             board: daemon.board(),
             out_root: config.out_root.clone(),
             kill_switch: config.kill_switch.clone(),
         };
-        let address = kalshi_alpha::exec::status::serve(port, source).context("cannot serve the status page")?;
+        let address = kalshi_alpha::daemon::status::serve(port, source).context("cannot serve the status page")?;
         println!("status page on http://{address}/ (and /status.json)");
     }
     println!("daemon running ({} entries); SIGINT or SIGTERM stops it", config.paths.schedule.display());

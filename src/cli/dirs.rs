@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use kalshi_alpha::exec::controls::KillSwitch;
+use kalshi_alpha::brokers::controls::KillSwitch;
 
 /// Where the playbooks, policies, configs, fixtures, calendars and outputs are.
 #[derive(Debug, Clone, Args)]

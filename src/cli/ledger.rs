@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use kalshi_alpha::config::ScanConfig;
 use kalshi_alpha::drivers::fixtures::load_market_fixtures;
-use kalshi_alpha::exec::journal::{Journal, journal_path};
-use kalshi_alpha::exec::ledger_tables::{tables_dir, write_tables};
+use kalshi_alpha::brokers::journal::{Journal, journal_path};
+use kalshi_alpha::brokers::ledger_tables::{tables_dir, write_tables};
 use kalshi_alpha::ledger::{LedgerEvent, LedgerState};
 use kalshi_alpha::model::{Money, Price, Side};
 use serde::Serialize;
@@ -88,7 +88,7 @@ pub fn run(args: LedgerArgs) -> anyhow::Result<ExitCode> {
 
 fn open(common: &Common) -> anyhow::Result<(Journal, LedgerState)> {
     if common.live {
-        let journal = Journal::new(kalshi_alpha::exec::live_broker::live_journal_path(&common.out));
+        let journal = Journal::new(kalshi_alpha::brokers::live::live_journal_path(&common.out));
         let state = journal.replay(kalshi_alpha::model::Money::ZERO)?;
         return Ok((journal, state));
     }

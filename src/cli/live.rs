@@ -7,15 +7,15 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::Utc;
 use clap::{Args, Subcommand};
-use kalshi_alpha::exec::controls::{KillSwitch, StateStore};
-use kalshi_alpha::exec::order_journal::{OrderJournal, order_journal_path};
-use kalshi_alpha::exec::venue::fetch_venue;
+use kalshi_alpha::brokers::controls::{KillSwitch, StateStore};
+use kalshi_alpha::brokers::order_journal::{OrderJournal, order_journal_path};
+use kalshi_alpha::brokers::venue::fetch_venue;
 use kalshi_alpha::kalshi::credentials;
 use kalshi_alpha::kalshi::rest::{PROD_BASE_URL, RestClient, RestConfig};
 use kalshi_alpha::kalshi::signing::Signer;
-use kalshi_alpha::live::arming::{ArmingFacts, ArmingRefusal, arm, ci_value_means_ci};
-use kalshi_alpha::live::reconcile::reconcile;
-use kalshi_alpha::live::state::{Changer, TradingState};
+use kalshi_alpha::safety::arming::{ArmingFacts, ArmingRefusal, arm, ci_value_means_ci};
+use kalshi_alpha::safety::reconcile::reconcile;
+use kalshi_alpha::safety::state::{Changer, TradingState};
 use kalshi_alpha::model::Money;
 use serde::Serialize;
 
@@ -88,10 +88,10 @@ pub fn kill(args: KillArgs) -> anyhow::Result<ExitCode> {
                 let rest = RestClient::new(config, Some(signer()?))?;
                 let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
                 runtime
-                    .block_on(kalshi_alpha::exec::kill_watch::cancel_all_until_sent(&rest))
+                    .block_on(kalshi_alpha::brokers::kill_watch::cancel_all_until_sent(&rest))
                     .with_context(|| format!("cancel-all at {url}"))?;
                 let sent = Utc::now();
-                kalshi_alpha::exec::controls::CancelAllMark::under(&args.dirs.out).record(sent.timestamp_millis())?;
+                kalshi_alpha::brokers::controls::CancelAllMark::under(&args.dirs.out).record(sent.timestamp_millis())?;
                 kill.audit_line("kill_cancel_all", &record.reason, Changer::Operator, sent)?;
                 println!("cancel-all sent to {url}");
             }
@@ -206,7 +206,7 @@ struct OrdersView {
     orders: Vec<OrderRow>,
     venue: Option<String>,
     pending_records: usize,
-    differences: Vec<kalshi_alpha::live::reconcile::Difference>,
+    differences: Vec<kalshi_alpha::safety::reconcile::Difference>,
     /// Venue orders (any status) the journal has no intent for: duplicates or foreign orders.
     venue_only: Vec<String>,
 }
@@ -240,7 +240,7 @@ pub fn orders(args: OrdersArgs) -> anyhow::Result<ExitCode> {
         .map(|o| {
             let v =
                 venue.as_ref().and_then(|v| v.orders.iter().find(|x| x.client_order_id == o.intent.client_order_id));
-            let local_resting = o.status == kalshi_alpha::live::orders::OrderStatus::Resting;
+            let local_resting = o.status == kalshi_alpha::safety::orders::OrderStatus::Resting;
             let differs = venue.is_some()
                 && (v.is_some_and(|v| v.resting != local_resting || (v.resting && v.remaining != o.remaining))
                     || (v.is_none() && (local_resting || o.status.is_unresolved())));

@@ -8,8 +8,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use kalshi_alpha::config::ScanConfig;
-use kalshi_alpha::exec::online::{LiveFeed, OnlineConfig, rest_snapshots};
-use kalshi_alpha::exec::session::GateInputs;
+use kalshi_alpha::feed::market::{MarketFeed, OnlineConfig, rest_snapshots};
+use kalshi_alpha::session::GateInputs;
 use kalshi_alpha::kalshi::credentials;
 use kalshi_alpha::kalshi::rest::{PROD_BASE_URL, RestConfig};
 use kalshi_alpha::kalshi::signing::Signer;
@@ -71,9 +71,9 @@ fn online_config(args: &OnlineArgs, series: &[String], config: &ScanConfig) -> O
 
 /// Starts the feed for `series` (default: the allowed series in limits.toml), following the
 /// events that have a view.
-pub fn start_feed(args: &OnlineArgs, series: &[String], config: &ScanConfig) -> anyhow::Result<LiveFeed> {
+pub fn start_feed(args: &OnlineArgs, series: &[String], config: &ScanConfig) -> anyhow::Result<MarketFeed> {
     let online = online_config(args, series, config);
-    LiveFeed::start(online, signer()?, signer()?).with_context(|| format!("online feed from {}", args.base_url))
+    MarketFeed::start(online, signer()?, signer()?).with_context(|| format!("online feed from {}", args.base_url))
 }
 
 /// One set of snapshots: from a feed started and stopped for it, or from REST order books.

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use kalshi_alpha::clock::{Clock, FixedClock, SystemClock};
 use kalshi_alpha::config::load_limits;
-use kalshi_alpha::exec::playbook::{PlaybookRequest, RunControls, list, run as run_playbook};
-use kalshi_alpha::exec::schedule_files::{declared_window, load_calendars};
+use kalshi_alpha::session::playbook::{PlaybookRequest, RunControls, list, run as run_playbook};
+use kalshi_alpha::daemon::schedule_files::{declared_window, load_calendars};
 use kalshi_alpha::rules::policy::PolicyPaths;
 use kalshi_alpha::rules::reload::Reloader;
 use kalshi_alpha::schedule::clock_et::show_et;
@@ -149,7 +149,7 @@ fn check_window(
                 // A fixed clock jumps to the opening.
                 *clock = Arc::new(FixedClock(next));
             } else {
-                let stop = kalshi_alpha::exec::signals::stop_on_signal();
+                let stop = kalshi_alpha::session::signals::stop_on_signal();
                 let until = std::time::Instant::now() + wait;
                 while std::time::Instant::now() < until {
                     if stop.load(Ordering::Relaxed) {
@@ -178,10 +178,10 @@ fn live_setup(
     policies_dir: &std::path::Path,
     base_url: &str,
     armed: crate::cli::live::Armed,
-    feed: &kalshi_alpha::exec::online::LiveFeed,
+    feed: &kalshi_alpha::feed::market::MarketFeed,
     now: DateTime<Utc>,
-) -> anyhow::Result<Result<kalshi_alpha::exec::live_broker::LiveSetup, ExitCode>> {
-    use kalshi_alpha::exec::session::{GateInputs, Inputs, load_policies, plan_session};
+) -> anyhow::Result<Result<kalshi_alpha::brokers::live::LiveSetup, ExitCode>> {
+    use kalshi_alpha::session::{GateInputs, Inputs, load_policies, plan_session};
     let mut inputs = Inputs::configs_only(&req.configs, req.params)?.with_strategies(
         &req.configs,
         &req.out_root,
@@ -193,8 +193,8 @@ fn live_setup(
     let policies = load_policies(policies_dir, &inputs.config)?;
     // This session is the runtime now: it beats first, then the gate reads the file back.
     // A beat that cannot be written or read is unknown, and unknown is NO-GO.
-    let heartbeat = kalshi_alpha::exec::heartbeat::HeartbeatFile::under(&req.out_root);
-    let beat = kalshi_alpha::exec::heartbeat::Heartbeat::new(now, feed.source(), "live", 0, policies.digest());
+    let heartbeat = kalshi_alpha::session::heartbeat::HeartbeatFile::under(&req.out_root);
+    let beat = kalshi_alpha::session::heartbeat::Heartbeat::new(now, feed.source(), "live", 0, policies.digest());
     if let Err(e) = heartbeat.write(&beat) {
         eprintln!("{}: cannot write the heartbeat: {e}", heartbeat.path().display());
     }
@@ -218,15 +218,15 @@ fn live_setup(
         for line in &no_go {
             eprintln!("gate NO-GO {line}");
         }
-        return Ok(Err(crate::cli::live::refused(kalshi_alpha::live::arming::ArmingRefusal::GateNoGo)));
+        return Ok(Err(crate::cli::live::refused(kalshi_alpha::safety::arming::ArmingRefusal::GateNoGo)));
     }
     let rest = kalshi_alpha::kalshi::rest::RestClient::new(
         kalshi_alpha::kalshi::rest::RestConfig { base_url: base_url.to_string(), ..Default::default() },
         Some(armed.signer),
     )?;
-    let config: kalshi_alpha::live::config::LiveConfig =
+    let config: kalshi_alpha::safety::config::LiveConfig =
         kalshi_alpha::decode::read_toml(&req.configs.join("live.toml"))?;
-    Ok(Ok(kalshi_alpha::exec::live_broker::LiveSetup {
+    Ok(Ok(kalshi_alpha::brokers::live::LiveSetup {
         rest,
         out_root: req.out_root.clone(),
         kill_switch: req.kill_switch.clone(),
@@ -242,7 +242,7 @@ fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
     let wants_live = matches!(args.broker, crate::cli::scan::BrokerArg::Live) && !args.dry_run;
     if wants_live && args.now.is_some() {
         // Before the window check: a fake clock must not even pick the window for real money.
-        return Ok(crate::cli::live::refused(kalshi_alpha::live::arming::ArmingRefusal::VirtualClock));
+        return Ok(crate::cli::live::refused(kalshi_alpha::safety::arming::ArmingRefusal::VirtualClock));
     }
     let mut clock: Arc<dyn Clock + Send + Sync> = match args.now {
         Some(t) => Arc::new(FixedClock(t)),
@@ -261,7 +261,7 @@ fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
         None
     } else {
         let holder = format!("playbook run {} ({:?})", args.name, args.broker).to_lowercase();
-        Some(kalshi_alpha::exec::dir_lock::DataDirLock::acquire(&args.dirs.out, &holder)?)
+        Some(kalshi_alpha::session::dir_lock::DataDirLock::acquire(&args.dirs.out, &holder)?)
     };
     let core = load_limits(&args.dirs.configs)?;
     let paths = PolicyPaths { policies: args.dirs.policies.clone(), scripts: None };
@@ -298,7 +298,7 @@ fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
             virtual_time: false,
             max_runtime: args.max_runtime,
             // SIGINT or SIGTERM: the current step finishes, resting orders are cancelled.
-            stop: Some(kalshi_alpha::exec::signals::stop_on_signal()),
+            stop: Some(kalshi_alpha::session::signals::stop_on_signal()),
         },
         banner,
     };

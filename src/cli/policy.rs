@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use kalshi_alpha::clock::{Clock, FixedClock, SystemClock};
 use kalshi_alpha::config::load_limits;
-use kalshi_alpha::exec::playbook::{PlaybookRequest, definitions_host};
-use kalshi_alpha::exec::policy_eval::{diff, render_diff, render_rows, rows};
-use kalshi_alpha::exec::session::{GateInputs, Inputs, plan_session};
+use kalshi_alpha::session::playbook::{PlaybookRequest, definitions_host};
+use kalshi_alpha::session::policy_eval::{diff, render_diff, render_rows, rows};
+use kalshi_alpha::session::{GateInputs, Inputs, plan_session};
 use kalshi_alpha::risk::limits::Ledger;
 use kalshi_alpha::rules::cases::{load_checked, run_all};
 use kalshi_alpha::rules::check::check_files;
@@ -303,9 +303,9 @@ fn defs(args: DefsArgs) -> anyhow::Result<ExitCode> {
         configs: args.set.configs.clone(),
         out_root: args.out.clone(),
         params,
-        kill_switch: kalshi_alpha::exec::controls::KillSwitch::for_data_dir(&args.out, None),
+        kill_switch: kalshi_alpha::brokers::controls::KillSwitch::for_data_dir(&args.out, None),
         dry_run: true,
-        broker: kalshi_alpha::exec::session::BrokerKind::Dry,
+        broker: kalshi_alpha::session::BrokerKind::Dry,
         live: None,
         controls: Default::default(),
         banner: None,

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::Args;
-use kalshi_alpha::exec::heartbeat::HeartbeatFile;
-use kalshi_alpha::exec::schedule_files::{declared_window, load_calendars};
-use kalshi_alpha::exec::session::{GateInputs, Inputs, load_policies, plan_session};
+use kalshi_alpha::session::heartbeat::HeartbeatFile;
+use kalshi_alpha::daemon::schedule_files::{declared_window, load_calendars};
+use kalshi_alpha::session::{GateInputs, Inputs, load_policies, plan_session};
 use kalshi_alpha::risk::limits::Ledger;
 use kalshi_alpha::schedule::clock_et::show_et;
 use serde::Serialize;

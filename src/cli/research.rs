@@ -46,7 +46,7 @@ pub fn progress(json: bool, what: &str) -> ProgressBar {
 pub fn calibrate(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
     let store = DataStore::new(&args.dirs.out, &args.dirs.fixtures);
     let bar = progress(args.json, "calibrating");
-    let outcome = kalshi_alpha::exec::calibration::calibrate(
+    let outcome = kalshi_alpha::research::calibration::calibrate(
         &args.series,
         args.from,
         args.to,
@@ -111,7 +111,7 @@ pub fn backtest(args: BacktestArgs) -> anyhow::Result<ExitCode> {
         kelly_cap: input.kelly_cap,
     };
     let bar = progress(args.json, "backtesting");
-    let request = kalshi_alpha::exec::backtest::BacktestRequest {
+    let request = kalshi_alpha::research::backtest::BacktestRequest {
         series: &args.series,
         from: args.from,
         to: args.to,
@@ -121,7 +121,7 @@ pub fn backtest(args: BacktestArgs) -> anyhow::Result<ExitCode> {
         out_root: &args.dirs.out,
         scan,
     };
-    let outcome = kalshi_alpha::exec::backtest::backtest(&request, &bar);
+    let outcome = kalshi_alpha::research::backtest::backtest(&request, &bar);
     bar.finish_and_clear();
     let report = outcome?;
     if args.json {

@@ -7,8 +7,8 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use kalshi_alpha::clock::{Clock, FixedClock, SystemClock};
-use kalshi_alpha::exec::controls::KillSwitch;
-use kalshi_alpha::exec::session::{BrokerKind, GateInputs, Inputs, ScanParamsInput, ScanRequest, run_scan};
+use kalshi_alpha::brokers::controls::KillSwitch;
+use kalshi_alpha::session::{BrokerKind, GateInputs, Inputs, ScanParamsInput, ScanRequest, run_scan};
 use kalshi_alpha::model::{Count, Money};
 
 /// Arguments of `scan`.
@@ -124,7 +124,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let kill_switch = KillSwitch::for_data_dir(&args.out, args.kill_switch.as_deref());
     // A paper scan writes the ledger and state files: one writer per data directory.
     let _lock = match args.broker {
-        BrokerArg::Paper => Some(kalshi_alpha::exec::dir_lock::DataDirLock::acquire(&args.out, "scan (paper)")?),
+        BrokerArg::Paper => Some(kalshi_alpha::session::dir_lock::DataDirLock::acquire(&args.out, "scan (paper)")?),
         _ => None,
     };
     let params = args.scanner.input()?;

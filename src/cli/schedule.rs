@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
-use kalshi_alpha::exec::schedule_files::{SchedulePaths, load_schedule};
+use kalshi_alpha::daemon::schedule_files::{SchedulePaths, load_schedule};
 use kalshi_alpha::schedule::{Schedule, When};
 
 /// Arguments of `schedule`.

@@ -1,6 +1,6 @@
 //! Data sources: Kalshi market fixtures, and the public-data drivers — pure parsers
 //! (`parse`), the source registry (`source`), fetching with fallback (`fetch`), and the raw
-//! and parsed store (`store`). `exec::dataset` assembles what strategies read.
+//! and parsed store (`store`). `research::dataset` assembles what strategies read.
 
 pub mod fetch;
 pub mod fixtures;

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::live::throttle::RateLimits;
+use crate::rate::RateLimits;
 
 /// One token bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

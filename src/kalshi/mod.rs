@@ -14,6 +14,5 @@ pub mod portfolio;
 pub mod replay;
 pub mod rest;
 pub mod signing;
-pub mod snapshot;
 pub mod ws;
 pub mod ws_client;

@@ -1,7 +1,7 @@
 //! The trading ledger, pure: order events, fills and settlements in; positions, cash, fees and
 //! realised P&L (by New York day and series) out, plus the exposure the risk limits count.
 //! Paper and live fills land in the same ledger, each marked with its mode. No I/O, no clock:
-//! every event carries its time; the journal (`exec::journal`) stores and replays them.
+//! every event carries its time; the journal (`brokers::journal`) stores and replays them.
 //!
 //! Accounting: a position is one side of one market (Kalshi nets YES against NO). Buying the
 //! other side closes contracts pairwise — a YES and a NO together are worth exactly $1 — and

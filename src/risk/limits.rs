@@ -615,7 +615,7 @@ mod tests {
         assert_eq!(summary(&decisions), ["a Clipped 4.00 DAILY_LOSS_CAP: limit=25.00 would_be=25.52 [limits.toml]"]);
         // The live pre-trade check refuses the unclipped order at the same cap.
         let c = core();
-        let refusal = crate::live::pretrade::loss_cap_refusal(
+        let refusal = crate::safety::pretrade::loss_cap_refusal(
             &c.pretrade,
             (c.pretrade.daily_loss_cap, c.pretrade.weekly_loss_cap),
             ledger.realised_today,

@@ -1,7 +1,7 @@
 //! What the exchange shows of one ladder event at one moment, in domain terms: the series'
 //! resolved fee schedule, the rungs with their strike rules, and each market's book with its
 //! age. Adapters build it from fixtures, REST responses or live WebSocket books
-//! (`kalshi::snapshot`); the scan reads nothing else.
+//! (`feed::snapshot`); the scan reads nothing else.
 
 use serde::Serialize;
 

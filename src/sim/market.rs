@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::decode::read_json;
 use crate::drivers::fixtures::{FixtureError, load_market_fixtures};
-use crate::kalshi::snapshot::{SnapshotError, event_fees};
+use crate::feed::snapshot::{SnapshotError, event_fees};
 use crate::model::{Money, Price};
 use crate::pricing::fees::FeeConfig;
 use crate::sim::exchange::Exchange;

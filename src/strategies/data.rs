@@ -1,5 +1,5 @@
 //! The parsed driver data strategies read, each with where it came from and how old it is.
-//! Filled by `exec::dataset` (I/O); strategies only read it.
+//! Filled by `research::dataset` (I/O); strategies only read it.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use crate::live::orders::{OrderRecord, OrderTable};
+use crate::safety::orders::{OrderRecord, OrderTable};
 
 /// The journal's place under an output root.
 pub fn order_journal_path(out_root: &Path) -> PathBuf {

@@ -20,14 +20,14 @@ use serde_json::json;
 use thiserror::Error;
 
 use crate::clock::Clock;
-use crate::exec::broker::{Broker, DryBroker, MarketUpdate};
-use crate::exec::controls::KillSwitch;
-use crate::exec::heartbeat::{Heartbeat, HeartbeatFile};
-use crate::exec::live_broker::LiveSetup;
+use crate::brokers::{Broker, DryBroker, MarketUpdate};
+use crate::brokers::controls::KillSwitch;
+use crate::session::heartbeat::{Heartbeat, HeartbeatFile};
+use crate::brokers::live::LiveSetup;
 
 mod steps;
-use crate::exec::online::LiveFeed;
-use crate::exec::session::{
+use crate::feed::market::MarketFeed;
+use crate::session::{
     BrokerKind, GateInputs, Inputs, PlannedSeries, ScanParamsInput, Sent, SessionBroker, SessionError, Written,
     plan_gated, submit, write_series,
 };
@@ -130,9 +130,9 @@ pub enum PlaybookError {
 impl PlaybookError {
     /// The arming refusal inside, when the live broker refused to start (no first
     /// reconciliation, no kill-switch watcher), with what happened.
-    pub fn live_refusal(&self) -> Option<(crate::live::arming::ArmingRefusal, &str)> {
+    pub fn live_refusal(&self) -> Option<(crate::safety::arming::ArmingRefusal, &str)> {
         match self {
-            PlaybookError::Session(SessionError::Broker(crate::exec::broker::BrokerError::LiveRefused {
+            PlaybookError::Session(SessionError::Broker(crate::brokers::BrokerError::LiveRefused {
                 refusal,
                 detail,
             })) => Some((*refusal, detail)),
@@ -223,7 +223,7 @@ struct Session {
     clock: Arc<dyn Clock + Send + Sync>,
     offset: chrono::Duration,
     broker: SessionBroker,
-    feed: Option<LiveFeed>,
+    feed: Option<MarketFeed>,
     feed_gate: GateInputs,
     ledger: Ledger,
     plans: BTreeMap<String, PlannedSeries>,
@@ -287,7 +287,7 @@ impl Session {
             }
             None => self.inputs.series.clone(),
         };
-        let marks = crate::exec::session::marks(&all);
+        let marks = crate::session::marks(&all);
         let mut snapshot = all.into_iter().find(|s| s.ticker == series).ok_or_else(|| {
             let source = if self.feed.is_some() { "open markets followed" } else { "fixtures" };
             runtime_error(format!("scan: no {source} for series {series}"))
@@ -317,7 +317,7 @@ impl Session {
         let mut gate =
             GateInputs { kill_switch: self.req.kill_switch.is_engaged(), heartbeat_age_secs, ..self.feed_gate.clone() };
         let alert = self.inputs.config.paper.drawdown_alert;
-        if let Some(status) = crate::exec::session::drawdown_monitor(&self.req.out_root, &self.broker, &marks, alert) {
+        if let Some(status) = crate::session::drawdown_monitor(&self.req.out_root, &self.broker, &marks, alert) {
             gate.monitors.insert("ledger_drawdown".into(), status);
         }
         self.marks.extend(marks);
@@ -409,22 +409,22 @@ impl Session {
     }
 
     fn trading_state(&self) -> StepResult<String> {
-        let store = crate::exec::controls::StateStore::under(&self.req.out_root);
+        let store = crate::brokers::controls::StateStore::under(&self.req.out_root);
         let record = store.load(self.now()).map_err(|e| runtime_error(format!("trading_state: {e}")))?;
         Ok(record.state.as_str().to_string())
     }
 
     fn tighten_trading_state(&mut self, state: &str, reason: &str) -> StepResult<String> {
         let (started, at) = (Instant::now(), self.now());
-        let wanted: crate::live::state::TradingState =
+        let wanted: crate::safety::state::TradingState =
             state.parse().map_err(|e: String| runtime_error(format!("tighten_trading_state: {e}")))?;
-        let store = crate::exec::controls::StateStore::under(&self.req.out_root);
+        let store = crate::brokers::controls::StateStore::under(&self.req.out_root);
         let after = if self.req.dry_run {
             let now = store.load(at).map_err(|e| runtime_error(format!("tighten_trading_state: {e}")))?;
             now.state.toward_halted(wanted)
         } else {
             store
-                .request(wanted, crate::live::state::Changer::Script, reason, at)
+                .request(wanted, crate::safety::state::Changer::Script, reason, at)
                 .map_err(|e| runtime_error(format!("tighten_trading_state: {e}")))?
                 .state
         };
@@ -436,7 +436,7 @@ impl Session {
     /// silent or heartbeat stale while orders rest → cancel them).
     fn live_tick(&mut self, at: DateTime<Utc>) -> StepResult<()> {
         let feed_silent = self.feed.as_ref().map(|f| f.silent_secs(at.timestamp_millis()));
-        let reconnects = self.feed.as_ref().map_or(0, LiveFeed::reconnects);
+        let reconnects = self.feed.as_ref().map_or(0, MarketFeed::reconnects);
         let heartbeat = HeartbeatFile::under(&self.req.out_root).age_secs(at);
         let Some(live) = self.broker.live() else { return Ok(()) };
         live.feed_reconnected(reconnects, at).map_err(|e| runtime_error(format!("live: {e}")))?;
@@ -776,12 +776,12 @@ fn new_session(
     policies: Arc<arc_swap::ArcSwap<Active>>,
     clock: Arc<dyn Clock + Send + Sync>,
     broker: SessionBroker,
-    feed: Option<LiveFeed>,
+    feed: Option<MarketFeed>,
 ) -> Shared {
     let now = clock.now();
     let calendar_dir = req.configs.join("calendars");
     let calendars = if calendar_dir.is_dir() {
-        crate::exec::schedule_files::load_calendars(&calendar_dir).unwrap_or_else(|e| {
+        crate::daemon::schedule_files::load_calendars(&calendar_dir).unwrap_or_else(|e| {
             tracing::warn!(target: "playbook", "calendars not loaded: {e}");
             BTreeMap::new()
         })
@@ -826,7 +826,7 @@ pub fn run(
     lib: &Path,
     policies: Arc<arc_swap::ArcSwap<Active>>,
     clock: Arc<dyn Clock + Send + Sync>,
-    feed: Option<LiveFeed>,
+    feed: Option<MarketFeed>,
 ) -> Result<SessionRecord, PlaybookError> {
     let path = req.scripts.join(format!("{}.rhai", req.name));
     let source = std::fs::read_to_string(&path).map_err(|e| PlaybookError::NotFound {
@@ -870,7 +870,7 @@ pub fn run(
         if s.req.dry_run {
             return Ok(());
         }
-        crate::exec::session::record_equity(&s.req.out_root, &s.broker, &s.marks)
+        crate::session::record_equity(&s.req.out_root, &s.broker, &s.marks)
             .map_err(|e| format!("session end: {e}"))
     });
     if let (true, Err(message)) = (result.is_ok(), closing) {

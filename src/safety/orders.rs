@@ -1,5 +1,5 @@
 //! The live order journal's records and what they add up to, pure. Every order's intent is
-//! recorded (and fsync'd, by `exec::order_journal`) before its request is sent; acks, rejects,
+//! recorded (and fsync'd, by `brokers::order_journal`) before its request is sent; acks, rejects,
 //! fills, cancels, amends and reconciliation results follow. Folding the records gives each
 //! order's status; an order whose outcome is unknown (sent, no answer; or a crash between the
 //! intent and the answer) blocks new orders on its market until a reconciliation resolves it.

@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
-use crate::exec::session::GateInputs;
+use crate::session::GateInputs;
 use crate::kalshi::live_book::BookSet;
 use crate::kalshi::market_data::{Event, Series};
 use crate::kalshi::rest::{RestClient, RestError};
 use crate::kalshi::signing::Signer;
-use crate::kalshi::snapshot::{SnapshotError, from_live, series_fees};
+use crate::feed::snapshot::{SnapshotError, from_live, series_fees};
 use crate::kalshi::ws::{TradeUpdate, WsMessage};
 use crate::kalshi::ws_client::{WsClient, WsClientError, WsConfig, WsEvent, ws_url_for};
 use crate::pricing::fees::FeeConfig;
@@ -80,7 +80,7 @@ type Ladder = (Series, Vec<Event>, Vec<(String, String)>);
 const TRADE_BUFFER: usize = 100_000;
 
 /// A running feed.
-pub struct LiveFeed {
+pub struct MarketFeed {
     runtime: tokio::runtime::Runtime,
     rest: RestClient,
     books: Arc<Mutex<BookSet>>,
@@ -95,7 +95,7 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-impl LiveFeed {
+impl MarketFeed {
     /// Fetches the ladders, subscribes their books and trades, and waits for every snapshot.
     /// `rest_signer` signs portfolio reads, `ws_signer` the WebSocket handshake (the exchange
     /// requires one; the simulator only when started with a public key).
@@ -103,7 +103,7 @@ impl LiveFeed {
         config: OnlineConfig,
         rest_signer: Option<Signer>,
         ws_signer: Option<Signer>,
-    ) -> Result<LiveFeed, OnlineError> {
+    ) -> Result<MarketFeed, OnlineError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -145,7 +145,7 @@ impl LiveFeed {
                 }
             }))
         };
-        let feed = LiveFeed { runtime, rest, books, shared, ladders, task, source, started_ms: now_ms() };
+        let feed = MarketFeed { runtime, rest, books, shared, ladders, task, source, started_ms: now_ms() };
         feed.wait_for_snapshots(&markets, config.snapshot_timeout)?;
         Ok(feed)
     }
@@ -292,7 +292,7 @@ pub fn rest_snapshots(
                 }
                 let now = now_ms();
                 let snapshot =
-                    crate::kalshi::snapshot::ladder_snapshot(&series, event, fees, &config.rest.base_url, |t| {
+                    crate::feed::snapshot::ladder_snapshot(&series, event, fees, &config.rest.base_url, |t| {
                         Some((books.get(t)?.clone(), now - fetched_at.get(t)?))
                     })?;
                 snapshots.push(snapshot);

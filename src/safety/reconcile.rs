@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::live::orders::{OrderRecord, OrderStatus, OrderTable};
+use crate::safety::orders::{OrderRecord, OrderStatus, OrderTable};
 use crate::model::{Count, Money, Price, SignedCount};
 
 /// One of our orders as the venue reports it.
@@ -235,7 +235,7 @@ pub fn reconcile(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::live::orders::Intent;
+    use crate::safety::orders::Intent;
     use crate::model::{Role, Side};
 
     fn intent(cid: &str, ticker: &str) -> OrderRecord {

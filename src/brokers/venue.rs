@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::kalshi::open_enum::OrderStatus as VenueStatus;
 use crate::kalshi::rest::{RestClient, RestError};
-use crate::live::reconcile::{UnreadableRecord, VenueFill, VenueOrder, VenueState};
+use crate::safety::reconcile::{UnreadableRecord, VenueFill, VenueOrder, VenueState};
 use crate::model::{Money, SignedCount};
 
 /// How far before the last fill seen the next reconciliation reads fills again (fills can be

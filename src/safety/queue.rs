@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use serde::Serialize;
 
-use crate::live::throttle::{RateLimits, TokenBucket};
+use crate::rate::{RateLimits, TokenBucket};
 use crate::model::{Count, Price};
 
 /// One request waiting to go out.

@@ -18,7 +18,7 @@ use indicatif::ProgressBar;
 use crate::drivers::parse::{kalshi_history, nws};
 use crate::drivers::source::Source;
 use crate::drivers::store::DataStore;
-use crate::exec::calibration::payloads;
+use crate::research::calibration::payloads;
 use crate::model::{Count, Level, Money, OrderBook, Price, Side, Strike};
 use crate::pricing::fees::{FeeMultiplier, FeeSchedule};
 use crate::report::backtest::{BacktestReport, EventScore, Scores};
@@ -100,7 +100,7 @@ pub fn backtest(req: &BacktestRequest<'_>, bar: &ProgressBar) -> Result<Backtest
     let series_file = req.fixtures.join("kalshi/series").join(format!("{}.json", req.series));
     let (fees, fee_note) = match crate::decode::read_json::<crate::kalshi::market_data::SeriesResponse>(&series_file) {
         Ok(s) => {
-            let f = crate::kalshi::snapshot::series_fees(&s.series, &config.fees).map_err(|e| err(&e))?;
+            let f = crate::feed::snapshot::series_fees(&s.series, &config.fees).map_err(|e| err(&e))?;
             (f, format!("{} ×{} from {}", f.fee_type().as_str(), f.multiplier(), series_file.display()))
         }
         Err(_) => {
@@ -175,7 +175,7 @@ pub fn backtest(req: &BacktestRequest<'_>, bar: &ProgressBar) -> Result<Backtest
                 ));
             }
         }
-        let data = crate::exec::dataset::from_payloads(inputs);
+        let data = crate::research::dataset::from_payloads(inputs);
         let priced = match crate::strategies::price(req.series, event, &data, &params) {
             Ok(Some(p)) => p,
             Ok(None) => continue,

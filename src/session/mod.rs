@@ -5,6 +5,19 @@
 //! input leaves no partial output. Reports and proposals are written atomically; the paper
 //! ledger's journal is appended and fsync'd as orders and fills happen.
 
+/// One writer per data directory (an exclusive `flock`).
+pub mod dir_lock;
+/// Peak equity across sessions, for the drawdown monitor.
+pub mod equity;
+/// The heartbeat state file the gate reads.
+pub mod heartbeat;
+/// Session playbooks and their host steps.
+pub mod playbook;
+/// Evaluating a policy set against fixtures (and another set).
+pub mod policy_eval;
+/// SIGINT/SIGTERM as a stop flag.
+pub mod signals;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -15,12 +28,12 @@ use thiserror::Error;
 use crate::clock::Clock;
 use crate::config::{ConfigError, ScanConfig};
 use crate::drivers::fixtures::{FixtureError, load_market_fixtures};
-use crate::exec::broker::{Broker, BrokerError, DryBroker, OrderContext, OrderIntent, Placed, new_client_order_id};
-use crate::exec::equity::EquityFile;
-use crate::exec::heartbeat::{Heartbeat, HeartbeatFile};
-use crate::exec::journal::{Journal, journal_path};
-use crate::exec::live_broker::{LiveBroker, LiveSetup};
-use crate::exec::paper_broker::PaperBroker;
+use crate::brokers::{Broker, BrokerError, DryBroker, OrderContext, OrderIntent, Placed, new_client_order_id};
+use crate::session::equity::EquityFile;
+use crate::session::heartbeat::{Heartbeat, HeartbeatFile};
+use crate::brokers::journal::{Journal, journal_path};
+use crate::brokers::live::{LiveBroker, LiveSetup};
+use crate::brokers::paper::PaperBroker;
 use crate::ledger::{LedgerState, OpenOrder};
 use crate::model::{Count, Money, Price, Role, Side};
 use crate::pricing::fees::{FeeMultiplier, FeeSchedule, Rounding};
@@ -56,7 +69,7 @@ pub struct ScanRequest {
     /// Scanner knobs, except the rounding mode, which comes from `fees.toml`.
     pub params: ScanParamsInput,
     /// The data directory's kill switch (engaged when anything is at its path).
-    pub kill_switch: crate::exec::controls::KillSwitch,
+    pub kill_switch: crate::brokers::controls::KillSwitch,
     /// The broker.
     pub broker: BrokerKind,
     /// `offline` or the exchange's base URL, for reports and the heartbeat.
@@ -240,7 +253,7 @@ impl StrategyContext {
             calibrations.insert(calibration.strategy.clone(), calibration);
         }
         let store = crate::drivers::store::DataStore::new(out_root, fixtures);
-        let mut data = crate::exec::dataset::load(&store, &data_config, now, online);
+        let mut data = crate::research::dataset::load(&store, &data_config, now, online);
         let releases = configs.join("calendars/cpi_release.toml");
         if let Ok(text) = std::fs::read_to_string(&releases)
             && let Ok(calendar) = crate::schedule::calendar::Calendar::parse(&releases, &text)
@@ -304,10 +317,10 @@ pub fn fixture_snapshots(
     series: &[String],
     config: &ScanConfig,
 ) -> Result<Vec<SeriesSnapshot>, SessionError> {
-    use crate::kalshi::snapshot::{from_books, series_fees};
+    use crate::feed::snapshot::{from_books, series_fees};
     let mut out = Vec::new();
     for fixture in load_market_fixtures(root, series)? {
-        let invalid = |path: &Path, e: crate::kalshi::snapshot::SnapshotError| FixtureError::Invalid {
+        let invalid = |path: &Path, e: crate::feed::snapshot::SnapshotError| FixtureError::Invalid {
             path: path.to_path_buf(),
             message: e.to_string(),
         };
@@ -419,7 +432,7 @@ impl SessionBroker {
         if let SessionBroker::Live(live) = self {
             for scan in &plan.scans {
                 let tickers: Vec<String> = scan.rows.iter().map(|r| r.ticker.clone()).collect();
-                let outcomes = crate::live::var::EventOutcomes::from_ladder(scan.kind, &tickers, &scan.model_bins);
+                let outcomes = crate::safety::var::EventOutcomes::from_ladder(scan.kind, &tickers, &scan.model_bins);
                 live.observe_event(&scan.series, &scan.event, outcomes);
             }
             live.on_gate(&plan.series, plan.gate.go, &plan.gate.reasons, now)?;
@@ -483,8 +496,8 @@ impl SessionBroker {
     pub fn write_tables(&self, out_root: &Path) -> Result<(), SessionError> {
         let Some(paper) = self.paper() else { return Ok(()) };
         let events: Vec<_> = paper.journal().events()?.into_iter().map(|(_, e)| e).collect();
-        crate::exec::ledger_tables::write_tables(
-            &crate::exec::ledger_tables::tables_dir(out_root),
+        crate::brokers::ledger_tables::write_tables(
+            &crate::brokers::ledger_tables::tables_dir(out_root),
             &events,
             paper.ledger(),
         )

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::live::state::TradingState;
-use crate::live::var::{EventOutcomes, Holding, event_var, family_key};
+use crate::safety::state::TradingState;
+use crate::safety::var::{EventOutcomes, Holding, event_var, family_key};
 use crate::model::{Count, Money, Price, Side};
 use crate::risk::ceilings::PreTradeCeilings;
 

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::exec::session::PlannedSeries;
+use crate::session::PlannedSeries;
 use crate::model::Count;
 use crate::risk::ceilings::Verdict;
 

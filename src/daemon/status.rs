@@ -14,7 +14,7 @@ use hyper::{Request, Response, StatusCode, header};
 use hyper_util::rt::TokioIo;
 use serde::Serialize;
 
-use crate::exec::heartbeat::HeartbeatFile;
+use crate::session::heartbeat::HeartbeatFile;
 use crate::schedule::Run;
 
 /// What the daemon publishes about itself, refreshed on each turn of its loop.
@@ -38,7 +38,7 @@ pub struct StatusSource {
     /// Root holding `data/`.
     pub out_root: PathBuf,
     /// The data directory's kill switch (engaged when anything is at its path).
-    pub kill_switch: crate::exec::controls::KillSwitch,
+    pub kill_switch: crate::brokers::controls::KillSwitch,
 }
 
 #[derive(Serialize)]

@@ -1,6 +1,23 @@
 //! Brokers: where approved orders go. The [`Broker`] trait is what sessions talk to; the dry
 //! broker records each order intent to an append-only audit log and sends nothing, the paper
-//! broker (`exec::paper_broker`) fills against the books it is shown and keeps a ledger.
+//! broker (`brokers::paper`) fills against the books it is shown and keeps a ledger.
+
+/// The latched kill switch, the trading state and the last cancel-all mark, on disk.
+pub mod controls;
+/// The paper ledger's journal: append + fsync, replay with file:line errors.
+pub mod journal;
+/// The kill-switch watcher thread of a live session.
+pub mod kill_watch;
+/// The ledger as parquet tables (through polars).
+pub mod ledger_tables;
+/// The live broker: pre-trade checks, journal, queue, V2 order entry, reconciliation.
+pub mod live;
+/// The live order journal on disk (fsync'd, torn-tail repair).
+pub mod order_journal;
+/// The paper broker: fills through the paper fill model, journalled before they count.
+pub mod paper;
+/// The venue's orders, fills and positions, read for reconciliation.
+pub mod venue;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -104,7 +121,7 @@ pub enum BrokerError {
     #[error("live trading refused: {}: {detail}", .refusal.message())]
     LiveRefused {
         /// Which condition.
-        refusal: crate::live::arming::ArmingRefusal,
+        refusal: crate::safety::arming::ArmingRefusal,
         /// What happened.
         detail: String,
     },

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::exec::broker::BrokerError;
+use crate::brokers::BrokerError;
 use crate::ledger::{LedgerEvent, LedgerState};
 use crate::model::Money;
 

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::live::state::{Changer, StateRecord, TradingState};
+use crate::safety::state::{Changer, StateRecord, TradingState};
 
 /// A control file that cannot be read or written.
 #[derive(Debug, Error)]

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::exec::controls::{CancelAllMark, KillSwitch, StateStore};
+use crate::brokers::controls::{CancelAllMark, KillSwitch, StateStore};
 use crate::kalshi::rest::RestClient;
-use crate::live::state::{Changer, TradingState};
+use crate::safety::state::{Changer, TradingState};
 
 /// What the watcher needs.
 #[derive(Debug)]

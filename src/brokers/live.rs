@@ -4,7 +4,7 @@
 //! any order whose outcome is unknown, and every `sync_interval_ms` while the session runs;
 //! fills and cancels land in the live ledger (`data/proc/ledger/live_journal.jsonl`, the same
 //! events as paper, marked `live`). The kill switch is watched by its own thread
-//! (`exec::kill_watch`), which cancels everything the moment the file appears.
+//! (`brokers::kill_watch`), which cancels everything the moment the file appears.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -13,25 +13,25 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::exec::broker::{Broker, BrokerError, OrderContext, OrderIntent, Placed};
-use crate::exec::controls::{CancelAllMark, KillSwitch, StateStore};
-use crate::exec::journal::Journal;
-use crate::exec::kill_watch::KillWatch;
-use crate::exec::order_journal::{OrderJournal, order_journal_path};
-use crate::exec::venue::fetch_venue;
+use crate::brokers::{Broker, BrokerError, OrderContext, OrderIntent, Placed};
+use crate::brokers::controls::{CancelAllMark, KillSwitch, StateStore};
+use crate::brokers::journal::Journal;
+use crate::brokers::kill_watch::KillWatch;
+use crate::brokers::order_journal::{OrderJournal, order_journal_path};
+use crate::brokers::venue::fetch_venue;
 use crate::kalshi::open_enum::{BookSide, SelfTradePrevention, TimeInForce};
 use crate::kalshi::orders::{CreateOrder, CreateOrderGroup, DecreaseOrder};
 use crate::kalshi::rest::{RestClient, RestError};
 use crate::ledger::{Fill, LedgerEvent, LedgerState, Mode};
-use crate::live::arming::ArmingRefusal;
-use crate::live::config::LiveConfig;
-use crate::live::orders::{Intent, OrderRecord, OrderStatus};
-use crate::live::pretrade::{self, Candidate, Refusal, Sent};
-use crate::live::queue::{QueuedRequest, RequestQueue};
-use crate::live::reconcile::{Difference, reconcile};
-use crate::live::state::{Changer, TradingState};
-use crate::live::throttle::RateLimits;
-use crate::live::var::{EventOutcomes, Holding};
+use crate::safety::arming::ArmingRefusal;
+use crate::safety::config::LiveConfig;
+use crate::safety::orders::{Intent, OrderRecord, OrderStatus};
+use crate::safety::pretrade::{self, Candidate, Refusal, Sent};
+use crate::safety::queue::{QueuedRequest, RequestQueue};
+use crate::safety::reconcile::{Difference, reconcile};
+use crate::safety::state::{Changer, TradingState};
+use crate::rate::RateLimits;
+use crate::safety::var::{EventOutcomes, Holding};
 use crate::model::{Count, Money, Price, Role, Side};
 use crate::pricing::fees::Rounding;
 use crate::risk::ceilings::CoreCeilings;
@@ -57,7 +57,7 @@ pub struct LiveSetup {
     /// Root of `data/`.
     pub out_root: PathBuf,
     /// The data directory's kill switch (engaged when anything is at its path).
-    pub kill_switch: crate::exec::controls::KillSwitch,
+    pub kill_switch: crate::brokers::controls::KillSwitch,
     /// Core ceilings (with `[pretrade]`).
     pub core: CoreCeilings,
     /// `configs/live.toml`.
@@ -234,7 +234,7 @@ impl LiveBroker {
             })?;
         }
         let watcher_refused = |detail: String| BrokerError::LiveRefused { refusal: ArmingRefusal::KillWatcher, detail };
-        let watch = KillWatch::start(crate::exec::kill_watch::WatchSetup {
+        let watch = KillWatch::start(crate::brokers::kill_watch::WatchSetup {
             kill: broker.kill.clone(),
             state: broker.state.clone(),
             mark: broker.cancel_mark.clone(),
@@ -510,7 +510,7 @@ impl LiveBroker {
     /// everything, trigger the order group, HALTED, audit, and journal it.
     fn engage_now(&mut self, reason: &str, at: DateTime<Utc>) -> Result<(), BrokerError> {
         self.purge_creates("kill_switch", reason, at)?;
-        let cancel = self.runtime.block_on(crate::exec::kill_watch::cancel_all_until_sent(&self.rest));
+        let cancel = self.runtime.block_on(crate::brokers::kill_watch::cancel_all_until_sent(&self.rest));
         self.cancel_mark.record(at.timestamp_millis()).map_err(|e| io_error(&e.path, e.message))?;
         if let Some(group) = &self.group {
             let _ = self.runtime.block_on(self.rest.trigger_order_group(group));
@@ -604,7 +604,7 @@ impl LiveBroker {
     fn pretrade(&self, intent: &OrderIntent, ctx: &OrderContext<'_>, at: DateTime<Utc>) -> Result<bool, Refusal> {
         let p = ctx.proposal;
         let now_ms = at.timestamp_millis();
-        let exposure = self.ledger.exposure(at, |o| crate::exec::session::resting_fee_bound(o, self.rounding));
+        let exposure = self.ledger.exposure(at, |o| crate::session::resting_fee_bound(o, self.rounding));
         let blocked: Vec<String> = self.journal.table().blocked_markets().into_iter().map(str::to_string).collect();
         let quiet_until_ms = self.last_cancel_all_ms().map(|t| t + (self.config.cancel_all_quiet_secs as i64) * 1000);
         let reduces = self.reduces(&intent.ticker, intent.side, intent.count);
@@ -704,7 +704,7 @@ impl LiveBroker {
     /// (anything at its path) or a trading state that no longer allows it.
     fn create_blocked(
         &self,
-        order: &crate::live::orders::LiveOrder,
+        order: &crate::safety::orders::LiveOrder,
         at: DateTime<Utc>,
     ) -> Option<(&'static str, String)> {
         if let Some(record) = self.kill.engaged() {
@@ -865,7 +865,7 @@ impl LiveBroker {
     /// Cancels our resting orders that `pick` selects, through the queue. Never blocked.
     fn cancel_where(
         &mut self,
-        pick: impl Fn(&crate::live::orders::LiveOrder) -> bool,
+        pick: impl Fn(&crate::safety::orders::LiveOrder) -> bool,
         reason: &str,
         at: DateTime<Utc>,
     ) -> Result<usize, BrokerError> {

@@ -2,11 +2,16 @@
 //! playbook (an overlapping run is skipped and recorded), applies the missed-run policy after
 //! downtime, bounds every run by its `max_runtime`, survives failing playbooks, writes the
 //! heartbeat, and stops gracefully (current step finishes, resting orders are cancelled,
-//! records written). One writer per data directory (`exec::dir_lock`).
+//! records written). One writer per data directory (`session::dir_lock`).
 //!
 //! In real time it sleeps until the next run or an event (stop, schedule edit): no polling.
 //! In virtual time (`rehearse_until`) it walks the schedule from a start instant to an end,
 //! running each playbook on a virtual clock — a day rehearsed in seconds, and the tests.
+
+/// Reading the schedule, calendars and playbook windows from disk.
+pub mod schedule_files;
+/// The loopback status page.
+pub mod status;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,11 +25,11 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::clock::{Clock, FixedClock};
-use crate::exec::heartbeat::{Heartbeat, HeartbeatFile};
-use crate::exec::playbook::{PlaybookRequest, RunControls, SessionRecord};
-use crate::exec::schedule_files::{SchedulePaths, load_schedule};
-use crate::exec::session::{BrokerKind, ScanParamsInput};
-use crate::exec::status::Board;
+use crate::session::heartbeat::{Heartbeat, HeartbeatFile};
+use crate::session::playbook::{PlaybookRequest, RunControls, SessionRecord};
+use crate::daemon::schedule_files::{SchedulePaths, load_schedule};
+use crate::session::{BrokerKind, ScanParamsInput};
+use crate::daemon::status::Board;
 use crate::risk::gate::Gate;
 use crate::rules::reload::Active;
 use crate::schedule::{BrokerName, Entry, Missed, Schedule, ScheduleError};
@@ -43,7 +48,7 @@ pub struct DaemonConfig {
     /// Scanner knobs for every run.
     pub params: ScanParamsInput,
     /// The data directory's kill switch (engaged when anything is at its path).
-    pub kill_switch: crate::exec::controls::KillSwitch,
+    pub kill_switch: crate::brokers::controls::KillSwitch,
     /// Walk the schedule in virtual time up to this instant, then stop.
     pub rehearse_until: Option<DateTime<Utc>>,
     /// REST base URL for `online = true` entries (the WebSocket URL follows from it).
@@ -398,7 +403,7 @@ impl Daemon {
         if let Some(w) = entry.window.as_ref().filter(|w| !w.is_open(now, &self.schedule.calendars)) {
             return Some(format!("outside the entry's window {}", w.describe()));
         }
-        match crate::exec::schedule_files::declared_window(&self.config.paths.scripts, &entry.playbook) {
+        match crate::daemon::schedule_files::declared_window(&self.config.paths.scripts, &entry.playbook) {
             Ok(Some(w)) if !w.is_open(now, &self.schedule.calendars) => {
                 Some(format!("outside the playbook's window {}", w.describe()))
             }
@@ -543,9 +548,9 @@ impl RunJob {
         let feed = if self.entry.online { Some(self.start_feed()) } else { None };
         let outcome = match feed {
             Some(Err(e)) => Err(e),
-            Some(Ok(feed)) => crate::exec::playbook::run(self.request, &self.lib, self.policies, clock, Some(feed))
+            Some(Ok(feed)) => crate::session::playbook::run(self.request, &self.lib, self.policies, clock, Some(feed))
                 .map_err(|e| e.to_string()),
-            None => crate::exec::playbook::run(self.request, &self.lib, self.policies, clock, None)
+            None => crate::session::playbook::run(self.request, &self.lib, self.policies, clock, None)
                 .map_err(|e| e.to_string()),
         };
         let line = match outcome {
@@ -575,9 +580,9 @@ impl RunJob {
 impl RunJob {
     /// The live feed an `online = true` entry reads: the allowed series, books for the events
     /// with a view, signed with the credentials from the environment or `.env.local` if any.
-    fn start_feed(&self) -> Result<crate::exec::online::LiveFeed, String> {
+    fn start_feed(&self) -> Result<crate::feed::market::MarketFeed, String> {
         let config = crate::config::ScanConfig::load(&self.request.configs).map_err(|e| e.to_string())?;
-        let online = crate::exec::online::OnlineConfig {
+        let online = crate::feed::market::OnlineConfig {
             rest: crate::kalshi::rest::RestConfig { base_url: self.base_url.clone(), ..Default::default() },
             series: config.limits.allowed_series.clone(),
             wanted_events: config.views.events.keys().cloned().collect(),
@@ -587,7 +592,7 @@ impl RunJob {
             let found = crate::kalshi::credentials::find(|n| std::env::var(n).ok(), Path::new(".env.local")).ok()?;
             crate::kalshi::signing::Signer::from_file(&found.key_id, &found.key_path).ok()
         };
-        crate::exec::online::LiveFeed::start(online, signer(), signer())
+        crate::feed::market::MarketFeed::start(online, signer(), signer())
             .map_err(|e| format!("online feed from {}: {e}", self.base_url))
     }
 }
