@@ -176,7 +176,10 @@ fn backtest_year(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("kxhighny_one_year_365_events", |b| {
         b.iter(|| {
-            kalshi_alpha::research::backtest::backtest(&request, &indicatif::ProgressBar::hidden()).unwrap().events.len()
+            kalshi_alpha::research::backtest::backtest(&request, &indicatif::ProgressBar::hidden())
+                .unwrap()
+                .events
+                .len()
         })
     });
     group.finish();

@@ -10,20 +10,20 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
-use kalshi_alpha::config::load_limits;
 use kalshi_alpha::brokers::controls::{CancelAllMark, KillSwitch, StateStore};
 use kalshi_alpha::brokers::kill_watch::{KillWatch, WatchSetup};
 use kalshi_alpha::brokers::order_journal::OrderJournal;
+use kalshi_alpha::config::load_limits;
 use kalshi_alpha::kalshi::rest::{RestClient, RestConfig};
-use kalshi_alpha::safety::orders::{Intent, OrderRecord};
-use kalshi_alpha::safety::pretrade::{Book, Candidate, check};
-use kalshi_alpha::safety::state::{Changer, TradingState};
-use kalshi_alpha::safety::var::{EventOutcomes, Holding};
 use kalshi_alpha::model::{Count, LadderKind, Money, Price, Proposal, Role, Side};
 use kalshi_alpha::pricing::fees::{FeeMultiplier, FeeSchedule, Rounding};
 use kalshi_alpha::risk::ceilings::resize;
 use kalshi_alpha::risk::limits::{Decider, Ledger};
 use kalshi_alpha::rules::policy::{PolicyPaths, PolicySet};
+use kalshi_alpha::safety::orders::{Intent, OrderRecord};
+use kalshi_alpha::safety::pretrade::{Book, Candidate, check};
+use kalshi_alpha::safety::state::{Changer, TradingState};
+use kalshi_alpha::safety::var::{EventOutcomes, Holding};
 
 fn proposal(fees: &FeeSchedule) -> Proposal {
     let base = Proposal {

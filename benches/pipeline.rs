@@ -7,14 +7,14 @@ use std::path::Path;
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use kalshi_alpha::config::ScanConfig;
 use kalshi_alpha::drivers::fixtures::load_market_fixtures;
-use kalshi_alpha::session::fixture_snapshots;
-use kalshi_alpha::kalshi::live_book::BookSet;
 use kalshi_alpha::feed::snapshot::from_live;
+use kalshi_alpha::kalshi::live_book::BookSet;
 use kalshi_alpha::kalshi::ws::WsMessage;
 use kalshi_alpha::model::{Count, Level, Money, OrderBook, Price, Side};
 use kalshi_alpha::paper::{FillAlpha, MakerQueue, Print};
 use kalshi_alpha::risk::limits::{Decider, Ledger, LimitTable};
 use kalshi_alpha::scan::{EventInput, ScanParams, scan_event};
+use kalshi_alpha::session::fixture_snapshots;
 
 /// The scanner's default knobs (as `scan` without flags).
 fn scan_params(config: &ScanConfig) -> ScanParams {

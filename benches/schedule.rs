@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
-use kalshi_alpha::daemon::schedule_files::{SchedulePaths, load_schedule};
+use kalshi_alpha::session::schedule_files::{SchedulePaths, load_schedule};
 
 fn year_of_runs(c: &mut Criterion) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

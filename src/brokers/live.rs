@@ -13,16 +13,20 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::brokers::{Broker, BrokerError, OrderContext, OrderIntent, Placed};
 use crate::brokers::controls::{CancelAllMark, KillSwitch, StateStore};
 use crate::brokers::journal::Journal;
 use crate::brokers::kill_watch::KillWatch;
 use crate::brokers::order_journal::{OrderJournal, order_journal_path};
 use crate::brokers::venue::fetch_venue;
+use crate::brokers::{Broker, BrokerError, OrderContext, OrderIntent, Placed};
 use crate::kalshi::open_enum::{BookSide, SelfTradePrevention, TimeInForce};
 use crate::kalshi::orders::{CreateOrder, CreateOrderGroup, DecreaseOrder};
 use crate::kalshi::rest::{RestClient, RestError};
 use crate::ledger::{Fill, LedgerEvent, LedgerState, Mode};
+use crate::model::{Count, Money, Price, Role, Side};
+use crate::pricing::fees::Rounding;
+use crate::rate::RateLimits;
+use crate::risk::ceilings::CoreCeilings;
 use crate::safety::arming::ArmingRefusal;
 use crate::safety::config::LiveConfig;
 use crate::safety::orders::{Intent, OrderRecord, OrderStatus};
@@ -30,11 +34,7 @@ use crate::safety::pretrade::{self, Candidate, Refusal, Sent};
 use crate::safety::queue::{QueuedRequest, RequestQueue};
 use crate::safety::reconcile::{Difference, reconcile};
 use crate::safety::state::{Changer, TradingState};
-use crate::rate::RateLimits;
 use crate::safety::var::{EventOutcomes, Holding};
-use crate::model::{Count, Money, Price, Role, Side};
-use crate::pricing::fees::Rounding;
-use crate::risk::ceilings::CoreCeilings;
 
 /// How many times a session tries its first reconciliation before it is refused.
 const FIRST_RECONCILE_ATTEMPTS: u32 = 4;
@@ -604,7 +604,7 @@ impl LiveBroker {
     fn pretrade(&self, intent: &OrderIntent, ctx: &OrderContext<'_>, at: DateTime<Utc>) -> Result<bool, Refusal> {
         let p = ctx.proposal;
         let now_ms = at.timestamp_millis();
-        let exposure = self.ledger.exposure(at, |o| crate::session::resting_fee_bound(o, self.rounding));
+        let exposure = self.ledger.exposure(at, |o| crate::brokers::resting_fee_bound(o, self.rounding));
         let blocked: Vec<String> = self.journal.table().blocked_markets().into_iter().map(str::to_string).collect();
         let quiet_until_ms = self.last_cancel_all_ms().map(|t| t + (self.config.cancel_all_quiet_secs as i64) * 1000);
         let reduces = self.reduces(&intent.ticker, intent.side, intent.count);

@@ -26,9 +26,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::ledger::LedgerError;
+use crate::ledger::{LedgerError, OpenOrder};
 use crate::model::{Count, Money, OrderBook, Price, Proposal, Role, Side};
-use crate::pricing::fees::FeeSchedule;
+use crate::pricing::fees::{FeeMultiplier, FeeSchedule, Rounding};
 
 /// A `client_order_id` unique across runs and processes: `ka-<mode>-<UUIDv7>` (time-ordered,
 /// 74 random bits), never derived from the session's clock or a counter.
@@ -323,4 +323,14 @@ impl Broker for DryBroker {
         }
         Ok(ids.len())
     }
+}
+/// A resting order's fee as the limits count it: the full taker rate at multiplier 1, the
+/// most a quadratic series charges (conservative: the order's own schedule may charge less).
+pub fn resting_fee_bound(order: &OpenOrder, rounding: Rounding) -> Money {
+    FeeSchedule::quadratic_with_maker_fees(FeeMultiplier::ONE).fee(
+        Role::Taker,
+        order.order.price,
+        order.remaining,
+        rounding,
+    )
 }

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::brokers::{Broker, BrokerError, MarketUpdate, OrderContext, OrderIntent, Placed};
 use crate::brokers::journal::Journal;
+use crate::brokers::{Broker, BrokerError, MarketUpdate, OrderContext, OrderIntent, Placed};
 use crate::ledger::{Fill, LedgerEvent, LedgerState, Mode, OrderPlaced};
 use crate::model::{Count, Money, OrderBook, Role, Side};
 use crate::paper::{MakerQueue, PaperConfig, Print, SessionEnd, taker_walk, would_cross};

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 
 use crate::kalshi::open_enum::OrderStatus as VenueStatus;
 use crate::kalshi::rest::{RestClient, RestError};
-use crate::safety::reconcile::{UnreadableRecord, VenueFill, VenueOrder, VenueState};
 use crate::model::{Money, SignedCount};
+use crate::safety::reconcile::{UnreadableRecord, VenueFill, VenueOrder, VenueState};
 
 /// How far before the last fill seen the next reconciliation reads fills again (fills can be
 /// reported late or out of order; repeats are ignored by fill id).

@@ -10,10 +10,10 @@ use clap::Args;
 use kalshi_alpha::clock::SystemClock;
 use kalshi_alpha::config::load_limits;
 use kalshi_alpha::daemon::{Daemon, DaemonConfig, Wake};
-use kalshi_alpha::session::dir_lock::DataDirLock;
-use kalshi_alpha::daemon::schedule_files::SchedulePaths;
 use kalshi_alpha::rules::policy::PolicyPaths;
 use kalshi_alpha::rules::reload::Reloader;
+use kalshi_alpha::session::dir_lock::DataDirLock;
+use kalshi_alpha::session::schedule_files::SchedulePaths;
 use notify::{RecursiveMode, Watcher};
 
 use crate::cli::dirs::SessionDirs;

@@ -13,10 +13,10 @@ use kalshi_alpha::brokers::venue::fetch_venue;
 use kalshi_alpha::kalshi::credentials;
 use kalshi_alpha::kalshi::rest::{PROD_BASE_URL, RestClient, RestConfig};
 use kalshi_alpha::kalshi::signing::Signer;
+use kalshi_alpha::model::Money;
 use kalshi_alpha::safety::arming::{ArmingFacts, ArmingRefusal, arm, ci_value_means_ci};
 use kalshi_alpha::safety::reconcile::reconcile;
 use kalshi_alpha::safety::state::{Changer, TradingState};
-use kalshi_alpha::model::Money;
 use serde::Serialize;
 
 /// Where the state files are.
@@ -91,7 +91,8 @@ pub fn kill(args: KillArgs) -> anyhow::Result<ExitCode> {
                     .block_on(kalshi_alpha::brokers::kill_watch::cancel_all_until_sent(&rest))
                     .with_context(|| format!("cancel-all at {url}"))?;
                 let sent = Utc::now();
-                kalshi_alpha::brokers::controls::CancelAllMark::under(&args.dirs.out).record(sent.timestamp_millis())?;
+                kalshi_alpha::brokers::controls::CancelAllMark::under(&args.dirs.out)
+                    .record(sent.timestamp_millis())?;
                 kill.audit_line("kill_cancel_all", &record.reason, Changer::Operator, sent)?;
                 println!("cancel-all sent to {url}");
             }

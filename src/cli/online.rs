@@ -9,10 +9,10 @@ use anyhow::Context;
 use clap::Args;
 use kalshi_alpha::config::ScanConfig;
 use kalshi_alpha::feed::market::{MarketFeed, OnlineConfig, rest_snapshots};
-use kalshi_alpha::session::GateInputs;
 use kalshi_alpha::kalshi::credentials;
 use kalshi_alpha::kalshi::rest::{PROD_BASE_URL, RestConfig};
 use kalshi_alpha::kalshi::signing::Signer;
+use kalshi_alpha::risk::gate::GateInputs;
 use kalshi_alpha::scan::SeriesSnapshot;
 
 /// Where the exchange is.

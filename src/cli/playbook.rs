@@ -10,11 +10,11 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use kalshi_alpha::clock::{Clock, FixedClock, SystemClock};
 use kalshi_alpha::config::load_limits;
-use kalshi_alpha::session::playbook::{PlaybookRequest, RunControls, list, run as run_playbook};
-use kalshi_alpha::daemon::schedule_files::{declared_window, load_calendars};
 use kalshi_alpha::rules::policy::PolicyPaths;
 use kalshi_alpha::rules::reload::Reloader;
 use kalshi_alpha::schedule::clock_et::show_et;
+use kalshi_alpha::session::playbook::{PlaybookRequest, RunControls, list, run as run_playbook};
+use kalshi_alpha::session::schedule_files::{declared_window, load_calendars};
 
 use crate::cli::dirs::SessionDirs;
 use crate::cli::scan::ScannerArgs;
@@ -181,7 +181,8 @@ fn live_setup(
     feed: &kalshi_alpha::feed::market::MarketFeed,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Result<kalshi_alpha::brokers::live::LiveSetup, ExitCode>> {
-    use kalshi_alpha::session::{GateInputs, Inputs, load_policies, plan_session};
+    use kalshi_alpha::risk::gate::GateInputs;
+    use kalshi_alpha::session::{Inputs, load_policies, plan_session};
     let mut inputs = Inputs::configs_only(&req.configs, req.params)?.with_strategies(
         &req.configs,
         &req.out_root,

@@ -11,15 +11,16 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use kalshi_alpha::clock::{Clock, FixedClock, SystemClock};
 use kalshi_alpha::config::load_limits;
-use kalshi_alpha::session::playbook::{PlaybookRequest, definitions_host};
-use kalshi_alpha::session::policy_eval::{diff, render_diff, render_rows, rows};
-use kalshi_alpha::session::{GateInputs, Inputs, plan_session};
+use kalshi_alpha::risk::gate::GateInputs;
 use kalshi_alpha::risk::limits::Ledger;
 use kalshi_alpha::rules::cases::{load_checked, run_all};
 use kalshi_alpha::rules::check::check_files;
 use kalshi_alpha::rules::host::ScriptError;
 use kalshi_alpha::rules::policy::{PolicyPaths, PolicySet, policy_host};
 use kalshi_alpha::rules::reload::{Active, Reloader};
+use kalshi_alpha::session::playbook::{PlaybookRequest, definitions_host};
+use kalshi_alpha::session::policy_eval::{diff, render_diff, render_rows, rows};
+use kalshi_alpha::session::{Inputs, plan_session};
 
 use crate::cli::scan::ScannerArgs;
 

@@ -6,11 +6,12 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::Args;
-use kalshi_alpha::session::heartbeat::HeartbeatFile;
-use kalshi_alpha::daemon::schedule_files::{declared_window, load_calendars};
-use kalshi_alpha::session::{GateInputs, Inputs, load_policies, plan_session};
+use kalshi_alpha::risk::gate::GateInputs;
 use kalshi_alpha::risk::limits::Ledger;
 use kalshi_alpha::schedule::clock_et::show_et;
+use kalshi_alpha::session::heartbeat::HeartbeatFile;
+use kalshi_alpha::session::schedule_files::{declared_window, load_calendars};
+use kalshi_alpha::session::{Inputs, load_policies, plan_session};
 use serde::Serialize;
 
 use crate::cli::dirs::SessionDirs;

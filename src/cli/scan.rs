@@ -6,10 +6,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
-use kalshi_alpha::clock::{Clock, FixedClock, SystemClock};
 use kalshi_alpha::brokers::controls::KillSwitch;
-use kalshi_alpha::session::{BrokerKind, GateInputs, Inputs, ScanParamsInput, ScanRequest, run_scan};
+use kalshi_alpha::clock::{Clock, FixedClock, SystemClock};
 use kalshi_alpha::model::{Count, Money};
+use kalshi_alpha::risk::gate::GateInputs;
+use kalshi_alpha::session::{BrokerKind, Inputs, ScanParamsInput, ScanRequest, run_scan};
 
 /// Arguments of `scan`.
 #[derive(Debug, Args)]

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
-use kalshi_alpha::daemon::schedule_files::{SchedulePaths, load_schedule};
 use kalshi_alpha::schedule::{Schedule, When};
+use kalshi_alpha::session::schedule_files::{SchedulePaths, load_schedule};
 
 /// Arguments of `schedule`.
 #[derive(Debug, Args)]

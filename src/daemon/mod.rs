@@ -8,8 +8,6 @@
 //! In virtual time (`rehearse_until`) it walks the schedule from a start instant to an end,
 //! running each playbook on a virtual clock — a day rehearsed in seconds, and the tests.
 
-/// Reading the schedule, calendars and playbook windows from disk.
-pub mod schedule_files;
 /// The loopback status page.
 pub mod status;
 
@@ -25,14 +23,14 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::clock::{Clock, FixedClock};
-use crate::session::heartbeat::{Heartbeat, HeartbeatFile};
-use crate::session::playbook::{PlaybookRequest, RunControls, SessionRecord};
-use crate::daemon::schedule_files::{SchedulePaths, load_schedule};
-use crate::session::{BrokerKind, ScanParamsInput};
 use crate::daemon::status::Board;
 use crate::risk::gate::Gate;
 use crate::rules::reload::Active;
 use crate::schedule::{BrokerName, Entry, Missed, Schedule, ScheduleError};
+use crate::session::heartbeat::{Heartbeat, HeartbeatFile};
+use crate::session::playbook::{PlaybookRequest, RunControls, SessionRecord};
+use crate::session::schedule_files::{SchedulePaths, load_schedule};
+use crate::session::{BrokerKind, ScanParamsInput};
 
 /// Everything the daemon needs.
 #[derive(Debug, Clone)]
@@ -403,7 +401,7 @@ impl Daemon {
         if let Some(w) = entry.window.as_ref().filter(|w| !w.is_open(now, &self.schedule.calendars)) {
             return Some(format!("outside the entry's window {}", w.describe()));
         }
-        match crate::daemon::schedule_files::declared_window(&self.config.paths.scripts, &entry.playbook) {
+        match crate::session::schedule_files::declared_window(&self.config.paths.scripts, &entry.playbook) {
             Ok(Some(w)) if !w.is_open(now, &self.schedule.calendars) => {
                 Some(format!("outside the playbook's window {}", w.describe()))
             }

@@ -14,8 +14,8 @@ use hyper::{Request, Response, StatusCode, header};
 use hyper_util::rt::TokioIo;
 use serde::Serialize;
 
-use crate::session::heartbeat::HeartbeatFile;
 use crate::schedule::Run;
+use crate::session::heartbeat::HeartbeatFile;
 
 /// What the daemon publishes about itself, refreshed on each turn of its loop.
 #[derive(Debug, Clone, Default, Serialize)]

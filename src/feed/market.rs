@@ -10,15 +10,15 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
-use crate::session::GateInputs;
+use crate::feed::snapshot::{SnapshotError, from_live, series_fees};
 use crate::kalshi::live_book::BookSet;
 use crate::kalshi::market_data::{Event, Series};
 use crate::kalshi::rest::{RestClient, RestError};
 use crate::kalshi::signing::Signer;
-use crate::feed::snapshot::{SnapshotError, from_live, series_fees};
 use crate::kalshi::ws::{TradeUpdate, WsMessage};
 use crate::kalshi::ws_client::{WsClient, WsClientError, WsConfig, WsEvent, ws_url_for};
 use crate::pricing::fees::FeeConfig;
+use crate::risk::gate::GateInputs;
 use crate::scan::SeriesSnapshot;
 
 /// Why the feed could not start or read.

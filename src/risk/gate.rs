@@ -16,6 +16,29 @@ pub struct Gate {
     pub reasons: Vec<String>,
 }
 
+/// The gate's inputs that do not come from the scan itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GateInputs {
+    /// The kill-switch file exists.
+    pub kill_switch: bool,
+    /// Age of the heartbeat file, seconds (`None`: missing or unreadable).
+    pub heartbeat_age_secs: Option<f64>,
+    /// Local minus exchange clock, ms (`None`: unknown).
+    pub clock_skew_ms: Option<i64>,
+    /// Monitor name → `ok`/`warn`/`alert`, from the feed and the ledger.
+    pub monitors: BTreeMap<String, String>,
+    /// Market data comes from the exchange (online or live), not fixtures.
+    pub online: bool,
+}
+
+impl GateInputs {
+    /// A session judged as fresh: heartbeat just written, no clock skew, no monitors (policy
+    /// evaluation against fixtures and rehearsals, which have no exchange and write nothing).
+    pub fn fresh() -> GateInputs {
+        GateInputs { heartbeat_age_secs: Some(0.0), clock_skew_ms: Some(0), ..GateInputs::default() }
+    }
+}
+
 impl Gate {
     /// `GO` or `NO-GO`.
     pub fn badge(&self) -> &'static str {

@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::safety::state::TradingState;
-use crate::safety::var::{EventOutcomes, Holding, event_var, family_key};
 use crate::model::{Count, Money, Price, Side};
 use crate::risk::ceilings::PreTradeCeilings;
+use crate::safety::state::TradingState;
+use crate::safety::var::{EventOutcomes, Holding, event_var, family_key};
 
 /// Why a pre-trade check refused an order. `code()` is stable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, VecDeque};
 
 use serde::Serialize;
 
-use crate::rate::{RateLimits, TokenBucket};
 use crate::model::{Count, Price};
+use crate::rate::{RateLimits, TokenBucket};
 
 /// One request waiting to go out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

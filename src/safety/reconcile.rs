@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::safety::orders::{OrderRecord, OrderStatus, OrderTable};
 use crate::model::{Count, Money, Price, SignedCount};
+use crate::safety::orders::{OrderRecord, OrderStatus, OrderTable};
 
 /// One of our orders as the venue reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,8 +235,8 @@ pub fn reconcile(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::safety::orders::Intent;
     use crate::model::{Role, Side};
+    use crate::safety::orders::Intent;
 
     fn intent(cid: &str, ticker: &str) -> OrderRecord {
         OrderRecord::Intent(Intent {

@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 
-use crate::session::PlannedSeries;
 use crate::model::Count;
 use crate::risk::ceilings::Verdict;
+use crate::session::PlannedSeries;
 
 /// One decision, as the eval table shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -19,28 +19,28 @@ use serde::Serialize;
 use serde_json::json;
 use thiserror::Error;
 
-use crate::clock::Clock;
-use crate::brokers::{Broker, DryBroker, MarketUpdate};
 use crate::brokers::controls::KillSwitch;
-use crate::session::heartbeat::{Heartbeat, HeartbeatFile};
 use crate::brokers::live::LiveSetup;
+use crate::brokers::{Broker, DryBroker, MarketUpdate};
+use crate::clock::Clock;
+use crate::session::heartbeat::{Heartbeat, HeartbeatFile};
 
 mod steps;
 use crate::feed::market::MarketFeed;
-use crate::session::{
-    BrokerKind, GateInputs, Inputs, PlannedSeries, ScanParamsInput, Sent, SessionBroker, SessionError, Written,
-    plan_gated, submit, write_series,
-};
 use crate::kalshi::open_enum::OutcomeSide;
 use crate::model::Side;
 use crate::risk::ceilings::Verdict;
-use crate::risk::gate::Gate;
+use crate::risk::gate::{Gate, GateInputs};
 use crate::risk::limits::{Decider, Ledger};
 use crate::rules::api::{self, BinView, runtime_error};
 use crate::rules::host::{Host, Limits, ScriptError};
 use crate::rules::policy::sha256_hex;
 use crate::rules::reload::Active;
 use crate::schedule::clock_et::et_instant;
+use crate::session::{
+    BrokerKind, Inputs, PlannedSeries, ScanParamsInput, Sent, SessionBroker, SessionError, Written, plan_gated, submit,
+    write_series,
+};
 use steps::register_steps;
 
 /// What to run and where.
@@ -781,7 +781,7 @@ fn new_session(
     let now = clock.now();
     let calendar_dir = req.configs.join("calendars");
     let calendars = if calendar_dir.is_dir() {
-        crate::daemon::schedule_files::load_calendars(&calendar_dir).unwrap_or_else(|e| {
+        crate::session::schedule_files::load_calendars(&calendar_dir).unwrap_or_else(|e| {
             tracing::warn!(target: "playbook", "calendars not loaded: {e}");
             BTreeMap::new()
         })
@@ -870,8 +870,7 @@ pub fn run(
         if s.req.dry_run {
             return Ok(());
         }
-        crate::session::record_equity(&s.req.out_root, &s.broker, &s.marks)
-            .map_err(|e| format!("session end: {e}"))
+        crate::session::record_equity(&s.req.out_root, &s.broker, &s.marks).map_err(|e| format!("session end: {e}"))
     });
     if let (true, Err(message)) = (result.is_ok(), closing) {
         result = Err(ScriptError { file: path.clone(), line: None, column: None, message });

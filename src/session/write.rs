@@ -1,0 +1,226 @@
+//! What a session writes: series reports and proposals (atomically), the heartbeat, and the
+//! equity the drawdown monitor reads.
+
+use crate::session::{Inputs, PlannedSeries, ScanRequest, Sent, SeriesOutcome, SessionBroker, SessionError};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::brokers::paper::PaperBroker;
+use crate::brokers::resting_fee_bound;
+use crate::model::{Count, Money, Price, Side};
+use crate::pricing::fees::Rounding;
+use crate::report::markdown::{PaperSection, ReportContext, render_series_report};
+use crate::risk::ceilings::Verdict;
+use crate::risk::gate::{Gate, GateContext};
+use crate::rules::policy::PolicySet;
+use crate::scan::{EventScan, SeriesSnapshot};
+use crate::session::equity::EquityFile;
+use crate::session::heartbeat::{Heartbeat, HeartbeatFile};
+
+/// The proposals file's shape.
+#[derive(Serialize)]
+struct ProposalsFile<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    banner: Option<&'a str>,
+    generated_at: String,
+    series: &'a str,
+    broker: &'a str,
+    gate: &'a Gate,
+    gate_inputs: &'a GateContext,
+    decided_by: &'a str,
+    fees: &'a crate::pricing::fees::FeeSchedule,
+    skipped: &'a [(String, String)],
+    events: &'a [EventScan],
+}
+
+pub(super) fn write_heartbeat(
+    file: &HeartbeatFile,
+    now: DateTime<Utc>,
+    req: &ScanRequest,
+    broker: &SessionBroker,
+    policies: &PolicySet,
+) -> Result<(), SessionError> {
+    let beat = Heartbeat::new(now, &req.source, broker.mode(), broker.open_orders(), policies.digest());
+    file.write(&beat).map_err(|source| SessionError::Write { path: file.path().to_path_buf(), source })
+}
+
+/// YES mids of every market in the snapshots.
+pub fn marks(series: &[SeriesSnapshot]) -> BTreeMap<String, Price> {
+    series
+        .iter()
+        .flat_map(|s| &s.events)
+        .flat_map(|e| &e.rungs)
+        .filter_map(|r| r.book.yes_mid().map(|m| (r.ticker.clone(), m)))
+        .collect()
+}
+
+/// The `ledger_drawdown` monitor for a session's broker (`None` for the dry broker, which
+/// keeps no ledger): drawdown from the peak in `data/proc/state/equity.json`, marked at
+/// `marks`. An equity file that does not read is `unknown: FILE: why`, which the gate takes
+/// as NO-GO.
+pub fn drawdown_monitor(
+    out_root: &Path,
+    broker: &SessionBroker,
+    marks: &BTreeMap<String, Price>,
+    alert: Money,
+) -> Option<String> {
+    let ledger = broker.ledger()?;
+    Some(match EquityFile::under(out_root).drawdown(ledger, marks) {
+        Ok(drawdown) => drawdown_status(drawdown, alert),
+        Err(e) => format!("unknown: {e}"),
+    })
+}
+
+/// Records the session's equity for the next drawdown (paper and live); an equity file that
+/// does not read is left untouched and the error names it.
+pub fn record_equity(
+    out_root: &Path,
+    broker: &SessionBroker,
+    marks: &BTreeMap<String, Price>,
+) -> Result<(), SessionError> {
+    let Some(ledger) = broker.ledger() else { return Ok(()) };
+    EquityFile::under(out_root)
+        .record(ledger, marks)
+        .map_err(|e| SessionError::Write { path: e.path.clone(), source: std::io::Error::other(e.message) })
+}
+
+/// `ok`, `warn` (at half the alert level) or `alert: …`, for a drawdown from peak equity.
+pub fn drawdown_status(drawdown: Money, alert: Money) -> String {
+    if drawdown >= alert {
+        format!("alert: drawdown {drawdown} >= {alert}")
+    } else if drawdown + drawdown >= alert {
+        "warn".to_string()
+    } else {
+        "ok".to_string()
+    }
+}
+
+/// What the session did, for the written outputs.
+pub struct Written<'a> {
+    /// The broker the orders went to.
+    pub broker: &'a SessionBroker,
+    /// What this series' submit did.
+    pub sent: &'a Sent,
+    /// When.
+    pub now: DateTime<Utc>,
+    /// `YYYYMMDDTHHMMSSZ`, in file names.
+    pub stamp: &'a str,
+    /// SHA-256 of the policy set that decided.
+    pub policy: &'a str,
+    /// A banner for the report (`FORCE-RUN (DRY)`).
+    pub banner: Option<&'a str>,
+}
+
+/// Writes one series' Markdown report and proposals JSON (atomically) under `out_root`.
+pub fn write_series(
+    out_root: &Path,
+    plan: &PlannedSeries,
+    inputs: &Inputs,
+    w: &Written<'_>,
+) -> Result<SeriesOutcome, SessionError> {
+    let audit_display = w.broker.audit_path().map_or_else(String::new, |p| relative(p, out_root));
+    let paper = w.broker.paper().map(|broker| paper_section(plan, broker, w.sent, w.now));
+    let report = render_series_report(
+        &ReportContext {
+            series: &plan.series,
+            title: &plan.title,
+            generated_at: w.now,
+            gate: &plan.gate,
+            gate_inputs: &plan.gate_inputs,
+            broker: w.broker.mode(),
+            orders_recorded: w.sent.orders,
+            audit_path: &audit_display,
+            fees: &plan.fees,
+            params: &inputs.params,
+            ceilings: &inputs.config.limits,
+            policy: w.policy,
+            skipped: &plan.skipped,
+            views: &plan.views,
+            paper: paper.as_ref(),
+            banner: w.banner,
+        },
+        &plan.scans,
+    );
+    let (now, stamp) = (w.now, w.stamp);
+    let report_path = out_root.join("reports").join(&plan.series).join(format!("scan_{stamp}.md"));
+    write(&report_path, report.as_bytes())?;
+    let proposals = ProposalsFile {
+        banner: w.banner,
+        generated_at: now.to_rfc3339(),
+        series: &plan.series,
+        broker: w.broker.mode(),
+        gate: &plan.gate,
+        gate_inputs: &plan.gate_inputs,
+        decided_by: &format!("limits.toml + policies sha256={}", w.policy),
+        fees: &plan.fees,
+        skipped: &plan.skipped,
+        events: &plan.scans,
+    };
+    let json = serde_json::to_vec_pretty(&proposals).expect("proposals serialise");
+    let proposals_path =
+        out_root.join("data/proc/proposals").join(&plan.series).join(format!("proposals_{stamp}.json"));
+    write(&proposals_path, &json)?;
+    let decisions = plan.scans.iter().flat_map(|s| &s.decisions);
+    Ok(SeriesOutcome {
+        series: plan.series.clone(),
+        gate: plan.gate.clone(),
+        events: plan.scans.len(),
+        approved: decisions.clone().filter(|d| d.verdict != Verdict::Denied).count(),
+        denied: decisions.filter(|d| d.verdict == Verdict::Denied).count(),
+        orders: w.sent.orders,
+        filled: w.sent.filled,
+        report: report_path,
+        proposals: proposals_path,
+    })
+}
+
+/// The report's paper section for one series: fills against what was asked, expected and
+/// mark-to-mid EV of this series' fills, and the exposure the ledger holds.
+fn paper_section(plan: &PlannedSeries, broker: &PaperBroker, sent: &Sent, now: DateTime<Utc>) -> PaperSection {
+    let ledger = broker.ledger();
+    let marks: BTreeMap<String, Price> = plan
+        .snapshots
+        .iter()
+        .flat_map(|s| &s.rungs)
+        .filter_map(|r| r.book.yes_mid().map(|m| (r.ticker.clone(), m)))
+        .collect();
+    let ev_by_ticker: BTreeMap<(&str, Side), Money> = plan
+        .scans
+        .iter()
+        .flat_map(|s| &s.decisions)
+        .map(|d| ((d.proposal.ticker.as_str(), d.proposal.side), d.proposal.ev_per_contract))
+        .collect();
+    let mut samples = Vec::new();
+    for f in broker.session_fills().iter().filter(|f| f.series == plan.series) {
+        let Some(expected) = ev_by_ticker.get(&(f.ticker.as_str(), f.side)) else { continue };
+        let Some(yes_mid) = marks.get(&f.ticker) else { continue };
+        let mark = if f.side == Side::Yes { *yes_mid } else { yes_mid.complement() };
+        let realised = f.count.times(mark) - f.count.times(f.price) - f.fee;
+        samples.push(crate::report::markdown::EvSample {
+            notional: f.count.times(f.price),
+            expected: expected.share_floor(f.count.centis(), 100),
+            realised,
+        });
+    }
+    let exposure = ledger.exposure(now, |o| resting_fee_bound(o, Rounding::Cent));
+    let session_fills = broker.session_fills().iter().filter(|f| f.series == plan.series);
+    PaperSection {
+        requested: sent.requested,
+        filled: session_fills.fold(Count::ZERO, |total, f| total + f.count),
+        refused: sent.refused.clone(),
+        samples,
+        exposure_by_series: exposure.by_series,
+        realised_total: ledger.realised.iter().filter(|((_, s), _)| *s == plan.series).map(|(_, p)| p.realised).sum(),
+    }
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), SessionError> {
+    crate::storage::write_atomic(path, bytes).map_err(|source| SessionError::Write { path: path.to_path_buf(), source })
+}
+
+fn relative(path: &Path, root: &Path) -> String {
+    path.strip_prefix(root).unwrap_or(path).display().to_string()
+}
