@@ -1,6 +1,8 @@
-//! Keeps ARCHITECTURE.md's invariants true: the pure modules do no I/O and read no clock.
-//! `use` declarations are parsed into their full paths (`use std::{fs, io}` is `std::fs` and
-//! `std::io`), and the code is searched for fully qualified calls as well.
+//! Keeps ARCHITECTURE.md's invariants true: the pure modules do no I/O and read no clock; no
+//! import loop runs between top-level modules (of any length); the wire (`kalshi`) imports
+//! nothing above it; a file over 600 lines says why at its top. `use` declarations are parsed
+//! into their full paths (`use std::{fs, io}` is `std::fs` and `std::io`), and the code is
+//! searched for fully qualified calls as well.
 
 use std::path::Path;
 
@@ -13,14 +15,19 @@ const PURE: &[&str] = &[
     "src/report",
     "src/scan",
     "src/ledger",
-    "src/live",
+    "src/safety",
+    "src/rate.rs",
     "src/paper.rs",
     "src/schedule",
     "src/kalshi/live_book.rs",
     "src/kalshi/replay.rs",
-    "src/kalshi/snapshot.rs",
+    "src/feed/snapshot.rs",
     "src/sim/exchange.rs",
 ];
+/// Top-level modules the wire layer may import: nothing above it.
+const KALSHI_MAY_IMPORT: &[&str] = &["model", "rate", "storage", "decode", "clock"];
+/// Lines a source file may have before it must say why at its top.
+const LONG_FILE: usize = 600;
 /// Paths a pure module may not import (a prefix match on the flattened path).
 const FORBIDDEN_IMPORTS: &[&str] = &[
     "std::fs",
@@ -162,4 +169,145 @@ fn no_floats_in_money_types() {
     for ty in ["struct Price(i64)", "struct Count(i64)", "struct Money(i64)"] {
         assert!(text.contains(ty), "{ty} must stay an integer");
     }
+}
+
+/// The top-level modules of the library (`src/X.rs` or `src/X/`), without the binary's `cli`.
+fn top_level_modules(src: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(src)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter_map(|p| {
+            let name = p.file_name()?.to_str()?.to_string();
+            let name = if p.is_dir() { name } else { name.strip_suffix(".rs")?.to_string() };
+            (!matches!(name.as_str(), "lib" | "main" | "cli")).then_some(name)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// Which top-level modules each one refers to (`crate::X` in its code, tests and comments left out).
+fn import_graph(src: &Path) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let modules = top_level_modules(src);
+    let mut graph = std::collections::BTreeMap::new();
+    for m in &modules {
+        let mut files = Vec::new();
+        let file = src.join(format!("{m}.rs"));
+        let at = if file.exists() { file } else { src.join(m) };
+        rust_files(&at, &mut files);
+        let mut uses = std::collections::BTreeSet::new();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap_or("");
+            for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                for (at, _) in line.match_indices("crate::") {
+                    let rest = &line[at + "crate::".len()..];
+                    let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                    if name != *m && modules.contains(&name) {
+                        uses.insert(name);
+                    }
+                }
+            }
+        }
+        graph.insert(m.clone(), uses);
+    }
+    graph
+}
+
+/// A cycle through `graph` if there is one (a path that comes back to its start).
+fn find_cycle(graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+        state: &mut std::collections::BTreeMap<String, u8>,
+        path: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        state.insert(node.to_string(), 1);
+        path.push(node.to_string());
+        for next in graph.get(node).into_iter().flatten() {
+            match state.get(next.as_str()).copied().unwrap_or(0) {
+                1 => {
+                    let from = path.iter().position(|p| p == next).unwrap_or(0);
+                    let mut cycle = path[from..].to_vec();
+                    cycle.push(next.clone());
+                    return Some(cycle);
+                }
+                0 => {
+                    if let Some(cycle) = visit(next, graph, state, path) {
+                        return Some(cycle);
+                    }
+                }
+                _ => {}
+            }
+        }
+        path.pop();
+        state.insert(node.to_string(), 2);
+        None
+    }
+    let mut state = std::collections::BTreeMap::new();
+    for node in graph.keys() {
+        if state.get(node).copied().unwrap_or(0) == 0 {
+            if let Some(cycle) = visit(node, graph, &mut state, &mut Vec::new()) {
+                return Some(cycle);
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn a_cycle_of_any_length_is_found() {
+    let graph = |edges: &[(&str, &str)]| {
+        let mut g: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+        for (a, b) in edges {
+            g.entry(a.to_string()).or_default().insert(b.to_string());
+            g.entry(b.to_string()).or_default();
+        }
+        g
+    };
+    assert_eq!(find_cycle(&graph(&[("a", "b"), ("b", "c"), ("a", "c")])), None);
+    let long = find_cycle(&graph(&[
+        ("drivers", "kalshi"),
+        ("kalshi", "scan"),
+        ("scan", "strategies"),
+        ("strategies", "drivers"),
+    ]));
+    assert_eq!(long.map(|c| c.len()), Some(5), "four modules and back");
+}
+
+#[test]
+fn no_import_loop_between_top_level_modules() {
+    let graph = import_graph(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
+    assert!(graph.len() > 10, "{graph:?}");
+    if let Some(cycle) = find_cycle(&graph) {
+        panic!("import loop between top-level modules: {}", cycle.join(" → "));
+    }
+}
+
+#[test]
+fn the_wire_imports_nothing_above_it() {
+    let graph = import_graph(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
+    let above: Vec<&String> = graph["kalshi"].iter().filter(|m| !KALSHI_MAY_IMPORT.contains(&m.as_str())).collect();
+    assert!(above.is_empty(), "kalshi imports {above:?}; adapters belong in feed/");
+}
+
+#[test]
+fn long_files_say_why_at_their_top() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    let mut unexplained = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let lines = text.lines().count();
+        let head: String = text.lines().take_while(|l| l.starts_with("//!")).collect::<Vec<_>>().join("\n");
+        if lines > LONG_FILE && !head.contains("Over 600 lines") {
+            unexplained.push(format!("{} ({lines} lines)", file.strip_prefix(root).unwrap().display()));
+        }
+    }
+    assert!(
+        unexplained.is_empty(),
+        "files over {LONG_FILE} lines without a reason (`Over 600 lines: …`) at their top:\n{}",
+        unexplained.join("\n")
+    );
 }

@@ -7,6 +7,9 @@
 //! In real time it sleeps until the next run or an event (stop, schedule edit): no polling.
 //! In virtual time (`rehearse_until`) it walks the schedule from a start instant to an end,
 //! running each playbook on a virtual clock — a day rehearsed in seconds, and the tests.
+//!
+//! Over 600 lines: the run loop, its records (runs log, GO/NO-GO, persisted state) and the
+//! transactional reload are one state machine over one schedule; the status page is apart.
 
 /// The loopback status page.
 pub mod status;

@@ -3,6 +3,9 @@
 //! bucket per tier, a clock-skew check against the server's `Date` header, and optional raw
 //! response archiving. Creating an order is never retried blindly: after a lost response
 //! the order is looked up by its `client_order_id` first.
+//!
+//! Over 600 lines: one client, every endpoint sharing the same signing, retries, token
+//! buckets, skew check and archive; splitting it would scatter that one request path.
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -15,6 +15,9 @@
 //! 8. `MAX_BINS_PER_EVENT` (deny) — distinct bins per event, best EV first.
 //!
 //! Every clip lands on the largest whole-contract size that fits.
+//!
+//! Over 600 lines with its tests (about 430 without): the table, the decider's fixed order and
+//! the hand-checked decision tables that pin that order read best side by side.
 
 use std::collections::{BTreeMap, BTreeSet};
 

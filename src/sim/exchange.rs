@@ -1,6 +1,9 @@
 //! The simulated exchange's state: one price-time-priority YES book per market (bids and
 //! asks), resting liquidity seeded from fixture books, our orders, fills, positions, cash and
 //! order groups. Pure: the server hands in requests and times.
+//!
+//! Over 600 lines: one matching engine whose books, orders, fills, positions, cash and order
+//! groups change together under the server's one lock; its JSON views sit beside the state.
 
 use std::collections::{BTreeMap, HashMap};
 

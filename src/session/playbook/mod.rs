@@ -17,9 +17,9 @@ use rhai::EvalAltResult;
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::brokers::DryBroker;
 use crate::brokers::controls::KillSwitch;
 use crate::brokers::live::LiveSetup;
-use crate::brokers::DryBroker;
 use crate::clock::Clock;
 
 mod session;
