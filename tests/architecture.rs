@@ -246,10 +246,10 @@ fn find_cycle(graph: &std::collections::BTreeMap<String, std::collections::BTree
     }
     let mut state = std::collections::BTreeMap::new();
     for node in graph.keys() {
-        if state.get(node).copied().unwrap_or(0) == 0 {
-            if let Some(cycle) = visit(node, graph, &mut state, &mut Vec::new()) {
-                return Some(cycle);
-            }
+        if state.get(node).copied().unwrap_or(0) == 0
+            && let Some(cycle) = visit(node, graph, &mut state, &mut Vec::new())
+        {
+            return Some(cycle);
         }
     }
     None
