@@ -58,9 +58,7 @@ impl KillWatch {
     /// first look at the switch. Any of these failing is an error — a live session without a
     /// watcher is refused, never run unwatched.
     pub fn start(setup: WatchSetup) -> Result<KillWatch, String> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
+        let runtime = crate::kalshi::runtime::current_thread()
             .map_err(|e| format!("the kill-switch watcher has no runtime: {e}"))?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);

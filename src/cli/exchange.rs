@@ -1,6 +1,6 @@
 //! `kalshi-alpha markets|book|portfolio`: read the exchange (or the simulator, or fixtures).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -9,7 +9,6 @@ use kalshi_alpha::drivers::fixtures::load_market_fixtures;
 use kalshi_alpha::kalshi::credentials;
 use kalshi_alpha::kalshi::market_data::Market;
 use kalshi_alpha::kalshi::rest::{PROD_BASE_URL, RestClient, RestConfig};
-use kalshi_alpha::kalshi::signing::Signer;
 use kalshi_alpha::model::{OrderBook, Price};
 use serde::Serialize;
 
@@ -30,12 +29,7 @@ pub struct Endpoint {
 
 impl Endpoint {
     fn client(&self, signed: bool) -> anyhow::Result<RestClient> {
-        let signer = if signed {
-            let found = credentials::find(|n| std::env::var(n).ok(), Path::new(".env.local"))?;
-            Some(Signer::from_file(&found.key_id, &found.key_path)?)
-        } else {
-            None
-        };
+        let signer = if signed { Some(credentials::signer_from_env()?) } else { None };
         let config =
             RestConfig { base_url: self.base_url.clone(), archive_dir: self.archive.clone(), ..RestConfig::default() };
         Ok(RestClient::new(config, signer)?)
@@ -43,11 +37,7 @@ impl Endpoint {
 }
 
 fn block_on<T>(work: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the runtime")?
-        .block_on(work)
+    kalshi_alpha::kalshi::runtime::current_thread().context("cannot start the runtime")?.block_on(work)
 }
 
 /// Arguments of `markets`.

@@ -127,7 +127,7 @@ fn exchange_markets(
 ) -> anyhow::Result<(BTreeMap<String, Price>, BTreeMap<String, Settled>)> {
     use kalshi_alpha::kalshi::rest::{RestClient, RestConfig};
     let client = RestClient::new(RestConfig { base_url: exchange.base_url.clone(), ..RestConfig::default() }, None)?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = kalshi_alpha::kalshi::runtime::current_thread()?;
     runtime.block_on(async {
         let mut marks = BTreeMap::new();
         let mut results = BTreeMap::new();

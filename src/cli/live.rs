@@ -1,7 +1,7 @@
 //! The live lane's commands: `kill engage|reset|status`, `state show|set`, `orders`, and the
 //! arming that `playbook run --broker live` goes through.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -85,8 +85,8 @@ pub fn kill(args: KillArgs) -> anyhow::Result<ExitCode> {
             println!("kill switch ENGAGED ({}): {}", record.reason, kill.path().display());
             if let Some(url) = base_url {
                 let config = RestConfig { base_url: url.clone(), ..RestConfig::default() };
-                let rest = RestClient::new(config, Some(signer()?))?;
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                let rest = RestClient::new(config, Some(credentials::signer_from_env()?))?;
+                let runtime = kalshi_alpha::kalshi::runtime::current_thread()?;
                 runtime
                     .block_on(kalshi_alpha::brokers::kill_watch::cancel_all_until_sent(&rest))
                     .with_context(|| format!("cancel-all at {url}"))?;
@@ -212,11 +212,6 @@ struct OrdersView {
     venue_only: Vec<String>,
 }
 
-fn signer() -> anyhow::Result<Signer> {
-    let found = credentials::find(|n| std::env::var(n).ok(), Path::new(".env.local"))?;
-    Ok(Signer::from_file(&found.key_id, &found.key_path)?)
-}
-
 /// Runs `orders`: the journal's orders beside the venue's, and every difference.
 pub fn orders(args: OrdersArgs) -> anyhow::Result<ExitCode> {
     let path = order_journal_path(&args.out);
@@ -225,9 +220,11 @@ pub fn orders(args: OrdersArgs) -> anyhow::Result<ExitCode> {
     let venue = if args.offline {
         None
     } else {
-        let rest =
-            RestClient::new(RestConfig { base_url: args.base_url.clone(), ..RestConfig::default() }, Some(signer()?))?;
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let rest = RestClient::new(
+            RestConfig { base_url: args.base_url.clone(), ..RestConfig::default() },
+            Some(credentials::signer_from_env()?),
+        )?;
+        let runtime = kalshi_alpha::kalshi::runtime::current_thread()?;
         Some(
             runtime
                 .block_on(fetch_venue(&rest, None))
@@ -349,9 +346,7 @@ pub fn arm_before_gate(
     configured_ceiling: Money,
     virtual_clock: bool,
 ) -> Result<Option<Armed>, ExitCode> {
-    let signer = credentials::find(|n| std::env::var(n).ok(), Path::new(".env.local"))
-        .ok()
-        .and_then(|c| Signer::from_file(&c.key_id, &c.key_path).ok());
+    let signer = credentials::signer_from_env().ok();
     let facts = ArmingFacts {
         live_broker: live,
         risks_acknowledged: args.i_understand_the_risks,

@@ -2,7 +2,6 @@
 //! `playbook run --online`, `ledger settle --online`), and the feed they start.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -50,12 +49,9 @@ pub struct Fetched {
     pub source: String,
 }
 
+/// Public market data needs no key on the simulator; the exchange will say if it does.
 fn signer() -> anyhow::Result<Option<Signer>> {
-    match credentials::find(|n| std::env::var(n).ok(), Path::new(".env.local")) {
-        Ok(found) => Ok(Some(Signer::from_file(&found.key_id, &found.key_path)?)),
-        // Public market data needs no key on the simulator; the exchange will say if it does.
-        Err(_) => Ok(None),
-    }
+    Ok(credentials::optional_signer_from_env()?)
 }
 
 fn online_config(args: &OnlineArgs, series: &[String], config: &ScanConfig) -> OnlineConfig {

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use kalshi_alpha::clock::{Clock, FixedClock, SystemClock};
 use kalshi_alpha::config::load_limits;
+use kalshi_alpha::model::BrokerKind;
 use kalshi_alpha::rules::policy::PolicyPaths;
 use kalshi_alpha::rules::reload::Reloader;
 use kalshi_alpha::schedule::clock_et::show_et;
@@ -55,7 +56,7 @@ struct RunArgs {
     /// `live` sends real orders (needs --online, --i-understand-the-risks, --session-notional,
     /// credentials, no kill switch, gate GO, not under CI).
     #[arg(long, value_enum, default_value = "dry")]
-    broker: crate::cli::scan::BrokerArg,
+    broker: BrokerKind,
     #[command(flatten)]
     arming: crate::cli::live::ArmingArgs,
     /// Read markets and books from the exchange (or `--base-url`), kept subscribed across steps.
@@ -160,7 +161,7 @@ fn check_window(
             }
             Ok(Ok(None))
         }
-        (None, true) if matches!(args.broker, crate::cli::scan::BrokerArg::Dry) => {
+        (None, true) if matches!(args.broker, BrokerKind::Dry) => {
             eprintln!("{what}; FORCE-RUN (DRY)");
             Ok(Ok(Some("FORCE-RUN (DRY)".to_string())))
         }
@@ -240,7 +241,7 @@ fn live_setup(
 }
 
 fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let wants_live = matches!(args.broker, crate::cli::scan::BrokerArg::Live) && !args.dry_run;
+    let wants_live = matches!(args.broker, BrokerKind::Live) && !args.dry_run;
     if wants_live && args.now.is_some() {
         // Before the window check: a fake clock must not even pick the window for real money.
         return Ok(crate::cli::live::refused(kalshi_alpha::safety::arming::ArmingRefusal::VirtualClock));
@@ -258,7 +259,7 @@ fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     };
     // Paper and live sessions write the ledger and state files: one writer per data directory.
-    let _lock = if args.dry_run || matches!(args.broker, crate::cli::scan::BrokerArg::Dry) {
+    let _lock = if args.dry_run || matches!(args.broker, BrokerKind::Dry) {
         None
     } else {
         let holder = format!("playbook run {} ({:?})", args.name, args.broker).to_lowercase();
@@ -293,7 +294,7 @@ fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
         params: args.scanner.input()?,
         kill_switch,
         dry_run: args.dry_run,
-        broker: args.broker.kind(),
+        broker: args.broker,
         live: None,
         controls: RunControls {
             virtual_time: false,

@@ -306,7 +306,7 @@ fn defs(args: DefsArgs) -> anyhow::Result<ExitCode> {
         params,
         kill_switch: kalshi_alpha::brokers::controls::KillSwitch::for_data_dir(&args.out, None),
         dry_run: true,
-        broker: kalshi_alpha::session::BrokerKind::Dry,
+        broker: kalshi_alpha::model::BrokerKind::Dry,
         live: None,
         controls: Default::default(),
         banner: None,

@@ -1,7 +1,7 @@
 //! `kalshi-alpha record`: WebSocket traffic to JSONL for later `replay`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,7 +10,6 @@ use anyhow::Context;
 use clap::Args;
 use kalshi_alpha::kalshi::credentials;
 use kalshi_alpha::kalshi::rest::{PROD_BASE_URL, RestClient, RestConfig};
-use kalshi_alpha::kalshi::signing::Signer;
 use kalshi_alpha::kalshi::ws_client::{WsClient, WsConfig, WsEvent, ws_url_for};
 
 /// Arguments of `record`.
@@ -43,15 +42,12 @@ pub struct RecordArgs {
 pub fn run(args: RecordArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(args.duration_s.is_some() || args.max_messages.is_some(), "give --duration-s or --max-messages");
     // Signed when credentials exist (the exchange needs them; the simulator does not).
-    let signer = match credentials::find(|n| std::env::var(n).ok(), Path::new(".env.local")) {
-        Ok(c) => Some(Arc::new(Signer::from_file(&c.key_id, &c.key_path)?)),
-        Err(_) => None,
-    };
+    let signer = credentials::optional_signer_from_env()?.map(Arc::new);
     let ws_url = match &args.ws_url {
         Some(u) => u.clone(),
         None => ws_url_for(&args.base_url)?,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = kalshi_alpha::kalshi::runtime::current_thread()?;
     runtime.block_on(async {
         let rest = RestClient::new(RestConfig { base_url: args.base_url.clone(), ..RestConfig::default() }, None)?;
         let mut markets = Vec::new();

@@ -5,12 +5,13 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use kalshi_alpha::brokers::controls::KillSwitch;
 use kalshi_alpha::clock::{Clock, FixedClock, SystemClock};
+use kalshi_alpha::model::BrokerKind;
 use kalshi_alpha::model::{Count, Money};
 use kalshi_alpha::risk::gate::GateInputs;
-use kalshi_alpha::session::{BrokerKind, Inputs, ScanParamsInput, ScanRequest, run_scan};
+use kalshi_alpha::session::{Inputs, ScanParamsInput, ScanRequest, run_scan};
 
 /// Arguments of `scan`.
 #[derive(Debug, Args)]
@@ -43,7 +44,7 @@ pub struct ScanArgs {
     /// Broker: `dry` records intents and sends nothing; `paper` fills against the books seen
     /// and keeps a ledger under data/proc/ledger/.
     #[arg(long, value_enum, default_value = "dry")]
-    broker: BrokerArg,
+    broker: BrokerKind,
     /// Kill-switch file; while it exists every series is NO-GO.
     #[arg(long)]
     kill_switch: Option<PathBuf>,
@@ -93,31 +94,9 @@ impl ScannerArgs {
     }
 }
 
-/// The brokers a scan or playbook can use.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum BrokerArg {
-    /// Record intents only.
-    Dry,
-    /// Simulated fills and a persisted ledger.
-    Paper,
-    /// Real orders (playbook runs only, armed).
-    Live,
-}
-
-impl BrokerArg {
-    /// The library's broker kind.
-    pub fn kind(self) -> BrokerKind {
-        match self {
-            BrokerArg::Dry => BrokerKind::Dry,
-            BrokerArg::Paper => BrokerKind::Paper,
-            BrokerArg::Live => BrokerKind::Live,
-        }
-    }
-}
-
 /// Runs `scan`.
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    if matches!(args.broker, BrokerArg::Live) {
+    if matches!(args.broker, BrokerKind::Live) {
         anyhow::bail!(
             "scan does not trade live: `playbook run NAME --online --broker live --i-understand-the-risks --session-notional D`"
         );
@@ -125,7 +104,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let kill_switch = KillSwitch::for_data_dir(&args.out, args.kill_switch.as_deref());
     // A paper scan writes the ledger and state files: one writer per data directory.
     let _lock = match args.broker {
-        BrokerArg::Paper => Some(kalshi_alpha::session::dir_lock::DataDirLock::acquire(&args.out, "scan (paper)")?),
+        BrokerKind::Paper => Some(kalshi_alpha::session::dir_lock::DataDirLock::acquire(&args.out, "scan (paper)")?),
         _ => None,
     };
     let params = args.scanner.input()?;
@@ -153,7 +132,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         policies: args.policies,
         params,
         kill_switch,
-        broker: args.broker.kind(),
+        broker: args.broker,
         source,
     };
     let outcome = run_scan(&request, &inputs, feed, clock.as_ref()).context("scan failed")?;

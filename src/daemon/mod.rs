@@ -27,13 +27,14 @@ use thiserror::Error;
 
 use crate::clock::{Clock, FixedClock};
 use crate::daemon::status::Board;
+use crate::model::BrokerKind;
 use crate::risk::gate::Gate;
 use crate::rules::reload::Active;
-use crate::schedule::{BrokerName, Entry, Missed, Schedule, ScheduleError};
+use crate::schedule::{Entry, Missed, Schedule, ScheduleError};
+use crate::session::ScanParamsInput;
 use crate::session::heartbeat::{Heartbeat, HeartbeatFile};
 use crate::session::playbook::{PlaybookRequest, RunControls, SessionRecord};
 use crate::session::schedule_files::{SchedulePaths, load_schedule};
-use crate::session::{BrokerKind, ScanParamsInput};
 
 /// Everything the daemon needs.
 #[derive(Debug, Clone)]
@@ -147,7 +148,7 @@ impl Daemon {
         stop: Arc<AtomicBool>,
     ) -> Result<Daemon, DaemonError> {
         let schedule = load_schedule(&config.paths)?;
-        if let Some(e) = schedule.entries.iter().find(|e| e.enabled && e.broker == BrokerName::Live) {
+        if let Some(e) = schedule.entries.iter().find(|e| e.enabled && e.broker == BrokerKind::Live) {
             return Err(DaemonError::LiveBroker(e.name.clone()));
         }
         let state_path = config.out_root.join("data/proc/state/daemon.json");
@@ -213,7 +214,7 @@ impl Daemon {
     pub fn reload(&mut self, files: &[PathBuf], now: DateTime<Utc>) -> Result<bool, DaemonError> {
         let audit = self.config.out_root.join("data/proc/audit/schedule_reloads.jsonl");
         let candidate = load_schedule(&self.config.paths).and_then(|s| {
-            match s.entries.iter().find(|e| e.enabled && e.broker == BrokerName::Live) {
+            match s.entries.iter().find(|e| e.enabled && e.broker == BrokerKind::Live) {
                 Some(e) => Err(ScheduleError {
                     path: self.config.paths.schedule.clone(),
                     line: e.line,
@@ -343,9 +344,9 @@ impl Daemon {
             return self.log_line(skipped_line(entry, scheduled, "refused", &why, &self.policy_version()));
         }
         let broker = match entry.broker {
-            BrokerName::Dry => BrokerKind::Dry,
-            BrokerName::Paper => BrokerKind::Paper,
-            BrokerName::Live => return Err(DaemonError::LiveBroker(entry.name.clone())),
+            BrokerKind::Dry => BrokerKind::Dry,
+            BrokerKind::Paper => BrokerKind::Paper,
+            BrokerKind::Live => return Err(DaemonError::LiveBroker(entry.name.clone())),
         };
         let request = PlaybookRequest {
             name: entry.playbook.clone(),
@@ -589,10 +590,7 @@ impl RunJob {
             wanted_events: config.views.events.keys().cloned().collect(),
             snapshot_timeout: Duration::from_secs(15),
         };
-        let signer = || {
-            let found = crate::kalshi::credentials::find(|n| std::env::var(n).ok(), Path::new(".env.local")).ok()?;
-            crate::kalshi::signing::Signer::from_file(&found.key_id, &found.key_path).ok()
-        };
+        let signer = || crate::kalshi::credentials::signer_from_env().ok();
         crate::feed::market::MarketFeed::start(online, signer(), signer())
             .map_err(|e| format!("online feed from {}: {e}", self.base_url))
     }

@@ -159,7 +159,7 @@ pub fn serve(port: u16, source: StatusSource) -> std::io::Result<std::net::Socke
     listener.set_nonblocking(true)?;
     let address = listener.local_addr()?;
     std::thread::spawn(move || {
-        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        let Ok(runtime) = crate::kalshi::runtime::current_thread() else { return };
         runtime.block_on(async move {
             let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
             loop {

@@ -180,7 +180,7 @@ impl Fetcher {
 
     /// The bytes of a request, after retries; `Err` says why, secrets redacted.
     fn download(&self, source: Source, request: &Request) -> Result<(Vec<u8>, String), String> {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+        let runtime = crate::kalshi::runtime::current_thread().map_err(|e| e.to_string())?;
         let agent =
             if source.needs_browser_agent() { &self.config.browser_user_agent } else { &self.config.user_agent };
         let client = reqwest::Client::builder()

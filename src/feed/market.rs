@@ -273,7 +273,7 @@ pub fn rest_snapshots(
     config: &OnlineConfig,
     fees: &FeeConfig,
 ) -> Result<(Vec<SeriesSnapshot>, GateInputs), OnlineError> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(OnlineError::Runtime)?;
+    let runtime = crate::kalshi::runtime::current_thread().map_err(OnlineError::Runtime)?;
     let rest = RestClient::new(config.rest.clone(), None)?;
     let series = runtime.block_on(async {
         let mut out = Vec::new();
@@ -348,7 +348,7 @@ async fn fetch_ladders(
         }
         let mut events = Vec::new();
         let mut skipped = Vec::new();
-        let priced_by_strategy = crate::strategies::strategy_name(ticker).is_some();
+        let priced_by_strategy = crate::strategies::Strategy::for_series(ticker).is_some();
         for e in event_tickers {
             if !wanted.contains(&e) && !priced_by_strategy {
                 skipped.push((e, "no view in views.toml and no strategy".to_string()));

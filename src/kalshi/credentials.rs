@@ -64,6 +64,34 @@ pub fn find(lookup: impl Fn(&str) -> Option<String>, dotenv: &Path) -> Result<Cr
     }
 }
 
+/// Why this process has no signer.
+#[derive(Debug, Error)]
+pub enum SignerError {
+    /// No credentials were found.
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    /// The key they name does not load.
+    #[error(transparent)]
+    Key(#[from] crate::kalshi::signing::SigningError),
+}
+
+/// The one way this process finds its signer: credentials from the environment, else
+/// `.env.local` in the working directory, and the key they name loaded.
+pub fn signer_from_env() -> Result<crate::kalshi::signing::Signer, SignerError> {
+    let found = find(|name| std::env::var(name).ok(), Path::new(".env.local"))?;
+    Ok(crate::kalshi::signing::Signer::from_file(&found.key_id, &found.key_path)?)
+}
+
+/// The signer when credentials exist (`None` when there are none, for public data); a key
+/// that is named but does not load is still an error.
+pub fn optional_signer_from_env() -> Result<Option<crate::kalshi::signing::Signer>, SignerError> {
+    match signer_from_env() {
+        Ok(signer) => Ok(Some(signer)),
+        Err(SignerError::Credentials(CredentialsError::Missing(_))) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// `NAME=value` lines; `#` comments, blank lines, `export ` prefixes and matching quotes allowed.
 fn parse_dotenv(text: &str) -> Vec<(String, String)> {
     text.lines()

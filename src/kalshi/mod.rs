@@ -13,6 +13,7 @@ pub mod orders;
 pub mod portfolio;
 pub mod replay;
 pub mod rest;
+pub mod runtime;
 pub mod signing;
 pub mod ws;
 pub mod ws_client;

@@ -10,7 +10,7 @@ pub use book::{Level, OrderBook, Top, normalise};
 pub use decimal::DecimalError;
 pub use fixed::{COUNT_DP, Count, FixedError, MAX_CONTRACTS, MONEY_DP, Money, PRICE_DP, Price, SignedCount};
 pub use ladder::{Ladder, LadderError, LadderKind, Rung, Side, Strike};
-pub use order::{Proposal, Role};
+pub use order::{BrokerKind, Proposal, Role};
 
 /// Parses a non-negative decimal with at most `dp` places into units of `10^-dp`.
 pub fn parse_fixed(text: &str, dp: u32) -> Result<i64, DecimalError> {

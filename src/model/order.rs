@@ -59,3 +59,46 @@ pub struct Proposal {
     /// Kelly fraction of bankroll for this bet, capped.
     pub kelly: f64,
 }
+
+/// Where a session's orders go: the one broker vocabulary of the command line, the schedule
+/// and sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BrokerKind {
+    /// Records intents to an audit log; nothing fills.
+    Dry,
+    /// Fills against the books seen, with a persisted ledger.
+    Paper,
+    /// Real orders at the exchange (armed sessions only).
+    Live,
+}
+
+impl BrokerKind {
+    /// `dry`, `paper` or `live`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BrokerKind::Dry => "dry",
+            BrokerKind::Paper => "paper",
+            BrokerKind::Live => "live",
+        }
+    }
+}
+
+impl std::str::FromStr for BrokerKind {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<BrokerKind, String> {
+        match text {
+            "dry" => Ok(BrokerKind::Dry),
+            "paper" => Ok(BrokerKind::Paper),
+            "live" => Ok(BrokerKind::Live),
+            other => Err(format!("`{other}` is not a broker (dry, paper or live)")),
+        }
+    }
+}
+
+impl std::fmt::Display for BrokerKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -28,7 +28,7 @@ use crate::scan::{EventInput, LadderSnapshot, RungSnapshot, ScanParams, scan_eve
 use crate::strategies::data::Provenance;
 use crate::strategies::params::StrategyParams;
 use crate::strategies::scoring;
-use crate::strategies::{event_date, strategy_name};
+use crate::strategies::{Strategy, event_date};
 
 /// Why a backtest could not run.
 #[derive(Debug, thiserror::Error)]
@@ -87,8 +87,8 @@ pub struct BacktestRequest<'a> {
 /// Runs a backtest and writes its report.
 pub fn backtest(req: &BacktestRequest<'_>, bar: &ProgressBar) -> Result<BacktestReport, BacktestError> {
     let err = |e: &dyn std::fmt::Display| BacktestError(e.to_string());
-    let strategy =
-        strategy_name(req.series).ok_or_else(|| BacktestError(format!("{}: no strategy to backtest", req.series)))?;
+    let strategy = Strategy::for_series(req.series)
+        .ok_or_else(|| BacktestError(format!("{}: no strategy to backtest", req.series)))?;
     let config = crate::config::ScanConfig::load(req.configs).map_err(|e| err(&e))?;
     let mut params: StrategyParams =
         crate::decode::read_toml(&req.configs.join("strategies.toml")).map_err(|e| err(&e))?;
@@ -135,12 +135,12 @@ pub fn backtest(req: &BacktestRequest<'_>, bar: &ProgressBar) -> Result<Backtest
     }
     // Every payload of the strategy's sources with the day it became available.
     let sources: &[Source] = match strategy {
-        "weather" => &[Source::NwsForecast],
-        "cpi" => &[Source::Nowcast, Source::Aaa],
-        "claims" => &[Source::Claims],
-        "teny" => &[Source::Treasury],
-        "gasoline" => &[Source::Aaa, Source::Eia],
-        _ => &[Source::IndexAggs, Source::IndexSnapshot],
+        Strategy::Weather => &[Source::NwsForecast],
+        Strategy::Cpi => &[Source::Nowcast, Source::Aaa],
+        Strategy::Claims => &[Source::Claims],
+        Strategy::Teny => &[Source::Treasury],
+        Strategy::Gasoline => &[Source::Aaa, Source::Eia],
+        Strategy::Index => &[Source::IndexAggs, Source::IndexSnapshot],
     };
     let mut history: Vec<(Source, NaiveDate, PathBuf, Vec<u8>)> = Vec::new();
     for source in sources {
@@ -160,7 +160,7 @@ pub fn backtest(req: &BacktestRequest<'_>, bar: &ProgressBar) -> Result<Backtest
         bar.inc(1);
         let Some(date) = event_date::parse(event) else { continue };
         let day = date.day();
-        let same_day = matches!(strategy, "index");
+        let same_day = strategy == Strategy::Index;
         let mut inputs = Vec::new();
         for source in sources {
             let newest = history

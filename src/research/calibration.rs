@@ -15,7 +15,7 @@ use crate::drivers::source::Source;
 use crate::drivers::store::DataStore;
 use crate::strategies::calibrate as fit;
 use crate::strategies::params::{Calibration, StrategyParams};
-use crate::strategies::{event_date, strategy_name};
+use crate::strategies::{Strategy, event_date};
 
 /// Why a calibration could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -95,7 +95,7 @@ pub fn calibrate(
     now: DateTime<Utc>,
     bar: &ProgressBar,
 ) -> Result<(Calibration, PathBuf), CalibrateError> {
-    let strategy = strategy_name(series).ok_or_else(|| CalibrateError::NoStrategy(series.to_string()))?;
+    let strategy = Strategy::for_series(series).ok_or_else(|| CalibrateError::NoStrategy(series.to_string()))?;
     let io = |e: &dyn std::fmt::Display| CalibrateError::Io(e.to_string());
     let defaults: StrategyParams = crate::decode::read_toml(&configs.join("strategies.toml")).map_err(|e| io(&e))?;
     let too_few = |found: usize, needed: usize, hint: &str| CalibrateError::TooFew {
@@ -105,7 +105,7 @@ pub fn calibrate(
         hint: hint.to_string(),
     };
     let (table, dates, observations): (toml::Table, Vec<NaiveDate>, usize) = match strategy {
-        "weather" => {
+        Strategy::Weather => {
             let mut forecasts = Vec::new();
             for (path, bytes) in payloads(store, Source::NwsForecast, bar) {
                 if let Ok(highs) = nws::forecast_highs(&bytes, &path.display().to_string()) {
@@ -143,7 +143,7 @@ pub fn calibrate(
             p.error_std = error_std.max(0.5);
             (toml::Table::try_from(p).map_err(|e| io(&e))?, pairs.iter().map(|(d, ..)| *d).collect(), pairs.len())
         }
-        "index" => {
+        Strategy::Index => {
             let mut bars = BTreeMap::new();
             for (path, bytes) in payloads(store, Source::IndexAggs, bar) {
                 if let Ok((bs, _)) = parse::index::aggregates(&bytes, &path.display().to_string()) {
@@ -158,7 +158,7 @@ pub fn calibrate(
             p.minute_vol = vol;
             (toml::Table::try_from(p).map_err(|e| io(&e))?, bars.iter().map(|b| b.start.date_naive()).collect(), n)
         }
-        "cpi" => {
+        Strategy::Cpi => {
             let newest = payloads(store, Source::Nowcast, bar)
                 .into_iter()
                 .next()
@@ -175,7 +175,7 @@ pub fn calibrate(
             p.error_std = std.max(p.min_std);
             (toml::Table::try_from(p).map_err(|e| io(&e))?, points.iter().map(|p| p.target).collect(), errors.len())
         }
-        "claims" => {
+        Strategy::Claims => {
             let newest = payloads(store, Source::Claims, bar)
                 .into_iter()
                 .next()
@@ -190,7 +190,7 @@ pub fn calibrate(
             let p = crate::strategies::params::ClaimsParams { damping, weekly_std: std, holiday_effect: holiday };
             (toml::Table::try_from(p).map_err(|e| io(&e))?, weeks.iter().map(|w| w.week_ended).collect(), n)
         }
-        "teny" => {
+        Strategy::Teny => {
             let newest = payloads(store, Source::Treasury, bar)
                 .into_iter()
                 .next()
@@ -204,7 +204,7 @@ pub fn calibrate(
             let p = crate::strategies::params::TenyParams { daily_std: std };
             (toml::Table::try_from(p).map_err(|e| io(&e))?, yields.iter().map(|y| y.date).collect(), n)
         }
-        _ => {
+        Strategy::Gasoline => {
             let newest =
                 payloads(store, Source::Eia, bar).into_iter().next().ok_or_else(|| too_few(0, 3, "data fetch eia"))?;
             let weeks: Vec<_> = parse::gasoline::eia(&newest.1, &newest.0.display().to_string())

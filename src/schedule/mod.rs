@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod clock_et;
 pub mod window;
 
+use crate::model::BrokerKind;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -46,29 +47,6 @@ impl ScheduleError {
     }
 }
 
-/// The broker a scheduled run uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BrokerName {
-    /// Records intents only.
-    Dry,
-    /// Simulated fills and a ledger.
-    Paper,
-    /// Real orders (needs the live-execution work and arming).
-    Live,
-}
-
-impl BrokerName {
-    /// `dry`, `paper` or `live`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BrokerName::Dry => "dry",
-            BrokerName::Paper => "paper",
-            BrokerName::Live => "live",
-        }
-    }
-}
-
 /// What to do about runs missed while the daemon was down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -100,7 +78,7 @@ struct RawWindow {
 #[serde(deny_unknown_fields)]
 struct RawEntry {
     playbook: Spanned<String>,
-    broker: BrokerName,
+    broker: BrokerKind,
     #[serde(default)]
     online: bool,
     #[serde(default)]
@@ -169,7 +147,7 @@ pub struct Entry {
     /// Playbook (`scripts/<playbook>.rhai`).
     pub playbook: String,
     /// Broker.
-    pub broker: BrokerName,
+    pub broker: BrokerKind,
     /// Live market data.
     pub online: bool,
     /// When.

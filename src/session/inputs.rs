@@ -80,8 +80,8 @@ impl StrategyContext {
 
     /// Hours since the calibration the series' strategy uses was fitted (none: configured values).
     pub fn calibration_age_hours(&self, series: &str, now: DateTime<Utc>) -> Option<f64> {
-        let name = crate::strategies::strategy_name(series)?;
-        self.calibrations.get(name).map(|c| c.age_hours(now))
+        let strategy = crate::strategies::Strategy::for_series(series)?;
+        self.calibrations.get(strategy.name()).map(|c| c.age_hours(now))
     }
 }
 

@@ -39,23 +39,12 @@ use crate::brokers::BrokerError;
 use crate::clock::Clock;
 use crate::config::ConfigError;
 use crate::drivers::fixtures::FixtureError;
+use crate::model::BrokerKind;
 use crate::model::{Count, Money};
 use crate::risk::gate::{Gate, GateInputs};
 use crate::rules::host::ScriptError;
 use crate::scan::ScanError;
 use crate::session::heartbeat::HeartbeatFile;
-
-/// Which broker a session sends orders to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BrokerKind {
-    /// Records intents to an audit log; nothing fills.
-    Dry,
-    /// Fills against the books seen, with a persisted ledger.
-    Paper,
-    /// Real orders at the exchange (armed sessions only; opened from a `LiveSetup`).
-    Live,
-}
 
 /// What to scan and where to write.
 #[derive(Debug, Clone)]

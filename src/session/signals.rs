@@ -15,7 +15,7 @@ pub fn stop_on_signal_then(notify: impl Fn() + Send + 'static) -> Arc<AtomicBool
     let flag = Arc::new(AtomicBool::new(false));
     let set = Arc::clone(&flag);
     std::thread::spawn(move || {
-        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+        let Ok(runtime) = crate::kalshi::runtime::current_thread() else {
             tracing::warn!(target: "signals", "cannot watch for signals; stop with SIGKILL");
             return;
         };

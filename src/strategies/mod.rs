@@ -40,17 +40,64 @@ pub struct Priced {
     pub input_age: crate::strategies::data::InputAge,
 }
 
-/// The strategy for `series`, if the project has one.
-pub fn strategy_name(series: &str) -> Option<&'static str> {
-    Some(match series {
-        "KXCPI" | "KXCPICORE" => "cpi",
-        "KXJOBLESSCLAIMS" => "claims",
-        "KXTNOTED" | "KXTNOTEW" => "teny",
-        "KXHIGHNY" => "weather",
-        "KXAAAGASD" | "KXAAAGASW" | "KXAAAGASM" => "gasoline",
-        "KXINX" | "KXINXU" | "KXNASDAQ100" | "KXNASDAQ100U" => "index",
-        _ => return None,
-    })
+/// The strategies, one per kind of ladder. Every match on a strategy is over this enum, so a
+/// new one cannot be forgotten by a `_ =>` arm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Strategy {
+    /// CPI: nowcast plus gasoline.
+    Cpi,
+    /// Initial jobless claims: damped trend and holidays.
+    Claims,
+    /// The 10-year Treasury yield.
+    Teny,
+    /// Daily high temperature.
+    Weather,
+    /// AAA gasoline.
+    Gasoline,
+    /// S&P 500 and Nasdaq-100, hourly and close.
+    Index,
+}
+
+impl Strategy {
+    /// Every strategy.
+    pub const ALL: [Strategy; 6] =
+        [Strategy::Cpi, Strategy::Claims, Strategy::Teny, Strategy::Weather, Strategy::Gasoline, Strategy::Index];
+
+    /// The strategy for `series`, if the project has one.
+    pub fn for_series(series: &str) -> Option<Strategy> {
+        Some(match series {
+            "KXCPI" | "KXCPICORE" => Strategy::Cpi,
+            "KXJOBLESSCLAIMS" => Strategy::Claims,
+            "KXTNOTED" | "KXTNOTEW" => Strategy::Teny,
+            "KXHIGHNY" => Strategy::Weather,
+            "KXAAAGASD" | "KXAAAGASW" | "KXAAAGASM" => Strategy::Gasoline,
+            "KXINX" | "KXINXU" | "KXNASDAQ100" | "KXNASDAQ100U" => Strategy::Index,
+            _ => return None,
+        })
+    }
+
+    /// Its name in configs and calibration files (`cpi`, `weather`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Cpi => "cpi",
+            Strategy::Claims => "claims",
+            Strategy::Teny => "teny",
+            Strategy::Weather => "weather",
+            Strategy::Gasoline => "gasoline",
+            Strategy::Index => "index",
+        }
+    }
+
+    /// The strategy a calibration file names.
+    pub fn named(name: &str) -> Option<Strategy> {
+        Strategy::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
+impl std::fmt::Display for Strategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// Prices `event` of `series` from `data`; `Ok(None)` when the series has no strategy. Time
@@ -62,14 +109,14 @@ pub fn price(
     params: &StrategyParams,
 ) -> Result<Option<Priced>, StrategyError> {
     let fail = |message: String| StrategyError { series: series.into(), event: event.into(), message };
-    let Some(name) = strategy_name(series) else { return Ok(None) };
-    let priced = match name {
-        "cpi" => cpi::price(series, event, data, &params.cpi),
-        "claims" => claims::price(event, data, &params.claims),
-        "teny" => teny::price(event, data, &params.teny),
-        "weather" => weather::price(event, data, &params.weather),
-        "gasoline" => gasoline::price(event, data, &params.gasoline),
-        _ => index::price(series, event, data, &params.index),
+    let Some(strategy) = Strategy::for_series(series) else { return Ok(None) };
+    let priced = match strategy {
+        Strategy::Cpi => cpi::price(series, event, data, &params.cpi),
+        Strategy::Claims => claims::price(event, data, &params.claims),
+        Strategy::Teny => teny::price(event, data, &params.teny),
+        Strategy::Weather => weather::price(event, data, &params.weather),
+        Strategy::Gasoline => gasoline::price(event, data, &params.gasoline),
+        Strategy::Index => index::price(series, event, data, &params.index),
     };
     priced.map(Some).map_err(fail)
 }

@@ -123,14 +123,16 @@ impl StrategyParams {
     pub fn with(mut self, calibration: &Calibration) -> Result<StrategyParams, String> {
         let table = toml::Value::Table(calibration.params.clone());
         let err = |e: toml::de::Error| format!("calibration {}: {e}", calibration.strategy);
-        match calibration.strategy.as_str() {
-            "cpi" => self.cpi = table.try_into().map_err(err)?,
-            "claims" => self.claims = table.try_into().map_err(err)?,
-            "teny" => self.teny = table.try_into().map_err(err)?,
-            "weather" => self.weather = table.try_into().map_err(err)?,
-            "gasoline" => self.gasoline = table.try_into().map_err(err)?,
-            "index" => self.index = table.try_into().map_err(err)?,
-            other => return Err(format!("calibration for unknown strategy `{other}`")),
+        let Some(strategy) = crate::strategies::Strategy::named(&calibration.strategy) else {
+            return Err(format!("calibration for unknown strategy `{}`", calibration.strategy));
+        };
+        match strategy {
+            crate::strategies::Strategy::Cpi => self.cpi = table.try_into().map_err(err)?,
+            crate::strategies::Strategy::Claims => self.claims = table.try_into().map_err(err)?,
+            crate::strategies::Strategy::Teny => self.teny = table.try_into().map_err(err)?,
+            crate::strategies::Strategy::Weather => self.weather = table.try_into().map_err(err)?,
+            crate::strategies::Strategy::Gasoline => self.gasoline = table.try_into().map_err(err)?,
+            crate::strategies::Strategy::Index => self.index = table.try_into().map_err(err)?,
         }
         Ok(self)
     }

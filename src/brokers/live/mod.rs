@@ -150,9 +150,7 @@ impl LiveBroker {
             // A queue that holds nothing would drop cancels: refuse before anything starts.
             return Err(io_error(Path::new("configs/live.toml"), "queue_capacity: must be at least 1"));
         }
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
+        let runtime = crate::kalshi::runtime::current_thread()
             .map_err(|e| io_error(&setup.out_root, format!("cannot start the network runtime: {e}")))?;
         let journal = OrderJournal::open(order_journal_path(&setup.out_root))
             .map_err(|e| io_error(&order_journal_path(&setup.out_root), e))?;
