@@ -73,3 +73,36 @@ impl Journal {
         BrokerError::Journal { path: self.path.clone(), line, message }
     }
 }
+/// A market booked as settled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettledMarket {
+    /// Market.
+    pub ticker: String,
+    /// The side that paid.
+    pub result: crate::model::Side,
+    /// When it was booked.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// The venue gave no settlement time: booked at the fallback instant.
+    pub at_fallback: bool,
+}
+
+/// Books every open market of `state` that `results` (side, and the venue's settlement time)
+/// settles: each event checked, journalled, then applied, on the day the venue says the market
+/// settled (`fallback` only when it says nothing).
+pub fn settle_markets(
+    journal: &Journal,
+    state: &mut LedgerState,
+    results: &std::collections::BTreeMap<String, (crate::model::Side, Option<chrono::DateTime<chrono::Utc>>)>,
+    fallback: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<SettledMarket>, BrokerError> {
+    let mut settled = Vec::new();
+    for ticker in state.unsettled_markets() {
+        let Some((result, at)) = results.get(&ticker) else { continue };
+        let event = LedgerEvent::Settled { ts: at.unwrap_or(fallback), ticker: ticker.clone(), result: *result };
+        state.check(&event)?;
+        journal.append(&event)?;
+        state.apply(&event)?;
+        settled.push(SettledMarket { ticker, result: *result, at: at.unwrap_or(fallback), at_fallback: at.is_none() });
+    }
+    Ok(settled)
+}

@@ -1,12 +1,17 @@
 //! What the venue says, for reconciliation: our orders, fills (from a cursor) and positions,
-//! read over REST and turned into `live::reconcile`'s terms.
+//! read over REST and turned into `safety::reconcile`'s terms; and the journal beside the
+//! venue, order by order (`orders_view`, what `kalshi-alpha orders` prints).
 
 use chrono::{DateTime, Utc};
 
 use crate::kalshi::open_enum::OrderStatus as VenueStatus;
 use crate::kalshi::rest::{RestClient, RestError};
 use crate::model::{Money, SignedCount};
-use crate::safety::reconcile::{UnreadableRecord, VenueFill, VenueOrder, VenueState};
+use serde::Serialize;
+
+use crate::brokers::order_journal::OrderJournal;
+use crate::safety::orders::OrderStatus;
+use crate::safety::reconcile::{Difference, UnreadableRecord, VenueFill, VenueOrder, VenueState, reconcile};
 
 /// How far before the last fill seen the next reconciliation reads fills again (fills can be
 /// reported late or out of order; repeats are ignored by fill id).
@@ -90,4 +95,102 @@ pub fn venue_state(
         .filter(|(_, c): &(String, SignedCount)| c.centis() != 0)
         .collect();
     VenueState { orders: venue_orders, fills: venue_fills, positions, unreadable }
+}
+
+/// One order of the journal beside what the venue says of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderRow {
+    /// Our id.
+    pub client_order_id: String,
+    /// Market.
+    pub ticker: String,
+    /// `yes` or `no`.
+    pub side: String,
+    /// Price of the contract bought.
+    pub price: String,
+    /// Status by the journal.
+    pub local_status: String,
+    /// Contracts resting by the journal.
+    pub local_remaining: String,
+    /// Contracts filled by the journal.
+    pub filled: String,
+    /// `resting` or `closed` at the venue (none: not asked, or not listed).
+    pub venue_status: Option<String>,
+    /// Contracts resting at the venue.
+    pub venue_remaining: Option<String>,
+    /// The two disagree.
+    pub differs: bool,
+}
+
+/// The journal beside the venue: every order, what the next reconciliation would record, what
+/// no record explains, and venue orders the journal has no intent for.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrdersView {
+    /// The journal file.
+    pub journal: String,
+    /// Its records.
+    pub records: usize,
+    /// Every order.
+    pub orders: Vec<OrderRow>,
+    /// The venue compared with (none: journal only).
+    pub venue: Option<String>,
+    /// Records the next reconciliation would append.
+    pub pending_records: usize,
+    /// Differences no record explains.
+    pub differences: Vec<Difference>,
+    /// Venue orders (any status) the journal has no intent for: duplicates or foreign orders.
+    pub venue_only: Vec<String>,
+}
+
+impl OrdersView {
+    /// Nothing differs and nothing foreign rests.
+    pub fn clean(&self) -> bool {
+        self.differences.is_empty() && self.venue_only.is_empty()
+    }
+}
+
+/// Compares the journal with `venue` (its base URL and state) as of `at`; pure.
+pub fn orders_view(journal: &OrderJournal, venue: Option<(&str, &VenueState)>, at: DateTime<Utc>) -> OrdersView {
+    let table = journal.table();
+    let outcome = venue.map(|(_, v)| reconcile(table, v, &Default::default(), at));
+    let orders = table
+        .orders
+        .values()
+        .map(|o| {
+            let v = venue.and_then(|(_, v)| v.orders.iter().find(|x| x.client_order_id == o.intent.client_order_id));
+            let local_resting = o.status == OrderStatus::Resting;
+            let differs = venue.is_some()
+                && (v.is_some_and(|v| v.resting != local_resting || (v.resting && v.remaining != o.remaining))
+                    || (v.is_none() && (local_resting || o.status.is_unresolved())));
+            OrderRow {
+                client_order_id: o.intent.client_order_id.clone(),
+                ticker: o.intent.ticker.clone(),
+                side: o.intent.side.as_str().to_string(),
+                price: o.price.to_string(),
+                local_status: serde_json::to_value(o.status)
+                    .ok()
+                    .and_then(|s| s.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                local_remaining: o.remaining.to_string(),
+                filled: o.filled.to_string(),
+                venue_status: v.map(|v| if v.resting { "resting".into() } else { "closed".into() }),
+                venue_remaining: v.map(|v| v.remaining.to_string()),
+                differs,
+            }
+        })
+        .collect();
+    OrdersView {
+        journal: journal.path().display().to_string(),
+        records: journal.records(),
+        orders,
+        venue: venue.map(|(url, _)| url.to_string()),
+        pending_records: outcome.as_ref().map_or(0, |o| o.records.len()),
+        venue_only: venue
+            .into_iter()
+            .flat_map(|(_, v)| &v.orders)
+            .filter(|o| !table.orders.contains_key(&o.client_order_id))
+            .map(|o| format!("{} ({}, client_order_id {:?})", o.order_id, o.ticker, o.client_order_id))
+            .collect(),
+        differences: outcome.map(|o| o.differences).unwrap_or_default(),
+    }
 }

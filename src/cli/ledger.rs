@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
-use kalshi_alpha::brokers::journal::{Journal, journal_path};
+use kalshi_alpha::brokers::journal::{Journal, journal_path, settle_markets};
 use kalshi_alpha::brokers::ledger_tables::{tables_dir, write_tables};
 use kalshi_alpha::config::ScanConfig;
 use kalshi_alpha::drivers::fixtures::load_market_fixtures;
@@ -226,22 +226,14 @@ fn settle(args: SettleArgs) -> anyhow::Result<ExitCode> {
     } else {
         fixture_markets(&args.common.fixtures)?
     };
-    let now = args.now.unwrap_or_else(Utc::now);
-    let mut applied = 0;
-    for ticker in &unsettled {
-        let Some((result, settled_at)) = results.get(ticker) else { continue };
-        // Booked on the day the market settled, not the day this command runs.
-        let ts = settled_at.unwrap_or_else(|| {
-            println!("note: {ticker}: the venue gives no settlement time; booked at {}", now.to_rfc3339());
-            now
-        });
-        let event = LedgerEvent::Settled { ts, ticker: ticker.clone(), result: *result };
-        state.check(&event)?;
-        journal.append(&event)?;
-        state.apply(&event)?;
-        applied += 1;
-        println!("settled {ticker}: {}", result.as_str());
+    let settled = settle_markets(&journal, &mut state, &results, args.now.unwrap_or_else(Utc::now))?;
+    for s in &settled {
+        if s.at_fallback {
+            println!("note: {}: the venue gives no settlement time; booked at {}", s.ticker, s.at.to_rfc3339());
+        }
+        println!("settled {}: {}", s.ticker, s.result.as_str());
     }
+    let applied = settled.len();
     let events: Vec<LedgerEvent> = journal.events()?.into_iter().map(|(_, e)| e).collect();
     let dir = tables_dir(&args.common.out);
     let dir = if args.common.live { dir.join("live") } else { dir };

@@ -7,7 +7,6 @@ mod dirs;
 mod exchange;
 mod fees;
 mod ledger;
-mod live;
 mod online;
 mod playbook;
 mod policy;
@@ -18,6 +17,7 @@ mod research;
 mod scan;
 mod schedule;
 mod sim;
+mod trading;
 
 use std::process::ExitCode;
 
@@ -69,11 +69,11 @@ enum Command {
     /// EV after fees); writes reports/backtests/.
     Backtest(research::BacktestArgs),
     /// The latched kill switch: engage (cancel everything, halt), reset, status.
-    Kill(live::KillArgs),
+    Kill(trading::KillArgs),
     /// The trading state: ACTIVE, REDUCING (only risk-reducing orders) or HALTED (only cancels).
-    State(live::StateArgs),
+    State(trading::StateArgs),
     /// Live orders: the journal beside the venue, and any difference (exit 3 when they differ).
-    Orders(live::OrdersArgs),
+    Orders(trading::OrdersArgs),
     /// Apply a recorded WebSocket session to fresh books; per market: best bid/ask, depth, messages, gaps.
     Replay(replay::ReplayArgs),
 }
@@ -100,9 +100,9 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Data(args) => data::run(args),
         Command::Calibrate(args) => research::calibrate(args),
         Command::Backtest(args) => research::backtest(args),
-        Command::Kill(args) => live::kill(args),
-        Command::State(args) => live::state(args),
-        Command::Orders(args) => live::orders(args),
+        Command::Kill(args) => trading::kill(args),
+        Command::State(args) => trading::state(args),
+        Command::Orders(args) => trading::orders(args),
     }
 }
 

@@ -14,6 +14,7 @@ use kalshi_alpha::model::BrokerKind;
 use kalshi_alpha::rules::policy::PolicyPaths;
 use kalshi_alpha::rules::reload::Reloader;
 use kalshi_alpha::schedule::clock_et::show_et;
+use kalshi_alpha::session::arming::{LiveGate, gate_live_session};
 use kalshi_alpha::session::playbook::{PlaybookRequest, RunControls, list, run as run_playbook};
 use kalshi_alpha::session::schedule_files::{declared_window, load_calendars};
 
@@ -58,7 +59,7 @@ struct RunArgs {
     #[arg(long, value_enum, default_value = "dry")]
     broker: BrokerKind,
     #[command(flatten)]
-    arming: crate::cli::live::ArmingArgs,
+    arming: crate::cli::trading::ArmingArgs,
     /// Read markets and books from the exchange (or `--base-url`), kept subscribed across steps.
     #[arg(long)]
     online: bool,
@@ -173,78 +174,11 @@ fn check_window(
     }
 }
 
-/// The gate on the live books (arming's last condition), then everything the live broker needs.
-fn live_setup(
-    req: &PlaybookRequest,
-    policies_dir: &std::path::Path,
-    base_url: &str,
-    armed: crate::cli::live::Armed,
-    feed: &kalshi_alpha::feed::market::MarketFeed,
-    now: DateTime<Utc>,
-) -> anyhow::Result<Result<kalshi_alpha::brokers::live::LiveSetup, ExitCode>> {
-    use kalshi_alpha::risk::gate::GateInputs;
-    use kalshi_alpha::session::{Inputs, load_policies, plan_session};
-    let mut inputs = Inputs::configs_only(&req.configs, req.params)?.with_strategies(
-        &req.configs,
-        &req.out_root,
-        &req.fixtures,
-        now,
-        true,
-    )?;
-    inputs.series = feed.snapshots(&inputs.config.fees)?;
-    let policies = load_policies(policies_dir, &inputs.config)?;
-    // This session is the runtime now: it beats first, then the gate reads the file back.
-    // A beat that cannot be written or read is unknown, and unknown is NO-GO.
-    let heartbeat = kalshi_alpha::session::heartbeat::HeartbeatFile::under(&req.out_root);
-    let beat = kalshi_alpha::session::heartbeat::Heartbeat::new(now, feed.source(), "live", 0, policies.digest());
-    if let Err(e) = heartbeat.write(&beat) {
-        eprintln!("{}: cannot write the heartbeat: {e}", heartbeat.path().display());
-    }
-    let gate = GateInputs {
-        kill_switch: req.kill_switch.is_engaged(),
-        heartbeat_age_secs: heartbeat.age_secs(now),
-        ..feed.gate_inputs()
-    };
-    let plans = plan_session(&inputs, &policies, &gate, Default::default(), now)?;
-    // Series with no event priced (no view, and no fetched strategy data online) can send
-    // nothing; every series that can must be GO.
-    for p in plans.iter().filter(|p| p.scans.is_empty()) {
-        eprintln!("not priced, will not trade: {} ({} event(s) skipped)", p.series, p.skipped.len());
-    }
-    let no_go: Vec<String> = plans
-        .iter()
-        .filter(|p| !p.gate.go && !p.scans.is_empty())
-        .map(|p| format!("{}: {}", p.series, p.gate.reasons.join("; ")))
-        .collect();
-    if !no_go.is_empty() {
-        for line in &no_go {
-            eprintln!("gate NO-GO {line}");
-        }
-        return Ok(Err(crate::cli::live::refused(kalshi_alpha::safety::arming::ArmingRefusal::GateNoGo)));
-    }
-    let rest = kalshi_alpha::kalshi::rest::RestClient::new(
-        kalshi_alpha::kalshi::rest::RestConfig { base_url: base_url.to_string(), ..Default::default() },
-        Some(armed.signer),
-    )?;
-    let config: kalshi_alpha::safety::config::LiveConfig =
-        kalshi_alpha::decode::read_toml(&req.configs.join("live.toml"))?;
-    Ok(Ok(kalshi_alpha::brokers::live::LiveSetup {
-        rest,
-        out_root: req.out_root.clone(),
-        kill_switch: req.kill_switch.clone(),
-        core: inputs.config.limits.clone(),
-        config,
-        session_ceiling: armed.ceiling,
-        armed: true,
-        rounding: inputs.config.fees.rounding,
-    }))
-}
-
 fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
     let wants_live = matches!(args.broker, BrokerKind::Live) && !args.dry_run;
     if wants_live && args.now.is_some() {
         // Before the window check: a fake clock must not even pick the window for real money.
-        return Ok(crate::cli::live::refused(kalshi_alpha::safety::arming::ArmingRefusal::VirtualClock));
+        return Ok(crate::cli::trading::refused(kalshi_alpha::safety::arming::ArmingRefusal::VirtualClock));
     }
     let mut clock: Arc<dyn Clock + Send + Sync> = match args.now {
         Some(t) => Arc::new(FixedClock(t)),
@@ -271,7 +205,7 @@ fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
     let reloader = Reloader::start(paths.clone(), core, audit)
         .map_err(|problems| crate::cli::rejected(&args.dirs.policies, &problems))?;
     let kill_switch = args.dirs.kill_switch();
-    let armed = match crate::cli::live::arm_before_gate(
+    let armed = match crate::cli::trading::arm_before_gate(
         wants_live,
         &args.arming,
         &kill_switch,
@@ -311,13 +245,25 @@ fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
         None
     };
     if let (Some(armed), Some(live_feed)) = (armed, feed.as_ref()) {
-        match live_setup(&req, &paths.policies, &args.exchange.base_url, armed, live_feed, clock.now())? {
-            Ok(setup) => req.live = Some(setup),
-            Err(code) => {
+        let base_url = &args.exchange.base_url;
+        let arming =
+            gate_live_session(&req, &paths.policies, base_url, armed.signer, armed.ceiling, live_feed, clock.now())?;
+        if let Some(e) = &arming.heartbeat_error {
+            eprintln!("cannot write the heartbeat: {e}");
+        }
+        for series in &arming.not_priced {
+            eprintln!("not priced, will not trade: {series}");
+        }
+        match arming.gate {
+            LiveGate::Go(setup) => req.live = Some(*setup),
+            LiveGate::NoGo(lines) => {
+                for line in &lines {
+                    eprintln!("gate NO-GO {line}");
+                }
                 if let Some(feed) = feed {
                     feed.stop();
                 }
-                return Ok(code);
+                return Ok(crate::cli::trading::refused(kalshi_alpha::safety::arming::ArmingRefusal::GateNoGo));
             }
         }
     }
@@ -348,7 +294,7 @@ fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
         Err(e) => match e.live_refusal() {
             Some((refusal, detail)) => {
                 eprintln!("{detail}");
-                return Ok(crate::cli::live::refused(refusal));
+                return Ok(crate::cli::trading::refused(refusal));
             }
             None => return Err(e.into()),
         },

@@ -5,6 +5,8 @@
 //! input leaves no partial output. Reports and proposals are written atomically; the paper
 //! ledger's journal is appended and fsync'd as orders and fills happen.
 
+/// Arming's last condition: the gate on the live books, then the live broker's setup.
+pub mod arming;
 mod broker;
 /// One writer per data directory (an exclusive `flock`).
 pub mod dir_lock;
@@ -107,6 +109,9 @@ pub enum SessionError {
     /// The broker refused or could not record.
     #[error(transparent)]
     Broker(#[from] BrokerError),
+    /// The exchange (its market feed or client) failed.
+    #[error("exchange: {0}")]
+    Online(String),
     /// An output could not be written.
     #[error("{path}: cannot write: {source}")]
     Write {

@@ -9,15 +9,13 @@ use chrono::Utc;
 use clap::{Args, Subcommand};
 use kalshi_alpha::brokers::controls::{KillSwitch, StateStore};
 use kalshi_alpha::brokers::order_journal::{OrderJournal, order_journal_path};
-use kalshi_alpha::brokers::venue::fetch_venue;
+use kalshi_alpha::brokers::venue::{fetch_venue, orders_view};
 use kalshi_alpha::kalshi::credentials;
 use kalshi_alpha::kalshi::rest::{PROD_BASE_URL, RestClient, RestConfig};
 use kalshi_alpha::kalshi::signing::Signer;
 use kalshi_alpha::model::Money;
 use kalshi_alpha::safety::arming::{ArmingFacts, ArmingRefusal, arm, ci_value_means_ci};
-use kalshi_alpha::safety::reconcile::reconcile;
 use kalshi_alpha::safety::state::{Changer, TradingState};
-use serde::Serialize;
 
 /// Where the state files are.
 #[derive(Debug, Clone, Args)]
@@ -186,37 +184,10 @@ pub struct OrdersArgs {
     json: bool,
 }
 
-#[derive(Serialize)]
-struct OrderRow {
-    client_order_id: String,
-    ticker: String,
-    side: String,
-    price: String,
-    local_status: String,
-    local_remaining: String,
-    filled: String,
-    venue_status: Option<String>,
-    venue_remaining: Option<String>,
-    differs: bool,
-}
-
-#[derive(Serialize)]
-struct OrdersView {
-    journal: String,
-    records: usize,
-    orders: Vec<OrderRow>,
-    venue: Option<String>,
-    pending_records: usize,
-    differences: Vec<kalshi_alpha::safety::reconcile::Difference>,
-    /// Venue orders (any status) the journal has no intent for: duplicates or foreign orders.
-    venue_only: Vec<String>,
-}
-
 /// Runs `orders`: the journal's orders beside the venue's, and every difference.
 pub fn orders(args: OrdersArgs) -> anyhow::Result<ExitCode> {
     let path = order_journal_path(&args.out);
     let journal = OrderJournal::read_only(path.clone())?;
-    let table = journal.table();
     let venue = if args.offline {
         None
     } else {
@@ -231,48 +202,7 @@ pub fn orders(args: OrdersArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("venue state from {}", args.base_url))?,
         )
     };
-    let outcome = venue.as_ref().map(|v| reconcile(table, v, &Default::default(), Utc::now()));
-    let rows = table
-        .orders
-        .values()
-        .map(|o| {
-            let v =
-                venue.as_ref().and_then(|v| v.orders.iter().find(|x| x.client_order_id == o.intent.client_order_id));
-            let local_resting = o.status == kalshi_alpha::safety::orders::OrderStatus::Resting;
-            let differs = venue.is_some()
-                && (v.is_some_and(|v| v.resting != local_resting || (v.resting && v.remaining != o.remaining))
-                    || (v.is_none() && (local_resting || o.status.is_unresolved())));
-            OrderRow {
-                client_order_id: o.intent.client_order_id.clone(),
-                ticker: o.intent.ticker.clone(),
-                side: o.intent.side.as_str().to_string(),
-                price: o.price.to_string(),
-                local_status: serde_json::to_value(o.status)
-                    .ok()
-                    .and_then(|s| s.as_str().map(str::to_string))
-                    .unwrap_or_default(),
-                local_remaining: o.remaining.to_string(),
-                filled: o.filled.to_string(),
-                venue_status: v.map(|v| if v.resting { "resting".into() } else { "closed".into() }),
-                venue_remaining: v.map(|v| v.remaining.to_string()),
-                differs,
-            }
-        })
-        .collect();
-    let view = OrdersView {
-        journal: path.display().to_string(),
-        records: journal.records(),
-        orders: rows,
-        venue: venue.as_ref().map(|_| args.base_url.clone()),
-        pending_records: outcome.as_ref().map_or(0, |o| o.records.len()),
-        venue_only: venue
-            .iter()
-            .flat_map(|v| &v.orders)
-            .filter(|o| !table.orders.contains_key(&o.client_order_id))
-            .map(|o| format!("{} ({}, client_order_id {:?})", o.order_id, o.ticker, o.client_order_id))
-            .collect(),
-        differences: outcome.map(|o| o.differences).unwrap_or_default(),
-    };
+    let view = orders_view(&journal, venue.as_ref().map(|v| (args.base_url.as_str(), v)), Utc::now());
     if args.json {
         println!("{}", serde_json::to_string_pretty(&view)?);
     } else {
@@ -312,7 +242,7 @@ pub fn orders(args: OrdersArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let clean = view.differences.is_empty() && view.venue_only.is_empty();
+    let clean = view.clean();
     Ok(if clean { ExitCode::SUCCESS } else { ExitCode::from(3) })
 }
 
