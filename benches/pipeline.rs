@@ -43,6 +43,7 @@ fn pipeline(c: &mut Criterion) {
         &root.join("fixtures"),
         chrono::Utc::now(),
         false,
+        None,
     )
     .expect("strategies");
     for snapshot in series.iter().flat_map(|s| &s.events) {

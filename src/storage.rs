@@ -5,8 +5,21 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::Path;
 
-/// Writes `bytes` to `path` atomically: readers see the old file or the new one, never half.
+/// Writes `bytes` to `path` atomically and durably: readers see the old file or the new one,
+/// never half, and after a crash the new one if this returned. For state that must survive a
+/// crash (ledgers, controls, equity, calibration, tables).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    replace(path, bytes, true)
+}
+
+/// Writes `bytes` to `path` atomically without waiting for the disk: readers never see half a
+/// file, but a crash may leave the old one. For outputs a run regenerates (reports, proposals,
+/// session records, the heartbeat — whose age is its whole point).
+pub fn write_replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    replace(path, bytes, false)
+}
+
+fn replace(path: &Path, bytes: &[u8], durable: bool) -> io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
@@ -15,10 +28,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let result = (|| {
         let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         file.write_all(bytes)?;
-        file.sync_all()?;
+        if durable {
+            file.sync_all()?;
+        }
         fs::rename(&tmp, path)?;
         // The rename is durable only once the directory entry is.
-        File::open(dir)?.sync_all()
+        if durable { File::open(dir)?.sync_all() } else { Ok(()) }
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);

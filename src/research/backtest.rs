@@ -312,7 +312,7 @@ pub fn backtest(req: &BacktestRequest<'_>, bar: &ProgressBar) -> Result<Backtest
     );
     let write = |name: &str, text: &str| {
         let path = dir.join(name);
-        crate::storage::write_atomic(&path, text.as_bytes())
+        crate::storage::write_replace(&path, text.as_bytes())
             .map_err(|e| BacktestError(format!("{}: {e}", path.display())))
     };
     write(&format!("{stem}_reliability.svg"), &reliability_svg)?;

@@ -49,11 +49,19 @@ fn input(store: &DataStore, source: Source, now: DateTime<Utc>, online: bool) ->
     Some((bytes, Provenance { origin: "fixture".into(), file: path.display().to_string(), age_secs: None }))
 }
 
-/// Everything strategies may read, as of `now`; `online` sessions leave bundled fixtures out.
-pub fn load(store: &DataStore, config: &DataConfig, now: DateTime<Utc>, online: bool) -> DataSet {
+/// Everything strategies may read, as of `now` (only the `wanted` sources when given: a
+/// session reads no file its series do not price from); `online` sessions leave bundled
+/// fixtures out.
+pub fn load(
+    store: &DataStore,
+    config: &DataConfig,
+    now: DateTime<Utc>,
+    online: bool,
+    wanted: Option<&[Source]>,
+) -> DataSet {
     let mut inputs = Vec::new();
     let mut stale = Vec::new();
-    for source in INPUTS {
+    for source in INPUTS.into_iter().filter(|s| wanted.is_none_or(|w| w.contains(s))) {
         let Some((bytes, mut provenance)) = input(store, source, now, online) else { continue };
         let max_age = config.max_age_hours.get(source.name()).map(|h| h * 3600.0);
         if let (Some(age), Some(max)) = (provenance.age_secs, max_age)

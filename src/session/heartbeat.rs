@@ -56,7 +56,7 @@ impl HeartbeatFile {
     /// Writes a beat atomically.
     pub fn write(&self, beat: &Heartbeat) -> std::io::Result<()> {
         let json = serde_json::to_vec_pretty(beat).map_err(std::io::Error::other)?;
-        crate::storage::write_atomic(&self.0, &json)
+        crate::storage::write_replace(&self.0, &json)
     }
 
     /// The last beat, if the file is there and reads.

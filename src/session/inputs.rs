@@ -46,6 +46,7 @@ impl StrategyContext {
         fixtures: &Path,
         now: DateTime<Utc>,
         online: bool,
+        wanted: Option<&[crate::drivers::source::Source]>,
     ) -> Result<StrategyContext, SessionError> {
         use crate::drivers::source::DataConfig;
         use crate::strategies::params::{Calibration, StrategyParams};
@@ -68,7 +69,7 @@ impl StrategyContext {
             calibrations.insert(calibration.strategy.clone(), calibration);
         }
         let store = crate::drivers::store::DataStore::new(out_root, fixtures);
-        let mut data = crate::research::dataset::load(&store, &data_config, now, online);
+        let mut data = crate::research::dataset::load(&store, &data_config, now, online, wanted);
         let releases = configs.join("calendars/cpi_release.toml");
         if let Ok(text) = std::fs::read_to_string(&releases)
             && let Ok(calendar) = crate::schedule::calendar::Calendar::parse(&releases, &text)
@@ -121,7 +122,17 @@ impl Inputs {
         now: DateTime<Utc>,
         online: bool,
     ) -> Result<Inputs, SessionError> {
-        self.strategies = Some(StrategyContext::load(configs, out_root, fixtures, now, online)?);
+        // Offline the series are known: only their strategies' sources are read.
+        let mut wanted: Vec<crate::drivers::source::Source> = self
+            .series
+            .iter()
+            .filter_map(|s| crate::strategies::Strategy::for_series(&s.ticker))
+            .flat_map(|s| s.sources().iter().copied())
+            .collect();
+        wanted.sort_by_key(|s| s.name());
+        wanted.dedup();
+        let wanted = (!self.series.is_empty()).then_some(wanted.as_slice());
+        self.strategies = Some(StrategyContext::load(configs, out_root, fixtures, now, online, wanted)?);
         Ok(self)
     }
 }

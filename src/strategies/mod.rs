@@ -88,6 +88,19 @@ impl Strategy {
         }
     }
 
+    /// The driver sources its pricing reads.
+    pub fn sources(self) -> &'static [crate::drivers::source::Source] {
+        use crate::drivers::source::Source;
+        match self {
+            Strategy::Cpi => &[Source::Nowcast, Source::Aaa],
+            Strategy::Claims => &[Source::Claims],
+            Strategy::Teny => &[Source::Treasury],
+            Strategy::Weather => &[Source::NwsForecast, Source::NwsCli],
+            Strategy::Gasoline => &[Source::Aaa, Source::Eia],
+            Strategy::Index => &[Source::IndexAggs, Source::IndexSnapshot],
+        }
+    }
+
     /// The strategy a calibration file names.
     pub fn named(name: &str) -> Option<Strategy> {
         Strategy::ALL.into_iter().find(|s| s.name() == name)

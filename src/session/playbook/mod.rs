@@ -391,7 +391,7 @@ pub fn run(
         feed.stop();
     }
     let json = serde_json::to_vec_pretty(&record).expect("session record serialises");
-    crate::storage::write_atomic(&record_path, &json)
+    crate::storage::write_replace(&record_path, &json)
         .map_err(|source| PlaybookError::Record { path: record_path, source })?;
     Ok(record)
 }
