@@ -1,6 +1,7 @@
 //! The ledger as parquet tables for pandas, duckdb or polars:
 //! `data/proc/ledger/{orders,fills,positions}.parquet`, rebuilt from the journal after each
-//! session and written atomically (uncompressed, so any reader opens them).
+//! session and written atomically (uncompressed, so any reader opens them); not fsync'd: the
+//! journal is the durable record and rebuilds them.
 //!
 //! Column types: timestamps are `Datetime(ms)` in UTC; every exact decimal appears twice, as
 //! the Kalshi-style string (`"0.4200"`, `"10.00"`, `"1.3125"`) and as a scaled integer that
@@ -177,7 +178,7 @@ fn write(path: PathBuf, frame: PolarsResult<DataFrame>) -> Result<PathBuf, Table
         .with_compression(ParquetCompression::Uncompressed)
         .finish(&mut frame)
         .map_err(|e| err(&e))?;
-    crate::storage::write_atomic(&path, &bytes).map_err(|e| err(&e))?;
+    crate::storage::write_replace(&path, &bytes).map_err(|e| err(&e))?;
     Ok(path)
 }
 
