@@ -10,40 +10,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Sim, Workspace, stderr, stdout};
+use common::{Sim, Workspace, env, live_args, live_keys, stderr, stdout};
 
-/// An Ed25519 key pair in the workspace; returns the environment a signed run needs.
 fn keys(ws: &Workspace) -> Vec<(&'static str, Option<String>)> {
-    use ed25519_dalek::pkcs8::{EncodePrivateKey, EncodePublicKey};
-    use rsa::pkcs8::LineEnding;
-    let key = ed25519_dalek::SigningKey::from_bytes(&rand::random::<[u8; 32]>());
-    ws.write("key.pem", &key.to_pkcs8_pem(LineEnding::LF).unwrap());
-    ws.write("pub.pem", &key.verifying_key().to_public_key_pem(LineEnding::LF).unwrap());
-    vec![
-        ("KALSHI_API_KEY_ID", Some("fail-closed-key".to_string())),
-        ("KALSHI_PRIVATE_KEY_PEM_PATH", Some(ws.path("key.pem").display().to_string())),
-        ("CI", None),
-    ]
-}
-
-fn env<'a>(pairs: &'a [(&'static str, Option<String>)]) -> Vec<(&'static str, Option<&'a str>)> {
-    pairs.iter().map(|(k, v)| (*k, v.as_deref())).collect()
-}
-
-fn live_args<'a>(playbook: &'a str, base_url: &'a str) -> Vec<&'a str> {
-    vec![
-        "playbook",
-        "run",
-        playbook,
-        "--online",
-        "--base-url",
-        base_url,
-        "--broker",
-        "live",
-        "--i-understand-the-risks",
-        "--session-notional",
-        "20",
-    ]
+    live_keys(ws, "fail-closed-key")
 }
 
 /// Our orders resting at the venue, as `orders --json` reads them.

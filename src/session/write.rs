@@ -218,7 +218,8 @@ fn paper_section(plan: &PlannedSeries, broker: &PaperBroker, sent: &Sent, now: D
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), SessionError> {
-    crate::storage::write_replace(path, bytes).map_err(|source| SessionError::Write { path: path.to_path_buf(), source })
+    crate::storage::write_replace(path, bytes)
+        .map_err(|source| SessionError::Write { path: path.to_path_buf(), source })
 }
 
 fn relative(path: &Path, root: &Path) -> String {

@@ -156,3 +156,40 @@ pub fn post(base_url: &str, path: &str, body: &str) -> String {
     stream.read_to_string(&mut out).unwrap();
     out
 }
+
+/// An Ed25519 key pair written into the workspace (`key.pem`, `pub.pem`); returns the
+/// environment a signed run needs, with `CI` removed (arming refuses under CI).
+pub fn live_keys(ws: &Workspace, key_id: &str) -> Vec<(&'static str, Option<String>)> {
+    use ed25519_dalek::pkcs8::{EncodePrivateKey, EncodePublicKey};
+    use rsa::pkcs8::LineEnding;
+    let key = ed25519_dalek::SigningKey::from_bytes(&rand::random::<[u8; 32]>());
+    ws.write("key.pem", &key.to_pkcs8_pem(LineEnding::LF).unwrap());
+    ws.write("pub.pem", &key.verifying_key().to_public_key_pem(LineEnding::LF).unwrap());
+    vec![
+        ("KALSHI_API_KEY_ID", Some(key_id.to_string())),
+        ("KALSHI_PRIVATE_KEY_PEM_PATH", Some(ws.path("key.pem").display().to_string())),
+        ("CI", None),
+    ]
+}
+
+/// `live_keys`' pairs as `run_env` takes them.
+pub fn env<'a>(pairs: &'a [(&'static str, Option<String>)]) -> Vec<(&'static str, Option<&'a str>)> {
+    pairs.iter().map(|(k, v)| (*k, v.as_deref())).collect()
+}
+
+/// `playbook run PLAYBOOK` armed for live trading against `base_url` with a 20-dollar ceiling.
+pub fn live_args<'a>(playbook: &'a str, base_url: &'a str) -> Vec<&'a str> {
+    vec![
+        "playbook",
+        "run",
+        playbook,
+        "--online",
+        "--base-url",
+        base_url,
+        "--broker",
+        "live",
+        "--i-understand-the-risks",
+        "--session-notional",
+        "20",
+    ]
+}
