@@ -258,10 +258,16 @@ impl CancelAllMark {
         crate::storage::write_atomic(&self.path, &json).map_err(|e| control_error(&self.path, e))
     }
 
-    /// The last one (none if never, or unreadable: then the state file still gates orders).
-    pub fn last_ms(&self) -> Option<i64> {
-        let text = std::fs::read_to_string(&self.path).ok()?;
-        serde_json::from_str::<CancelAllAt>(&text).ok().map(|m| m.at_ms)
+    /// The last one (`Ok(None)`: never). A mark that is there but cannot be read is an error:
+    /// the caller cannot tell whether the quiet time has passed.
+    pub fn last_ms(&self) -> Result<Option<i64>, ControlError> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(text) => serde_json::from_str::<CancelAllAt>(&text)
+                .map(|m| Some(m.at_ms))
+                .map_err(|e| control_error(&self.path, e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(control_error(&self.path, e)),
+        }
     }
 }
 
@@ -292,5 +298,16 @@ mod tests {
         );
         let audit = std::fs::read_to_string(dir.path().join("data/proc/audit/trading_state.jsonl")).unwrap();
         assert_eq!(audit.lines().count(), 2);
+    }
+
+    #[test]
+    fn an_unreadable_cancel_all_mark_is_an_error_not_never() {
+        let dir = tempfile::tempdir().unwrap();
+        let mark = CancelAllMark::under(dir.path());
+        assert_eq!(mark.last_ms().unwrap(), None, "never");
+        mark.record(1_700_000_000_000).unwrap();
+        assert_eq!(mark.last_ms().unwrap(), Some(1_700_000_000_000));
+        std::fs::write(dir.path().join("data/proc/state/last_cancel_all.json"), "{ torn").unwrap();
+        assert!(mark.last_ms().is_err(), "cannot tell: the caller applies the quiet time");
     }
 }

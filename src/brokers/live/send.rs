@@ -83,7 +83,8 @@ impl LiveBroker {
         let now_ms = at.timestamp_millis();
         let exposure = self.ledger.exposure(at, |o| crate::brokers::resting_fee_bound(o, self.rounding));
         let blocked: Vec<String> = self.journal.table().blocked_markets().into_iter().map(str::to_string).collect();
-        let quiet_until_ms = self.last_cancel_all_ms().map(|t| t + (self.config.cancel_all_quiet_secs as i64) * 1000);
+        let quiet_ms = i64::try_from(self.config.cancel_all_quiet_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        let quiet_until_ms = self.last_cancel_all_ms(now_ms).map(|t| t.saturating_add(quiet_ms));
         let reduces = self.reduces(&intent.ticker, intent.side, intent.count);
         let holdings = self.holdings();
         let core = &self.setup_core;
@@ -125,9 +126,10 @@ impl LiveBroker {
         pretrade::check(&candidate, &book, &core.pretrade).map(|()| reduces)
     }
 
-    /// When the last cancel-all went out (by the watcher or this session).
-    pub(super) fn last_cancel_all_ms(&self) -> Option<i64> {
-        self.cancel_mark.last_ms()
+    /// When the last cancel-all went out (by the watcher or this session). A mark that cannot
+    /// be read counts as a cancel-all just now: the quiet time applies until it reads again.
+    pub(super) fn last_cancel_all_ms(&self, now_ms: i64) -> Option<i64> {
+        self.cancel_mark.last_ms().unwrap_or(Some(now_ms))
     }
 
     /// Queues a request; one the full queue hands back is audited as `queue_drop`. Returns
