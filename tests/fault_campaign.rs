@@ -217,6 +217,7 @@ fn session(seed: u64) -> Outcome {
         seed + 1
     );
     let sim = start_sim(&faults, crowd(&mut rng));
+    let sim_started = std::time::Instant::now();
     let dir = tempfile::tempdir().unwrap();
     let fees = FeeSchedule::quadratic_with_maker_fees(FeeMultiplier::ONE);
     let mut live = setup(dir.path(), &sim.base_url);
@@ -286,12 +287,18 @@ fn session(seed: u64) -> Outcome {
             }
         }
     }
-    // Let the crowd finish, then reconcile until one reconciliation gets through the faults.
-    std::thread::sleep(Duration::from_millis(200));
+    // Let the crowd finish (its last order is 1,020 ms after the simulator started), then
+    // reconcile until a reconciliation gets through the faults and finds nothing new: one that
+    // read the venue's orders just before a crowd order filled ours leaves the journal one
+    // reconciliation behind (the fill recorded, the order's close not yet).
+    std::thread::sleep(
+        Duration::from_millis(1_300).saturating_sub(sim_started.elapsed()).max(Duration::from_millis(200)),
+    );
     for _ in 0..50 {
-        let before = broker.sync_summary().runs;
+        let (runs, records) = (broker.sync_summary().runs, broker.sync_summary().records);
         broker.reconcile_now(Utc::now()).unwrap();
-        if broker.sync_summary().runs > before && broker.journal().table().unresolved().count() == 0 {
+        let after = broker.sync_summary();
+        if after.runs > runs && after.records == records && broker.journal().table().unresolved().count() == 0 {
             break;
         }
     }
