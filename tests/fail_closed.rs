@@ -10,7 +10,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Sim, Workspace, env, live_args, live_keys, stderr, stdout};
+use common::{Sim, Workspace, env, live_args, live_keys, stderr, stdout, write_fast_flow};
 
 fn keys(ws: &Workspace) -> Vec<(&'static str, Option<String>)> {
     live_keys(ws, "fail-closed-key")
@@ -114,8 +114,7 @@ fn a_fake_clock_never_trades_live_and_an_unreadable_venue_refuses_the_session() 
 #[test]
 fn unreadable_venue_fills_are_differences_never_dropped() {
     let ws = Workspace::new();
-    let flow = ws.read("fixtures/sim/flow_trades.jsonl").replace("000, \"ticker\"", "00, \"ticker\"");
-    ws.write("fixtures/sim/fast_flow.jsonl", &flow);
+    write_fast_flow(&ws);
     ws.write("scripts/watch.rhai", "// Quote, then watch.\nscan(\"KXHIGHNY\");\nsubmit(\"KXHIGHNY\");\npause(2.5);\n");
     let vars = keys(&ws);
     let sim = Sim::start(

@@ -222,7 +222,7 @@ fn session(seed: u64) -> Outcome {
     let fees = FeeSchedule::quadratic_with_maker_fees(FeeMultiplier::ONE);
     let mut live = setup(dir.path(), &sim.base_url);
     if seed % 3 == 2 {
-        live.config.queue_capacity = rng.random_range(1..=2);
+        live.config.queue_capacity = std::num::NonZeroUsize::new(rng.random_range(1..=2)).unwrap();
     }
     let mut outcome = Outcome::default();
     let mut broker = match LiveBroker::open(live, Utc::now()) {

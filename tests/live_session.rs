@@ -9,7 +9,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Sim, Workspace, env, live_args, live_keys, post, stderr, stdout};
+use common::{Sim, Workspace, env, live_args, live_keys, post, stderr, stdout, write_fast_flow};
 
 fn keys(ws: &Workspace) -> Vec<(&'static str, Option<String>)> {
     live_keys(ws, "live-test-key")
@@ -22,8 +22,7 @@ fn jsonl(ws: &Workspace, rel: &str) -> Vec<serde_json::Value> {
 #[test]
 fn an_armed_session_trades_journals_and_matches_the_venue() {
     let ws = Workspace::new();
-    let flow = ws.read("fixtures/sim/flow_trades.jsonl").replace("000, \"ticker\"", "00, \"ticker\"");
-    ws.write("fixtures/sim/fast_flow.jsonl", &flow);
+    write_fast_flow(&ws);
     ws.write(
         "scripts/watch.rhai",
         "// Quote, then watch.\nscan(\"KXHIGHNY\");\nsubmit(\"KXHIGHNY\");\npause(2.5);\nreport(\"KXHIGHNY\");\n",
@@ -243,8 +242,7 @@ fn a_silent_feed_makes_the_watchdog_cancel_resting_orders() {
 #[test]
 fn a_feed_reconnect_triggers_a_reconciliation() {
     let ws = Workspace::new();
-    let flow = ws.read("fixtures/sim/flow_trades.jsonl").replace("000, \"ticker\"", "00, \"ticker\"");
-    ws.write("fixtures/sim/fast_flow.jsonl", &flow);
+    write_fast_flow(&ws);
     ws.write("scripts/watch.rhai", "// Quote, then watch.\nscan(\"KXHIGHNY\");\nsubmit(\"KXHIGHNY\");\npause(2.5);\n");
     let vars = keys(&ws);
     // Each WebSocket connection is closed after 40 messages; the tape makes more than that.

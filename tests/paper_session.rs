@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Sim, Workspace, post, stderr, stdout};
+use common::{Sim, Workspace, post, stderr, stdout, write_fast_flow};
 use kalshi_alpha::brokers::ledger_tables::read_table;
 
 const NOW: &str = "2026-11-24T15:00:00Z";
@@ -224,9 +224,7 @@ fn a_stalled_feed_makes_the_gate_say_data_stale() {
 #[test]
 fn maker_orders_fill_when_the_tape_trades_through_their_queue() {
     let ws = Workspace::new();
-    // The shipped flow, 10× faster: 25 ahead at each of our prices, then trades through.
-    let flow = ws.read("fixtures/sim/flow_trades.jsonl").replace("000, \"ticker\"", "00, \"ticker\"");
-    ws.write("fixtures/sim/fast_flow.jsonl", &flow);
+    write_fast_flow(&ws);
     ws.write(
         "scripts/watch.rhai",
         "// Quote, then watch.\nscan(\"KXHIGHNY\");\nsubmit(\"KXHIGHNY\");\npause(2.0);\nreport(\"KXHIGHNY\");\n",

@@ -167,11 +167,6 @@ impl KillSwitch {
         &self.paths[0]
     }
 
-    /// Every path looked at.
-    pub fn paths(&self) -> &[PathBuf] {
-        &self.paths
-    }
-
     /// Engaged or not: the first path with anything at it decides, with its record when it
     /// holds one, else what was found there (never "off" for something that cannot be read).
     pub fn engaged(&self) -> Option<KillRecord> {

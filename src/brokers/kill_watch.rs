@@ -120,7 +120,10 @@ fn watch(setup: WatchSetup, runtime: &tokio::runtime::Runtime, stop: &AtomicBool
                 fired = true;
                 let cancel = runtime.block_on(cancel_all_until_sent(&setup.rest));
                 let sent_ms = chrono::Utc::now().timestamp_millis();
-                let _ = setup.mark.record(sent_ms);
+                if let Err(e) = setup.mark.record(sent_ms) {
+                    // Unwritten, the mark would let orders out inside the venue's quiet minute.
+                    tracing::error!(target: "live", "kill switch: cannot record the cancel-all time: {e}");
+                }
                 let group = setup.group.as_ref().map(|g| match runtime.block_on(setup.rest.trigger_order_group(g)) {
                     Ok(()) => format!("{g}: triggered"),
                     Err(e) => format!("{g}: {e}"),

@@ -134,16 +134,10 @@ pub fn backtest(req: &BacktestRequest<'_>, bar: &ProgressBar) -> Result<Backtest
         candles.extend(kalshi_history::candlesticks(&bytes, &path.display().to_string()).map_err(|e| err(&e))?);
     }
     // Every payload of the strategy's sources with the day it became available.
-    let sources: &[Source] = match strategy {
-        Strategy::Weather => &[Source::NwsForecast],
-        Strategy::Cpi => &[Source::Nowcast, Source::Aaa],
-        Strategy::Claims => &[Source::Claims],
-        Strategy::Teny => &[Source::Treasury],
-        Strategy::Gasoline => &[Source::Aaa, Source::Eia],
-        Strategy::Index => &[Source::IndexAggs, Source::IndexSnapshot],
-    };
+    // The climate report is the weather outcome itself: never an input to score it.
+    let sources: Vec<Source> = strategy.sources().iter().copied().filter(|s| *s != Source::NwsCli).collect();
     let mut history: Vec<(Source, NaiveDate, PathBuf, Vec<u8>)> = Vec::new();
-    for source in sources {
+    for source in &sources {
         for (path, bytes) in payloads(req.store, *source, bar) {
             if let Some(day) = available_on(*source, &bytes, &path.display().to_string()) {
                 history.push((*source, day, path, bytes));
@@ -162,7 +156,7 @@ pub fn backtest(req: &BacktestRequest<'_>, bar: &ProgressBar) -> Result<Backtest
         let day = date.day();
         let same_day = strategy == Strategy::Index;
         let mut inputs = Vec::new();
-        for source in sources {
+        for source in &sources {
             let newest = history
                 .iter()
                 .filter(|(s, d, ..)| s == source && if same_day { *d <= day } else { *d < day })

@@ -1,8 +1,9 @@
 //! Loads the data strategies read: for each source the current table's raw file
 //! (`data/proc/<source>/meta.json` → its raw bytes, aged by its fetch time) or, when there is
 //! none, the newest bundled fixture. An input older than its `max_age_hours` is left out and
-//! says so; one that does not parse is left out with its error. Strategies then say what they
-//! lack, never price from stale data silently.
+//! says so; one that does not parse, or a table whose files cannot be read, is left out with
+//! its error (never replaced by a fixture). Strategies then say what they lack, never price
+//! from stale or unreadable data silently.
 
 use chrono::{DateTime, Utc};
 
@@ -25,28 +26,38 @@ const INPUTS: [Source; 10] = [
     Source::Claims,
 ];
 
-/// The bytes of `source`'s current input, with provenance (`None` when nothing exists).
-/// Online sessions never price from a bundled fixture: it has no fetch time.
-fn input(store: &DataStore, source: Source, now: DateTime<Utc>, online: bool) -> Option<(Vec<u8>, Provenance)> {
-    if let Ok(Some(meta)) = store.meta(source)
-        && let Ok(bytes) = std::fs::read(&meta.raw)
-    {
+/// The bytes of `source`'s current input, with provenance (`Ok(None)` when nothing exists).
+/// A table whose meta or raw file cannot be read is `Err` with why: it is not replaced by a
+/// bundled fixture. Online sessions never price from a bundled fixture: it has no fetch time.
+fn input(
+    store: &DataStore,
+    source: Source,
+    now: DateTime<Utc>,
+    online: bool,
+) -> Result<Option<(Vec<u8>, Provenance)>, Provenance> {
+    let unreadable = |file: String, e: &dyn std::fmt::Display| Provenance {
+        origin: format!("unreadable: {e}"),
+        file,
+        age_secs: None,
+    };
+    let table = store.meta(source).map_err(|e| unreadable(e.path.display().to_string(), &e.message))?;
+    if let Some(meta) = table {
+        let file = meta.raw.display().to_string();
+        let bytes = std::fs::read(&meta.raw).map_err(|e| unreadable(file.clone(), &e))?;
         if online && meta.origin == Origin::Fixture {
-            return None;
+            return Ok(None);
         }
-        let provenance = Provenance {
-            origin: meta.origin.as_str().to_string(),
-            file: meta.raw.display().to_string(),
-            age_secs: meta.age_secs(now),
-        };
-        return Some((bytes, provenance));
+        return Ok(Some((
+            bytes,
+            Provenance { origin: meta.origin.as_str().to_string(), file, age_secs: meta.age_secs(now) },
+        )));
     }
     if online {
-        return None;
+        return Ok(None);
     }
-    let path = store.fixtures(source).into_iter().next()?;
-    let bytes = std::fs::read(&path).ok()?;
-    Some((bytes, Provenance { origin: "fixture".into(), file: path.display().to_string(), age_secs: None }))
+    let Some(path) = store.fixtures(source).into_iter().next() else { return Ok(None) };
+    let bytes = std::fs::read(&path).map_err(|e| unreadable(path.display().to_string(), &e))?;
+    Ok(Some((bytes, Provenance { origin: "fixture".into(), file: path.display().to_string(), age_secs: None })))
 }
 
 /// Everything strategies may read, as of `now` (only the `wanted` sources when given: a
@@ -60,21 +71,29 @@ pub fn load(
     wanted: Option<&[Source]>,
 ) -> DataSet {
     let mut inputs = Vec::new();
-    let mut stale = Vec::new();
+    // Inputs left out (stale or unreadable), with why: recorded, never priced from.
+    let mut left_out = Vec::new();
     for source in INPUTS.into_iter().filter(|s| wanted.is_none_or(|w| w.contains(s))) {
-        let Some((bytes, mut provenance)) = input(store, source, now, online) else { continue };
+        let (bytes, mut provenance) = match input(store, source, now, online) {
+            Ok(Some(found)) => found,
+            Ok(None) => continue,
+            Err(why) => {
+                left_out.push((source, why));
+                continue;
+            }
+        };
         let max_age = config.max_age_hours.get(source.name()).map(|h| h * 3600.0);
         if let (Some(age), Some(max)) = (provenance.age_secs, max_age)
             && age > max
         {
             provenance.origin = format!("stale: {:.1} h old, max {:.0} h", age / 3600.0, max / 3600.0);
-            stale.push((source, provenance));
+            left_out.push((source, provenance));
             continue;
         }
         inputs.push((source, bytes, provenance));
     }
     let mut data = from_payloads(inputs);
-    for (source, provenance) in stale {
+    for (source, provenance) in left_out {
         data.provenance.insert(source.name().to_string(), provenance);
     }
     data

@@ -10,8 +10,9 @@ use crate::model::Count;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LiveConfig {
-    /// Most requests waiting in the cancel/replace queue.
-    pub queue_capacity: usize,
+    /// Most requests waiting in the cancel/replace queue (at least 1: a queue that holds
+    /// nothing would drop cancels).
+    pub queue_capacity: std::num::NonZeroUsize,
     /// Contracts limit of the session's order group (rolling 15 s, enforced by the venue).
     pub order_group_contracts: Count,
     /// Cancel resting orders when the market-data or user feed has been down this long.

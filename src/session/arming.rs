@@ -56,7 +56,7 @@ pub fn gate_live_session(
         now,
         true,
     )?;
-    inputs.series = feed.snapshots(&inputs.config.fees).map_err(|e| SessionError::Online(e.to_string()))?;
+    inputs.series = feed.snapshots(&inputs.config.fees)?;
     let policies = load_policies(policies_dir, &inputs.config)?;
     // This session is the runtime now: it beats first, then the gate reads the file back. A
     // beat that cannot be written or read is unknown, and unknown is NO-GO.
@@ -82,8 +82,7 @@ pub fn gate_live_session(
     if !no_go.is_empty() {
         return Ok(LiveArming { gate: LiveGate::NoGo(no_go), not_priced, heartbeat_error });
     }
-    let rest = RestClient::new(RestConfig { base_url: base_url.to_string(), ..Default::default() }, Some(signer))
-        .map_err(|e| SessionError::Online(e.to_string()))?;
+    let rest = RestClient::new(RestConfig { base_url: base_url.to_string(), ..Default::default() }, Some(signer))?;
     let config: LiveConfig =
         crate::decode::read_toml(&req.configs.join("live.toml")).map_err(crate::config::ConfigError::from)?;
     let setup = LiveSetup {

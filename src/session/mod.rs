@@ -109,9 +109,12 @@ pub enum SessionError {
     /// The broker refused or could not record.
     #[error(transparent)]
     Broker(#[from] BrokerError),
-    /// The exchange (its market feed or client) failed.
-    #[error("exchange: {0}")]
-    Online(String),
+    /// The market feed failed.
+    #[error(transparent)]
+    Feed(#[from] crate::feed::market::OnlineError),
+    /// The exchange client could not be built.
+    #[error(transparent)]
+    Rest(#[from] crate::kalshi::rest::RestError),
     /// An output could not be written.
     #[error("{path}: cannot write: {source}")]
     Write {

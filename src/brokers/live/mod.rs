@@ -146,10 +146,6 @@ impl LiveBroker {
     /// lookup fails, audited), reconciles with the venue, creates the session's order group
     /// and starts the kill-switch watcher. Nothing is sent before the reconciliation.
     pub fn open(setup: LiveSetup, at: DateTime<Utc>) -> Result<LiveBroker, BrokerError> {
-        if setup.config.queue_capacity == 0 {
-            // A queue that holds nothing would drop cancels: refuse before anything starts.
-            return Err(io_error(Path::new("configs/live.toml"), "queue_capacity: must be at least 1"));
-        }
         let runtime = crate::kalshi::runtime::current_thread()
             .map_err(|e| io_error(&setup.out_root, format!("cannot start the network runtime: {e}")))?;
         let journal = OrderJournal::open(order_journal_path(&setup.out_root))
@@ -163,7 +159,7 @@ impl LiveBroker {
         });
         let audit = live_audit_path(&setup.out_root);
         let mut broker = LiveBroker {
-            queue: RequestQueue::new(setup.config.queue_capacity, RateLimits::basic(), at.timestamp_millis()),
+            queue: RequestQueue::new(setup.config.queue_capacity.get(), RateLimits::basic(), at.timestamp_millis()),
             limits: RateLimits::basic(),
             runtime,
             rest: setup.rest.clone(),
@@ -200,7 +196,8 @@ impl LiveBroker {
                 serde_json::json!({ "error": e.to_string() }),
             )?,
         }
-        broker.queue = RequestQueue::new(setup.config.queue_capacity, broker.limits.clone(), at.timestamp_millis());
+        broker.queue =
+            RequestQueue::new(setup.config.queue_capacity.get(), broker.limits.clone(), at.timestamp_millis());
         if broker.journal.torn_bytes() > 0 {
             let torn = broker.journal.torn_bytes();
             broker.audit_event(at, "journal_torn_tail", None, None, serde_json::json!({ "bytes": torn }))?;

@@ -357,7 +357,7 @@ impl LiveBroker {
             .map(|o| (o.intent.client_order_id.clone(), o.intent.ticker.clone()))
             .collect();
         for (cid, ticker) in &targets {
-            if self.queue.len() >= self.config.queue_capacity {
+            if self.queue.len() >= self.config.queue_capacity.get() {
                 // Send what waits first: a cancel is never dropped for want of room.
                 self.drain(at)?;
             }

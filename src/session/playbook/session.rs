@@ -52,18 +52,19 @@ impl Session {
         self.check_stop()?;
         let (started, at) = (Instant::now(), self.now());
         self.pump(at)?;
-        let all = match &self.feed {
+        let live;
+        let all: &[crate::scan::SeriesSnapshot] = match &self.feed {
             Some(feed) => {
-                let all = feed
+                live = feed
                     .snapshots(&self.inputs.config.fees)
                     .map_err(|e| runtime_error(format!("scan {series}: {e}")))?;
                 self.feed_gate = feed.gate_inputs();
-                all
+                &live
             }
-            None => self.inputs.series.clone(),
+            None => &self.inputs.series,
         };
-        let marks = crate::session::marks(&all);
-        let mut snapshot = all.into_iter().find(|s| s.ticker == series).ok_or_else(|| {
+        let marks = crate::session::marks(all);
+        let mut snapshot = all.iter().find(|s| s.ticker == series).cloned().ok_or_else(|| {
             let source = if self.feed.is_some() { "open markets followed" } else { "fixtures" };
             runtime_error(format!("scan: no {source} for series {series}"))
         })?;
