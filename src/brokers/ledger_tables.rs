@@ -83,8 +83,10 @@ fn ms(ts: DateTime<Utc>) -> i64 {
     ts.timestamp_millis()
 }
 
+/// Milliseconds as a `Datetime(ms)` column, typed in place (a cast of an empty column would
+/// zero-fill polars' 8 MiB global buffer; see [`crate::storage::parquet_bytes`]).
 fn datetime(name: &str, values: Vec<i64>) -> PolarsResult<Column> {
-    Column::new(name.into(), values).cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+    Ok(Int64Chunked::from_vec(name.into(), values).into_datetime(TimeUnit::Milliseconds, None).into_column())
 }
 
 fn text<'a>(name: &str, values: impl Iterator<Item = &'a str>) -> Column {
@@ -173,11 +175,7 @@ fn positions_frame(state: &LedgerState) -> PolarsResult<DataFrame> {
 fn write(path: PathBuf, frame: PolarsResult<DataFrame>) -> Result<PathBuf, TableError> {
     let err = |e: &dyn std::fmt::Display| TableError { path: path.clone(), message: e.to_string() };
     let mut frame = frame.map_err(|e| err(&e))?;
-    let mut bytes = Vec::new();
-    ParquetWriter::new(&mut bytes)
-        .with_compression(ParquetCompression::Uncompressed)
-        .finish(&mut frame)
-        .map_err(|e| err(&e))?;
+    let bytes = crate::storage::parquet_bytes(&mut frame).map_err(|e| err(&e))?;
     crate::storage::write_replace(&path, &bytes).map_err(|e| err(&e))?;
     Ok(path)
 }

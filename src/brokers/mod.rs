@@ -8,10 +8,14 @@ pub mod controls;
 pub mod journal;
 /// The kill-switch watcher thread of a live session.
 pub mod kill_watch;
+/// `ledger show|settle`: open, mark, value and settle the paper or live ledger.
+pub mod ledger_ops;
 /// The ledger as parquet tables (through polars).
 pub mod ledger_tables;
 /// The live broker: pre-trade checks, journal, queue, V2 order entry, reconciliation.
 pub mod live;
+/// An operator's `kill engage`, with cancel-all at a named venue.
+pub mod operator_kill;
 /// The live order journal on disk (fsync'd, torn-tail repair).
 pub mod order_journal;
 /// The paper broker: fills through the paper fill model, journalled before they count.

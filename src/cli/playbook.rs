@@ -2,21 +2,13 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
-use kalshi_alpha::clock::{Clock, FixedClock, SystemClock};
-use kalshi_alpha::config::load_limits;
 use kalshi_alpha::model::BrokerKind;
-use kalshi_alpha::rules::policy::PolicyPaths;
-use kalshi_alpha::rules::reload::Reloader;
-use kalshi_alpha::schedule::clock_et::show_et;
-use kalshi_alpha::session::arming::{LiveGate, gate_live_session};
-use kalshi_alpha::session::playbook::{PlaybookRequest, RunControls, list, run as run_playbook};
-use kalshi_alpha::session::schedule_files::{declared_window, load_calendars};
+use kalshi_alpha::session::launch::{FeedOpener, LaunchDirs, LaunchRequest, Launched, Notice, OutsideWindow, launch};
+use kalshi_alpha::session::playbook::list;
 
 use crate::cli::dirs::SessionDirs;
 use crate::cli::scan::ScannerArgs;
@@ -121,183 +113,66 @@ pub fn run(args: PlaybookArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The window check before a run: `Ok(Some(code))` ends the command without running.
-fn check_window(
-    args: &RunArgs,
-    clock: &mut Arc<dyn Clock + Send + Sync>,
-) -> anyhow::Result<Result<Option<String>, ExitCode>> {
-    let Some(window) = declared_window(&args.dirs.scripts, &args.name)? else { return Ok(Ok(None)) };
-    let calendars = if window.calendar.is_some() { load_calendars(&args.dirs.calendars)? } else { Default::default() };
-    let now = clock.now();
-    if window.is_open(now, &calendars) {
-        return Ok(Ok(None));
-    }
-    let next = window.next_opening(now, &calendars);
-    let next_text = next.map_or_else(
-        || "no opening within a year".to_string(),
-        |t| format!("next opens {} ({})", show_et(t), t.format("%Y-%m-%dT%H:%M:%SZ")),
-    );
-    let what = format!("{}: outside its window {} at {}; {next_text}", args.name, window.describe(), show_et(now));
-    match (args.snap_to_window, args.force_run) {
-        (Some(Snap::Print), _) => {
-            println!("{what}");
-            Ok(Err(ExitCode::SUCCESS))
-        }
-        (Some(Snap::Wait), _) => {
-            let Some(next) = next else { anyhow::bail!("{what}") };
-            println!("{what}; waiting");
-            let wait = (next - now).to_std().unwrap_or_default();
-            if args.now.is_some() {
-                // A fixed clock jumps to the opening.
-                *clock = Arc::new(FixedClock(next));
-            } else {
-                let stop = kalshi_alpha::session::signals::stop_on_signal();
-                let until = std::time::Instant::now() + wait;
-                while std::time::Instant::now() < until {
-                    if stop.load(Ordering::Relaxed) {
-                        return Ok(Err(ExitCode::from(OUTSIDE_WINDOW)));
-                    }
-                    std::thread::sleep(Duration::from_millis(200).min(until - std::time::Instant::now()));
-                }
-            }
-            Ok(Ok(None))
-        }
-        (None, true) if matches!(args.broker, BrokerKind::Dry) => {
-            eprintln!("{what}; FORCE-RUN (DRY)");
-            Ok(Ok(Some("FORCE-RUN (DRY)".to_string())))
-        }
-        (None, true) => anyhow::bail!("--force-run is allowed only with the dry broker (this run asked for another)"),
-        (None, false) => {
-            eprintln!("{what}; nothing written (--force-run runs it with the dry broker, --snap-to-window wait|print)");
-            Ok(Err(ExitCode::from(OUTSIDE_WINDOW)))
-        }
-    }
-}
-
 fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let wants_live = matches!(args.broker, BrokerKind::Live) && !args.dry_run;
-    if wants_live && args.now.is_some() {
-        // Before the window check: a fake clock must not even pick the window for real money.
-        return Ok(crate::cli::trading::refused(kalshi_alpha::safety::arming::ArmingRefusal::VirtualClock));
-    }
-    let mut clock: Arc<dyn Clock + Send + Sync> = match args.now {
-        Some(t) => Arc::new(FixedClock(t)),
-        None => Arc::new(SystemClock),
+    let online = args.online.then(|| {
+        let exchange = args.exchange.clone();
+        let open: FeedOpener = Box::new(move |config| {
+            crate::cli::online::start_feed(&exchange, &[], config).map_err(|e| format!("{e:#}"))
+        });
+        (args.exchange.base_url.clone(), open)
+    });
+    let outside_window = match (args.snap_to_window, args.force_run) {
+        (Some(Snap::Print), _) => OutsideWindow::Print,
+        (Some(Snap::Wait), _) => OutsideWindow::Wait,
+        (None, true) => OutsideWindow::ForceDryRun,
+        (None, false) => OutsideWindow::Refuse,
     };
-    let banner = if args.dry_run {
-        None
-    } else {
-        match check_window(&args, &mut clock)? {
-            Ok(banner) => banner,
-            Err(code) => return Ok(code),
-        }
-    };
-    // Paper and live sessions write the ledger and state files: one writer per data directory.
-    let _lock = if args.dry_run || matches!(args.broker, BrokerKind::Dry) {
-        None
-    } else {
-        let holder = format!("playbook run {} ({:?})", args.name, args.broker).to_lowercase();
-        Some(kalshi_alpha::session::dir_lock::DataDirLock::acquire(&args.dirs.out, &holder)?)
-    };
-    let core = load_limits(&args.dirs.configs)?;
-    let paths = PolicyPaths { policies: args.dirs.policies.clone(), scripts: None };
-    let audit = args.dirs.out.join("data/proc/audit/policy_reloads.jsonl");
-    let reloader = Reloader::start(paths.clone(), core, audit)
-        .map_err(|problems| crate::cli::rejected(&args.dirs.policies, &problems))?;
-    let kill_switch = args.dirs.kill_switch();
-    let armed = match crate::cli::trading::arm_before_gate(
-        wants_live,
-        &args.arming,
-        &kill_switch,
-        load_limits(&args.dirs.configs)?.pretrade.max_notional_per_session,
-        args.now.is_some(),
-    ) {
-        Ok(armed) => armed,
-        Err(code) => return Ok(code),
-    };
-    if armed.is_some() && !args.online {
-        eprintln!("error: --broker live needs --online (live orders follow live books)");
-        return Ok(ExitCode::from(2));
-    }
-    let mut req = PlaybookRequest {
+    let req = LaunchRequest {
         name: args.name,
-        scripts: args.dirs.scripts,
-        fixtures: args.dirs.fixtures,
-        configs: args.dirs.configs,
-        out_root: args.dirs.out,
-        params: args.scanner.input()?,
-        kill_switch,
         dry_run: args.dry_run,
         broker: args.broker,
-        live: None,
-        controls: RunControls {
-            virtual_time: false,
-            max_runtime: args.max_runtime,
-            // SIGINT or SIGTERM: the current step finishes, resting orders are cancelled.
-            stop: Some(kalshi_alpha::session::signals::stop_on_signal()),
+        risks_acknowledged: args.arming.i_understand_the_risks,
+        session_notional: args.arming.session_notional,
+        online,
+        max_runtime: args.max_runtime,
+        outside_window,
+        dirs: LaunchDirs {
+            kill_switch: args.dirs.kill_switch(),
+            scripts: args.dirs.scripts,
+            policies: args.dirs.policies,
+            configs: args.dirs.configs,
+            calendars: args.dirs.calendars,
+            fixtures: args.dirs.fixtures,
+            out: args.dirs.out,
         },
-        banner,
+        params: args.scanner.input()?,
+        now: args.now,
+        // SIGINT or SIGTERM: the current step finishes, resting orders are cancelled.
+        stop: Some(kalshi_alpha::session::signals::stop_on_signal()),
     };
-    let feed = if args.online {
-        let config = kalshi_alpha::config::ScanConfig::load(&req.configs)?;
-        Some(crate::cli::online::start_feed(&args.exchange, &[], &config)?)
-    } else {
-        None
+    let mut notify = |notice: Notice| match notice {
+        Notice::Waiting(line) => println!("{line}"),
+        Notice::ForcedDryRun(line) => eprintln!("{line}"),
+        Notice::HeartbeatUnwritten(e) => eprintln!("cannot write the heartbeat: {e}"),
+        Notice::NotPriced(series) => eprintln!("not priced, will not trade: {series}"),
+        Notice::GateNoGo(line) => eprintln!("gate NO-GO {line}"),
     };
-    if let (Some(armed), Some(live_feed)) = (armed, feed.as_ref()) {
-        let base_url = &args.exchange.base_url;
-        let arming =
-            gate_live_session(&req, &paths.policies, base_url, armed.signer, armed.ceiling, live_feed, clock.now())?;
-        if let Some(e) = &arming.heartbeat_error {
-            eprintln!("cannot write the heartbeat: {e}");
+    let record = match launch(req, &mut notify)? {
+        Launched::Ran(record) => record,
+        Launched::OpensAt { message } => {
+            println!("{message}");
+            return Ok(ExitCode::SUCCESS);
         }
-        for series in &arming.not_priced {
-            eprintln!("not priced, will not trade: {series}");
+        Launched::OutsideWindow { message } => {
+            eprintln!("{message}");
+            return Ok(ExitCode::from(OUTSIDE_WINDOW));
         }
-        match arming.gate {
-            LiveGate::Go(setup) => req.live = Some(*setup),
-            LiveGate::NoGo(lines) => {
-                for line in &lines {
-                    eprintln!("gate NO-GO {line}");
-                }
-                if let Some(feed) = feed {
-                    feed.stop();
-                }
-                return Ok(crate::cli::trading::refused(kalshi_alpha::safety::arming::ArmingRefusal::GateNoGo));
-            }
-        }
-    }
-    let handle = reloader.handle();
-    let stop = Arc::new(AtomicBool::new(false));
-    let watcher = {
-        let stop = Arc::clone(&stop);
-        std::thread::spawn(move || {
-            let outcome = reloader.watch(
-                Duration::from_millis(75),
-                &stop,
-                &SystemClock,
-                || {},
-                |attempt| {
-                    tracing::warn!(target: "policy", "{attempt}");
-                },
-            );
-            if let Err(e) = outcome {
-                tracing::error!(target: "policy", "policy watch stopped: {e}");
-            }
-        })
-    };
-    let record = run_playbook(req, &paths.lib(), handle, clock, feed);
-    stop.store(true, Ordering::Relaxed);
-    let _ = watcher.join();
-    let record = match record {
-        Ok(record) => record,
-        Err(e) => match e.live_refusal() {
-            Some((refusal, detail)) => {
+        Launched::Refused { refusal, detail } => {
+            if let Some(detail) = detail {
                 eprintln!("{detail}");
-                return Ok(crate::cli::trading::refused(refusal));
             }
-            None => return Err(e.into()),
-        },
+            return Ok(crate::cli::trading::refused(refusal));
+        }
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&record)?);

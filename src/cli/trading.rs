@@ -1,5 +1,5 @@
 //! The live lane's commands: `kill engage|reset|status`, `state show|set`, `orders`, and the
-//! arming that `playbook run --broker live` goes through.
+//! way an arming refusal is printed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,9 +12,8 @@ use kalshi_alpha::brokers::order_journal::{OrderJournal, order_journal_path};
 use kalshi_alpha::brokers::venue::{fetch_venue, orders_view};
 use kalshi_alpha::kalshi::credentials;
 use kalshi_alpha::kalshi::rest::{PROD_BASE_URL, RestClient, RestConfig};
-use kalshi_alpha::kalshi::signing::Signer;
 use kalshi_alpha::model::Money;
-use kalshi_alpha::safety::arming::{ArmingFacts, ArmingRefusal, arm, ci_value_means_ci};
+use kalshi_alpha::safety::arming::ArmingRefusal;
 use kalshi_alpha::safety::state::{Changer, TradingState};
 
 /// Where the state files are.
@@ -73,25 +72,10 @@ pub fn kill(args: KillArgs) -> anyhow::Result<ExitCode> {
     let now = Utc::now();
     match args.what {
         KillCommand::Engage { reason, base_url } => {
-            let record = kill.engage(&reason, Changer::Operator, now)?;
-            StateStore::under(&args.dirs.out).request(
-                TradingState::Halted,
-                Changer::KillSwitch,
-                &record.reason,
-                now,
-            )?;
-            println!("kill switch ENGAGED ({}): {}", record.reason, kill.path().display());
-            if let Some(url) = base_url {
-                let config = RestConfig { base_url: url.clone(), ..RestConfig::default() };
-                let rest = RestClient::new(config, Some(credentials::signer_from_env()?))?;
-                let runtime = kalshi_alpha::kalshi::runtime::current_thread()?;
-                runtime
-                    .block_on(kalshi_alpha::brokers::kill_watch::cancel_all_until_sent(&rest))
-                    .with_context(|| format!("cancel-all at {url}"))?;
-                let sent = Utc::now();
-                kalshi_alpha::brokers::controls::CancelAllMark::under(&args.dirs.out)
-                    .record(sent.timestamp_millis())?;
-                kill.audit_line("kill_cancel_all", &record.reason, Changer::Operator, sent)?;
+            let venue = base_url.as_deref();
+            let engaged = kalshi_alpha::brokers::operator_kill::engage(&args.dirs.out, &kill, &reason, venue, now)?;
+            println!("kill switch ENGAGED ({}): {}", engaged.record.reason, engaged.path.display());
+            if let (Some(url), Some(_)) = (&base_url, engaged.cancel_all_at) {
                 println!("cancel-all sent to {url}");
             }
         }
@@ -256,46 +240,6 @@ pub struct ArmingArgs {
     /// `[pretrade] max_notional_per_session` in limits.toml).
     #[arg(long)]
     pub session_notional: Option<Money>,
-}
-
-/// What arming found, before the gate.
-pub struct Armed {
-    /// The signer for the session.
-    pub signer: Signer,
-    /// The session ceiling.
-    pub ceiling: Money,
-}
-
-/// Checks every arming condition except the gate (which needs the feed). `Ok(None)`: not a
-/// live session. `virtual_clock`: the session would not run on the machine's clock (`--now`).
-/// A refusal prints its message and returns its exit code.
-pub fn arm_before_gate(
-    live: bool,
-    args: &ArmingArgs,
-    kill_switch: &KillSwitch,
-    configured_ceiling: Money,
-    virtual_clock: bool,
-) -> Result<Option<Armed>, ExitCode> {
-    let signer = credentials::signer_from_env().ok();
-    let facts = ArmingFacts {
-        live_broker: live,
-        risks_acknowledged: args.i_understand_the_risks,
-        credentials: signer.is_some(),
-        kill_switch: kill_switch.is_engaged(),
-        gate_go: None,
-        under_ci: ci_value_means_ci(std::env::var("CI").ok().as_deref()),
-        session_ceiling: args.session_notional,
-        configured_ceiling,
-        virtual_clock,
-    };
-    match arm(&facts) {
-        Ok(false) => Ok(None),
-        Ok(true) => Ok(Some(Armed {
-            signer: signer.expect("credentials checked"),
-            ceiling: args.session_notional.expect("ceiling checked"),
-        })),
-        Err(refusal) => Err(refused(refusal)),
-    }
 }
 
 /// Prints an arming refusal and gives its exit code.

@@ -173,11 +173,7 @@ impl DataStore {
     pub fn write_table(&self, source: Source, table: &Table, meta: &Meta) -> Result<(), StoreError> {
         let path = self.table_path(source);
         let mut frame = frame(table).map_err(|e| store_error(&path, e))?;
-        let mut bytes = Vec::new();
-        ParquetWriter::new(&mut bytes)
-            .with_compression(ParquetCompression::Uncompressed)
-            .finish(&mut frame)
-            .map_err(|e| store_error(&path, e))?;
+        let bytes = crate::storage::parquet_bytes(&mut frame).map_err(|e| store_error(&path, e))?;
         crate::storage::write_atomic(&path, &bytes).map_err(|e| store_error(&path, e))?;
         let meta_path = self.proc_dir(source).join("meta.json");
         let json = serde_json::to_vec_pretty(meta).expect("meta serialises");

@@ -25,14 +25,14 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::decode::read_toml;
+use crate::decode::parse_toml;
 use crate::model::{Count, Money, Price, Proposal, Role, Side};
 use crate::pricing::fees::{FeeMultiplier, FeeSchedule, FeeType, Rounding};
 use crate::risk::ceilings::{CoreCeilings, Verdict, resize};
 use crate::risk::gate::GateContext;
 use crate::risk::limits::{Decider, Ledger};
 use crate::rules::host::ScriptError;
-use crate::rules::policy::{PolicyPaths, PolicySet};
+use crate::rules::policy::{CaseText, PolicyPaths, PolicySet};
 
 /// One case file.
 #[derive(Debug, Clone, Deserialize)]
@@ -160,7 +160,7 @@ pub struct CaseOutcome {
 /// Compiles the set and runs its cases; the set is returned only when everything passes.
 pub fn load_checked(paths: &PolicyPaths, core: &CoreCeilings) -> Result<PolicySet, Vec<ScriptError>> {
     let set = PolicySet::compile(paths, core)?;
-    let failures: Vec<ScriptError> = run_all(&set, &paths.tests())
+    let failures: Vec<ScriptError> = run_texts(&set, set.cases())
         .map_err(|e| vec![e])?
         .into_iter()
         .filter(|o| !o.passed)
@@ -176,25 +176,36 @@ pub fn load_checked(paths: &PolicyPaths, core: &CoreCeilings) -> Result<PolicySe
 
 /// Runs every case file in `dir` (none is fine) against `set`.
 pub fn run_all(set: &PolicySet, dir: &Path) -> Result<Vec<CaseOutcome>, ScriptError> {
+    let cannot = |file: &Path, verb: &str, e: std::io::Error| ScriptError {
+        file: file.to_path_buf(),
+        line: None,
+        column: None,
+        message: format!("cannot {verb}: {e}"),
+    };
     let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|e| e == "toml"))
             .collect(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => {
-            return Err(ScriptError {
-                file: dir.to_path_buf(),
-                line: None,
-                column: None,
-                message: format!("cannot list: {e}"),
-            });
-        }
+        Err(e) => return Err(cannot(dir, "list", e)),
     };
     files.sort();
+    let texts = files
+        .into_iter()
+        .map(|path| match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(CaseText { path, text }),
+            Err(e) => Err(cannot(&path, "read", e)),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    run_texts(set, &texts)
+}
+
+/// Runs the cases of files already read, in order.
+fn run_texts(set: &PolicySet, texts: &[CaseText]) -> Result<Vec<CaseOutcome>, ScriptError> {
     let mut out = Vec::new();
-    for file in files {
-        let cases: CaseFile = read_toml(&file).map_err(|e| ScriptError {
+    for CaseText { path: file, text } in texts {
+        let cases: CaseFile = parse_toml(file, text).map_err(|e| ScriptError {
             file: file.clone(),
             line: None,
             column: None,

@@ -133,7 +133,17 @@ pub struct PolicySet {
     hooks: Vec<(LimitSource, Script)>,
     table: LimitTable,
     files: Vec<FileDigest>,
+    cases: Vec<CaseText>,
     digest: String,
+}
+
+/// One of the set's case files (`policies/tests/*.toml`) as it was read for the digest.
+#[derive(Debug, Clone)]
+pub struct CaseText {
+    /// The file.
+    pub path: PathBuf,
+    /// Its contents.
+    pub text: String,
 }
 
 impl std::fmt::Debug for PolicySet {
@@ -147,14 +157,22 @@ impl PolicySet {
     /// found, not just the first.
     pub fn compile(paths: &PolicyPaths, core: &CoreCeilings) -> Result<PolicySet, Vec<ScriptError>> {
         let host = policy_host(paths);
-        let files = collect_files(paths).map_err(|e| vec![e])?;
+        // Each file is read once: what is hashed is what is compiled and tested.
+        let read = collect_files(paths).map_err(|e| vec![e])?;
         let mut errors = Vec::new();
         let mut compiled = Vec::new();
-        for file in files.iter().filter(|f| f.path.extension().is_some_and(|e| e == "rhai")) {
-            match compile_file(&host, &file.path) {
-                Ok(script) => compiled.push(script),
-                Err(e) => errors.push(e),
+        let mut cases = Vec::new();
+        let mut files = Vec::with_capacity(read.len());
+        for (digest, text) in read {
+            if digest.path.extension().is_some_and(|e| e == "rhai") {
+                match compile_source(&host, &digest.path, text) {
+                    Ok(script) => compiled.push(script),
+                    Err(e) => errors.push(e),
+                }
+            } else {
+                cases.push(CaseText { path: digest.path.clone(), text });
             }
+            files.push(digest);
         }
         let take = |name: &str, errors: &mut Vec<ScriptError>| {
             let path = paths.policies.join(name);
@@ -184,7 +202,7 @@ impl PolicySet {
             .collect();
         let table = LimitTable::new(core.clone(), Some(pal_table), Some(pilot_table));
         let digest = set_digest(&files);
-        Ok(PolicySet { host, gates, hooks, table, files, digest })
+        Ok(PolicySet { host, gates, hooks, table, files, cases, digest })
     }
 
     /// The effective limits.
@@ -205,6 +223,11 @@ impl PolicySet {
     /// Every file of the set with its hash.
     pub fn files(&self) -> &[FileDigest] {
         &self.files
+    }
+
+    /// The set's own case files, exactly as hashed into [`PolicySet::digest`].
+    pub fn cases(&self) -> &[CaseText] {
+        &self.cases
     }
 
     /// Runs `gate(ctx)`. Any error or wrong shape is NO-GO naming file, line and column.
@@ -384,6 +407,11 @@ pub fn compile_file(host: &Host, path: &Path) -> Result<Script, ScriptError> {
         column: None,
         message: format!("cannot read: {e}"),
     })?;
+    compile_source(host, path, source)
+}
+
+/// Compiles one script already read from `path` (empty files are refused).
+fn compile_source(host: &Host, path: &Path, source: String) -> Result<Script, ScriptError> {
     if source.trim().is_empty() {
         return Err(ScriptError { file: path.to_path_buf(), line: None, column: None, message: "empty file".into() });
     }
@@ -516,8 +544,8 @@ fn pilot_table(value: &Dynamic, core: &CoreCeilings) -> Result<PilotTable, Shape
 }
 
 /// The set's files in a stable order: `policies/*.rhai`, `policies/lib/*.rhai`,
-/// `policies/tests/*.toml`, then `scripts/*.rhai`.
-fn collect_files(paths: &PolicyPaths) -> Result<Vec<FileDigest>, ScriptError> {
+/// `policies/tests/*.toml`, then `scripts/*.rhai`, each with its text.
+fn collect_files(paths: &PolicyPaths) -> Result<Vec<(FileDigest, String)>, ScriptError> {
     let mut out = Vec::new();
     let dirs = [
         (Some(paths.policies.clone()), "rhai", true),
@@ -540,13 +568,13 @@ fn collect_files(paths: &PolicyPaths) -> Result<Vec<FileDigest>, ScriptError> {
             .collect();
         paths.sort();
         for path in paths {
-            let bytes = std::fs::read(&path).map_err(|e| ScriptError {
+            let text = std::fs::read_to_string(&path).map_err(|e| ScriptError {
                 file: path.clone(),
                 line: None,
                 column: None,
                 message: format!("cannot read: {e}"),
             })?;
-            out.push(FileDigest { sha256: sha256_hex(&bytes), path });
+            out.push((FileDigest { sha256: sha256_hex(text.as_bytes()), path }, text));
         }
     }
     Ok(out)

@@ -15,6 +15,8 @@ pub mod equity;
 /// The heartbeat state file the gate reads.
 pub mod heartbeat;
 mod inputs;
+/// `playbook run` end to end: window, lock, policy watcher, arming, gate, run.
+pub mod launch;
 mod plan;
 /// Reading the schedule, calendars and playbook windows from disk.
 pub mod schedule_files;
