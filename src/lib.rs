@@ -18,6 +18,8 @@ pub mod daemon;
 pub mod decode;
 /// Data drivers: public sources fetched, parsed, stored; offline fixtures.
 pub mod drivers;
+/// Evidence: the scoreboard over ledgers, decisions and proposals.
+pub mod evidence;
 /// Adapters from exchange data to domain snapshots: fixture and REST ladders, the live market
 /// feed.
 pub mod feed;

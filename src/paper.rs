@@ -54,6 +54,11 @@ impl FillAlpha {
     /// Every allowed contract fills.
     pub const ONE: FillAlpha = FillAlpha(10_000);
 
+    /// As a share in [0, 1] (for reports).
+    pub fn as_f64(self) -> f64 {
+        f64::from(self.0) / 10_000.0
+    }
+
     /// Scales a count down to the hundredth.
     pub fn scale(self, count: Count) -> Count {
         count.share_floor(i64::from(self.0), 10_000)

@@ -23,6 +23,9 @@ const PURE: &[&str] = &[
     "src/kalshi/replay.rs",
     "src/feed/snapshot.rs",
     "src/sim/exchange.rs",
+    "src/evidence/stats.rs",
+    "src/evidence/scoreboard.rs",
+    "src/evidence/render.rs",
 ];
 /// Top-level modules the wire layer may import: nothing above it.
 const KALSHI_MAY_IMPORT: &[&str] = &["model", "rate", "storage", "decode", "clock"];

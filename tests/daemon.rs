@@ -80,8 +80,8 @@ fn rehearsal_runs_entries_in_order_with_overlap_failure_and_max_runtime() {
     let show: serde_json::Value = serde_json::from_str(&stdout(&ws.run(&["ledger", "show", "--json"]))).unwrap();
     assert!(show["open_orders"].as_array().unwrap().is_empty());
     let gates: serde_json::Value = serde_json::from_str(&ws.read("reports/_artifacts/go_no_go.json")).unwrap();
-    assert_eq!(gates["KXHIGHNY"]["gate"], "GO");
-    assert_eq!(gates["KXHIGHNY"]["entry"], "slow");
+    assert_eq!(gates["latest"]["KXHIGHNY"]["go"], true);
+    assert_eq!(gates["latest"]["KXHIGHNY"]["source"], "playbook slow");
 }
 
 #[test]

@@ -183,6 +183,7 @@ impl Broker for PaperBroker {
             role: p.role,
             price: intent.price,
             count: intent.count,
+            expected: Some(crate::ledger::Expected::of(p)),
         };
         self.record(LedgerEvent::OrderPlaced(order.clone()))?;
         let mut fees = OrderFees::new(self.config.fee_rounding);

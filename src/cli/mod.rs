@@ -13,6 +13,7 @@ mod policy;
 mod preflight;
 mod record;
 mod replay;
+mod report;
 mod research;
 mod scan;
 mod schedule;
@@ -76,6 +77,8 @@ enum Command {
     Orders(trading::OrdersArgs),
     /// Apply a recorded WebSocket session to fresh books; per market: best bid/ask, depth, messages, gaps.
     Replay(replay::ReplayArgs),
+    /// Evidence reports: the scoreboard over the ledgers, decisions and proposals.
+    Report(report::ReportArgs),
 }
 
 /// Parses the command line and runs the chosen command.
@@ -103,6 +106,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Kill(args) => trading::kill(args),
         Command::State(args) => trading::state(args),
         Command::Orders(args) => trading::orders(args),
+        Command::Report(args) => report::run(args),
     }
 }
 

@@ -505,25 +505,10 @@ fn skipped_line(entry: &Entry, scheduled: DateTime<Utc>, outcome: &str, detail: 
     }
 }
 
-/// Appends to `data/proc/runs.jsonl` and refreshes `reports/_artifacts/go_no_go.json` (latest
-/// gate per series).
+/// Appends to `data/proc/runs.jsonl` (the run's playbook wrote `go_no_go.json` itself).
 fn write_run_outputs(out_root: &Path, line: &RunLine) -> Result<(), DaemonError> {
     let runs = out_root.join("data/proc/runs.jsonl");
-    crate::storage::append_jsonl(&runs, line).map_err(io_err(&runs))?;
-    if line.go_no_go.is_empty() {
-        return Ok(());
-    }
-    let path = out_root.join("reports/_artifacts/go_no_go.json");
-    let mut latest: BTreeMap<String, serde_json::Value> =
-        std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
-    for (series, badge) in &line.go_no_go {
-        latest.insert(
-            series.clone(),
-            serde_json::json!({ "gate": badge, "entry": line.entry, "at": line.end, "record": line.record }),
-        );
-    }
-    let json = serde_json::to_vec_pretty(&latest).expect("gates serialise");
-    crate::storage::write_atomic(&path, &json).map_err(io_err(&path))
+    crate::storage::append_jsonl(&runs, line).map_err(io_err(&runs))
 }
 
 /// One scheduled run, ready to go.

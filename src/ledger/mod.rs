@@ -89,6 +89,28 @@ pub struct OrderPlaced {
     pub price: Price,
     /// Contracts.
     pub count: Count,
+    /// What the scan expected when it proposed the order (absent in older journals and for
+    /// orders found only at the venue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<Expected>,
+}
+
+/// The scan's expectation for an order: the evidence reports compare it with what happened.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Expected {
+    /// Model probability that the bought contract pays out.
+    pub model_p: f64,
+    /// Market-implied probability of the same.
+    pub market_p: f64,
+    /// Expected value per contract after fees.
+    pub ev_per_contract: Money,
+}
+
+impl Expected {
+    /// The expectation a proposal carries.
+    pub fn of(p: &crate::model::Proposal) -> Expected {
+        Expected { model_p: p.model_p, market_p: p.market_p, ev_per_contract: p.ev_per_contract }
+    }
 }
 
 /// Contracts bought by one of our orders.
@@ -396,6 +418,7 @@ mod tests {
             role: Role::Maker,
             price: price.parse().unwrap(),
             count: count.parse().unwrap(),
+            expected: None,
         })
     }
 

@@ -8,12 +8,25 @@ use serde::{Deserialize, Serialize};
 use crate::pricing::market_pmf::PmfFlag;
 
 /// A GO/NO-GO decision with its named reasons (empty when GO).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Gate {
     /// True for GO.
     pub go: bool,
     /// Why NO-GO, as `CODE: detail` strings.
     pub reasons: Vec<String>,
+}
+
+/// One session's decisions, as a line of `data/proc/gates.jsonl`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct GateLine {
+    /// When the session decided.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Which session (`scan`, `playbook NAME`).
+    pub source: String,
+    /// The policy set that decided.
+    pub policy_version: String,
+    /// Each series' decision.
+    pub series: std::collections::BTreeMap<String, Gate>,
 }
 
 /// The gate's inputs that do not come from the scan itself.

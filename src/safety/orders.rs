@@ -323,6 +323,7 @@ mod tests {
             role: crate::model::Role::Maker,
             price: Price::from_cents(40).unwrap(),
             count: Count::from_whole(5).unwrap(),
+            expected: None,
         })
     }
 

@@ -250,6 +250,7 @@ mod tests {
             role: Role::Maker,
             price: Price::from_cents(60).unwrap(),
             count: Count::from_whole(5).unwrap(),
+            expected: None,
         })
     }
 

@@ -12,6 +12,8 @@ mod broker;
 pub mod dir_lock;
 /// Peak equity across sessions, for the drawdown monitor.
 pub mod equity;
+/// `reports/_artifacts/go_no_go.json`, written by every session that decides.
+pub mod go_no_go;
 /// The heartbeat state file the gate reads.
 pub mod heartbeat;
 mod inputs;
@@ -197,6 +199,10 @@ pub fn run_scan(
     broker.broker().finish(now)?;
     broker.write_tables(&req.out_root)?;
     record_equity(&req.out_root, &broker, &marks)?;
+    let gates = outcomes.iter().map(|o| (o.series.clone(), o.gate.clone())).collect();
+    let path = go_no_go::go_no_go_path(&req.out_root);
+    go_no_go::write_go_no_go(&req.out_root, &gates, now, "scan", policies.digest())
+        .map_err(|source| SessionError::Write { path, source })?;
     write_heartbeat(&heartbeat, now, req, &broker, &policies)?;
     Ok(ScanOutcome {
         series: outcomes,

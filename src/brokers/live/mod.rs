@@ -424,6 +424,7 @@ impl Broker for LiveBroker {
             role: p.role,
             price: intent.price,
             count: intent.count,
+            expected: Some(crate::ledger::Expected::of(p)),
         }))?;
         let request = QueuedRequest::Create {
             client_order_id: intent.client_order_id.clone(),

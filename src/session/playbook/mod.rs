@@ -393,5 +393,13 @@ pub fn run(
     let json = serde_json::to_vec_pretty(&record).expect("session record serialises");
     crate::storage::write_replace(&record_path, &json)
         .map_err(|source| PlaybookError::Record { path: record_path, source })?;
+    if !s.req.dry_run {
+        let active = s.policies.load();
+        let version = format!("v{} sha256={}", active.version, active.set.digest());
+        let source = format!("playbook {}", s.req.name);
+        crate::session::go_no_go::write_go_no_go(&s.req.out_root, &record.gates, end, &source, &version).map_err(
+            |source| PlaybookError::Record { path: crate::session::go_no_go::go_no_go_path(&s.req.out_root), source },
+        )?;
+    }
     Ok(record)
 }

@@ -1,0 +1,86 @@
+//! `kalshi-alpha report scoreboard`: evidence reports over the ledgers and decisions.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand};
+use kalshi_alpha::evidence::load::{EvidencePlace, load};
+use kalshi_alpha::evidence::scoreboard::{Window, scoreboard};
+use kalshi_alpha::evidence::write_scoreboard;
+
+/// Arguments of `report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    command: ReportCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// Per series and in total, paper and live apart: decisions, proposals, fills, fill
+    /// realism vs α, expected vs realised edge (bps, t), P&L, fees, hit rate, drawdown, Brier
+    /// and log-loss, freshness. Writes reports/scoreboard_<window>.md and
+    /// reports/_artifacts/scoreboard_<window>.json.
+    Scoreboard(ScoreboardArgs),
+}
+
+#[derive(Debug, Args)]
+struct ScoreboardArgs {
+    /// Windows ending now, in days (repeatable): 7d, 30d.
+    #[arg(long = "window", default_values = ["7d", "30d"])]
+    windows: Vec<Window>,
+    /// Root holding data/ and reports/.
+    #[arg(long, default_value = ".")]
+    out: PathBuf,
+    /// Directory with paper.toml and limits.toml.
+    #[arg(long, default_value = "configs")]
+    configs: PathBuf,
+    /// Fixture root (the data store's fallback, for freshness).
+    #[arg(long, default_value = "fixtures")]
+    fixtures: PathBuf,
+    /// The window's end (RFC 3339; default now).
+    #[arg(long)]
+    now: Option<DateTime<Utc>>,
+    /// Print the scoreboards as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `report`.
+pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        ReportCommand::Scoreboard(a) => run_scoreboard(a),
+    }
+}
+
+fn run_scoreboard(args: ScoreboardArgs) -> anyhow::Result<ExitCode> {
+    let now = args.now.unwrap_or_else(Utc::now);
+    let place = EvidencePlace { out: args.out.clone(), configs: args.configs, fixtures: args.fixtures };
+    let data = load(&place, now)?;
+    let boards: Vec<_> = args.windows.iter().map(|w| scoreboard(&data, w, now)).collect();
+    let mut written = Vec::new();
+    for board in &boards {
+        written.push(write_scoreboard(&args.out, board)?);
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&boards)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for (board, (md, _)) in boards.iter().zip(&written) {
+        let paper = &board.paper.total;
+        println!(
+            "{:>4}: {} run(s), GO rate {}; paper {} order(s), {} fill(s) ({} settled), realised {}; live {} order(s); {}",
+            board.window.label,
+            board.decisions.runs,
+            board.decisions.go_rate.map_or_else(|| "-".to_string(), |r| format!("{:.0}%", 100.0 * r)),
+            paper.orders,
+            paper.fills,
+            paper.settled_fills,
+            paper.realised_pnl,
+            board.live.total.orders,
+            md.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,27 @@
+//! Evidence an operator can escalate on: the scoreboard over the ledgers, decisions and
+//! proposals. `stats`, `scoreboard` and `render` are pure (data and time in, figures and text
+//! out); `load` reads the files and `write_scoreboard` writes the reports.
+
+/// Reading the ledgers, the decision log, proposals and freshness.
+pub mod load;
+/// The scoreboard as Markdown.
+pub mod render;
+/// The scoreboard's figures.
+pub mod scoreboard;
+/// Mean and t, drawdown, Brier, log-loss.
+pub mod stats;
+
+use std::path::{Path, PathBuf};
+
+use crate::evidence::scoreboard::Scoreboard;
+
+/// Writes `reports/scoreboard_<window>.md` and `reports/_artifacts/scoreboard_<window>.json`
+/// (atomically); returns both paths.
+pub fn write_scoreboard(out_root: &Path, board: &Scoreboard) -> std::io::Result<(PathBuf, PathBuf)> {
+    let md = out_root.join("reports").join(format!("scoreboard_{}.md", board.window.label));
+    let json = out_root.join("reports/_artifacts").join(format!("scoreboard_{}.json", board.window.label));
+    let text = serde_json::to_vec_pretty(board).map_err(std::io::Error::other)?;
+    crate::storage::write_replace(&json, &text)?;
+    crate::storage::write_replace(&md, render::scoreboard_markdown(board).as_bytes())?;
+    Ok((md, json))
+}
