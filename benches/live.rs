@@ -137,6 +137,7 @@ fn journal_append(c: &mut Criterion) {
                     role: Role::Maker,
                     price: Price::from_cents(59).unwrap(),
                     count: Count::from_whole(5).unwrap(),
+                    expected: None,
                 }))
                 .unwrap()
         })

@@ -53,7 +53,7 @@ fn file_error(path: &Path, message: impl std::fmt::Display) -> EvidenceError {
 /// Reads everything the scoreboard needs, with freshness measured at `now`.
 pub fn load(place: &EvidencePlace, now: DateTime<Utc>) -> Result<EvidenceData, EvidenceError> {
     let config = ScanConfig::load(&place.configs)?;
-    let series: Vec<String> = config.limits.allowed_series.iter().cloned().collect();
+    let series: Vec<String> = config.limits.allowed_series.to_vec();
     let freshness = series.iter().map(|s| (s.clone(), freshness(place, s, now))).collect();
     Ok(EvidenceData {
         paper: ledger_events(&journal_path(&place.out))?,

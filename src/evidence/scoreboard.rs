@@ -381,16 +381,9 @@ mod tests {
         "2026-12-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap() + Duration::hours(h)
     }
 
-    fn order(
-        id: &str,
-        series: &str,
-        ticker: &str,
-        role: Role,
-        price: &str,
-        count: &str,
-        ev: &str,
-        at: i64,
-    ) -> LedgerEvent {
+    /// An order of the series named by the ticker's first part.
+    fn order(id: &str, ticker: &str, role: Role, price: &str, count: &str, ev: &str, at: i64) -> LedgerEvent {
+        let series = ticker.split('-').next().unwrap();
         LedgerEvent::OrderPlaced(OrderPlaced {
             ts: t(at),
             mode: Mode::Paper,
@@ -434,11 +427,11 @@ mod tests {
     fn data() -> EvidenceData {
         EvidenceData {
             paper: vec![
-                order("a1", "A", "A-1", Role::Maker, "0.40", "10", "0.05", 1),
+                order("a1", "A-1", Role::Maker, "0.40", "10", "0.05", 1),
                 fill("a1", "A", "A-1", "0.40", "5", "0.02", 2),
-                order("a2", "A", "A-2", Role::Taker, "0.50", "4", "0.02", 3),
+                order("a2", "A-2", Role::Taker, "0.50", "4", "0.02", 3),
                 fill("a2", "A", "A-2", "0.50", "4", "0.04", 3),
-                order("b1", "B", "B-1", Role::Maker, "0.30", "10", "0.03", 4),
+                order("b1", "B-1", Role::Maker, "0.30", "10", "0.03", 4),
                 settled("A-1", Side::Yes, 10),
                 settled("A-2", Side::No, 11),
             ],
