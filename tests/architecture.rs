@@ -26,6 +26,8 @@ const PURE: &[&str] = &[
     "src/evidence/stats.rs",
     "src/evidence/scoreboard.rs",
     "src/evidence/render.rs",
+    "src/evidence/cusum.rs",
+    "src/evidence/readiness.rs",
 ];
 /// Top-level modules the wire layer may import: nothing above it.
 const KALSHI_MAY_IMPORT: &[&str] = &["model", "rate", "storage", "decode", "clock"];

@@ -28,7 +28,7 @@ fn keys(ws: &Workspace) -> Vec<(&'static str, Option<String>)> {
 
 fn live<'a>(playbook: &'a str, base_url: &'a str) -> Vec<&'a str> {
     let mut args = vec!["playbook", "run", playbook, "--online", "--base-url", base_url, "--broker", "live"];
-    args.extend(["--i-understand-the-risks", "--session-notional", "50"]);
+    args.extend(["--override-readiness", "simulator drill", "--i-understand-the-risks", "--session-notional", "50"]);
     args
 }
 

@@ -100,3 +100,137 @@ fn an_unreadable_decision_log_is_an_error_naming_it() {
     assert!(err.contains("gates.jsonl") && err.contains("line 1"), "{err}");
     assert!(!ws.path("reports/scoreboard_7d.md").exists(), "no partial output");
 }
+
+/// A paper journal with one settled KXCPI fill that lost $0.45 a contract against an expected
+/// +$0.10: a 0.55 shortfall, above the shipped h of 0.50 after k = 0.02.
+fn losing_journal(ws: &Workspace) {
+    use kalshi_alpha::ledger::{Expected, Fill, LedgerEvent, Mode, OrderPlaced};
+    use kalshi_alpha::model::{Role, Side};
+    let at = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    let events = [
+        LedgerEvent::OrderPlaced(OrderPlaced {
+            ts: at("2026-11-20T14:00:00Z"),
+            mode: Mode::Paper,
+            client_order_id: "ka-paper-1".into(),
+            series: "KXCPI".into(),
+            event: "KXCPI-25NOV".into(),
+            ticker: "KXCPI-25NOV-T0.2".into(),
+            side: Side::Yes,
+            role: Role::Maker,
+            price: "0.45".parse().unwrap(),
+            count: "10".parse().unwrap(),
+            expected: Some(Expected { model_p: 0.55, market_p: 0.45, ev_per_contract: "0.10".parse().unwrap() }),
+        }),
+        LedgerEvent::Fill(Fill {
+            ts: at("2026-11-20T14:05:00Z"),
+            mode: Mode::Paper,
+            client_order_id: "ka-paper-1".into(),
+            series: "KXCPI".into(),
+            ticker: "KXCPI-25NOV-T0.2".into(),
+            side: Side::Yes,
+            role: Role::Maker,
+            price: "0.45".parse().unwrap(),
+            count: "10".parse().unwrap(),
+            fee: "0".parse().unwrap(),
+        }),
+        LedgerEvent::Settled { ts: at("2026-11-21T14:00:00Z"), ticker: "KXCPI-25NOV-T0.2".into(), result: Side::No },
+    ];
+    let lines: Vec<String> = events.iter().map(|e| serde_json::to_string(e).unwrap()).collect();
+    std::fs::create_dir_all(ws.path("data/proc/ledger")).unwrap();
+    ws.write("data/proc/ledger/journal.jsonl", &(lines.join("\n") + "\n"));
+}
+
+#[test]
+fn a_cusum_alarm_makes_its_series_no_go_until_acknowledged() {
+    let ws = Workspace::new();
+    losing_journal(&ws);
+    let shown = ws.run(&["monitors", "show", "--json"]);
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    let state: serde_json::Value = serde_json::from_str(&stdout(&shown)).unwrap();
+    assert_eq!(state["series"]["KXCPI"]["alarm_at"], "2026-11-21T14:00:00Z");
+    assert!(ws.path("data/proc/state/cusum.json").exists());
+
+    let scan = |series: &str| {
+        let out = ws.run(&["scan", "--offline", "--series", series, "--json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        v["series"][0]["gate"].clone()
+    };
+    let cpi = scan("KXCPI");
+    assert_eq!(cpi["go"], false);
+    assert!(cpi["reasons"].as_array().unwrap().iter().any(|r| r == "MONITOR: cusum_KXCPI=alert"), "{cpi}");
+    // Another series does not see KXCPI's alarm.
+    assert_eq!(scan("KXHIGHNY")["go"], true);
+
+    let ack = ws.run(&["monitors", "ack", "KXCPI", "--reason", "model refitted after the release"]);
+    assert!(ack.status.success(), "{}", stderr(&ack));
+    assert_eq!(scan("KXCPI")["go"], true);
+    let audit = ws.read("data/proc/audit/monitors.jsonl");
+    assert!(audit.contains("cusum_acknowledged") && audit.contains("model refitted"), "{audit}");
+    // The acknowledgement survives a recomputation: the old fill no longer counts.
+    let state: serde_json::Value = serde_json::from_str(&stdout(&ws.run(&["monitors", "show", "--json"]))).unwrap();
+    assert_eq!(state["series"]["KXCPI"]["samples"], 0);
+    assert!(state["series"]["KXCPI"]["alarm_at"].is_null());
+}
+
+#[test]
+fn an_unreadable_cusum_state_is_no_go_for_every_series() {
+    let ws = Workspace::new();
+    std::fs::create_dir_all(ws.path("data/proc/state")).unwrap();
+    ws.write("data/proc/state/cusum.json", "{ not json");
+    let out = ws.run(&["scan", "--offline", "--series", "KXHIGHNY", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let gate = &v["series"][0]["gate"];
+    assert_eq!(gate["go"], false);
+    assert!(gate["reasons"].as_array().unwrap().iter().any(|r| r == "MONITOR: cusum=unknown"), "{gate}");
+}
+
+#[test]
+fn readiness_is_not_ready_without_evidence_and_says_why() {
+    let ws = Workspace::new();
+    losing_journal(&ws);
+    let out = ws.run(&["report", "readiness", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let cpi = &r["series"]["KXCPI"];
+    assert_eq!(cpi["ready"], false);
+    let failed: Vec<&str> = cpi["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["pass"] == false)
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(failed.contains(&"settled fills") && failed.contains(&"no open CuSum alarm"), "{failed:?}");
+    assert!(r["freshness"]["ledger_age_minutes"].as_f64().unwrap() > 0.0);
+    assert!(r["freshness"]["monitors_age_minutes"].as_f64().is_some());
+    assert!(ws.read("reports/pilot_readiness.md").contains("## KXCPI: NOT READY"));
+    assert!(ws.path("reports/_artifacts/pilot_ready.json").exists());
+}
+
+#[test]
+fn arming_refuses_a_series_that_is_not_ready_unless_overridden_and_recorded() {
+    let ws = Workspace::new();
+    let vars = common::live_keys(&ws, "readiness-key");
+    let sim = Sim::start(&ws, &["--public-key", "pub.pem"]);
+    let mut args = common::live_args("paper_watch", &sim.base_url);
+    let at = args.iter().position(|a| *a == "--override-readiness").unwrap();
+    args.drain(at..at + 2);
+    // No readiness computed at all: NOT READY, refused before anything is sent.
+    let out = ws.run_env(&args, &common::env(&vars));
+    assert_eq!(out.status.code(), Some(14), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("KXHIGHNY: NOT_READY") && err.contains("pilot_ready.json"), "{err}");
+    // Computed, and still NOT READY (no fills): the failing criteria are named.
+    assert!(ws.run(&["report", "readiness"]).status.success());
+    let out = ws.run_env(&args, &common::env(&vars));
+    assert_eq!(out.status.code(), Some(14), "{}", stderr(&out));
+    assert!(stderr(&out).contains("settled fills = 0"), "{}", stderr(&out));
+    assert!(!ws.path("data/proc/audit/readiness_overrides.jsonl").exists());
+    // The override trades, and is recorded with what it overrode.
+    let out = ws.run_env(&common::live_args("paper_watch", &sim.base_url), &common::env(&vars));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let audit = ws.read("data/proc/audit/readiness_overrides.jsonl");
+    assert!(audit.contains("simulator drill") && audit.contains("KXHIGHNY"), "{audit}");
+}

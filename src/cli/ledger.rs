@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use kalshi_alpha::brokers::ledger_ops::{self, LedgerPlace, MarketSource};
+use kalshi_alpha::evidence::load::EvidencePlace;
+use kalshi_alpha::evidence::monitors::settle_and_refresh;
 
 /// Arguments of `ledger`.
 #[derive(Debug, Args)]
@@ -125,7 +127,13 @@ fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
 
 fn settle(args: SettleArgs) -> anyhow::Result<ExitCode> {
     let source = source(args.online, &args.exchange, &args.common);
-    let report = ledger_ops::settle(&args.common.place(), source, args.now.unwrap_or_else(Utc::now))?;
+    let evidence = EvidencePlace {
+        out: args.common.out.clone(),
+        configs: args.common.configs.clone(),
+        fixtures: args.common.fixtures.clone(),
+    };
+    let (report, cusum) =
+        settle_and_refresh(&args.common.place(), source, args.now.unwrap_or_else(Utc::now), &evidence)?;
     for s in &report.settled {
         if s.at_fallback {
             println!("note: {}: the venue gives no settlement time; booked at {}", s.ticker, s.at.to_rfc3339());
@@ -134,5 +142,11 @@ fn settle(args: SettleArgs) -> anyhow::Result<ExitCode> {
     }
     println!("{} market(s) settled, {} still open", report.settled.len(), report.still_open);
     println!("realised total {}  cash {}", report.realised_total, report.cash);
+    for (series, c) in cusum.series.iter().filter(|(_, c)| c.alarm_at.is_some()) {
+        println!(
+            "CuSum ALARM {series}: sum {:.3} over {} settled fill(s) (`monitors ack {series} --reason ...`)",
+            c.value, c.samples
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

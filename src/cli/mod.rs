@@ -7,6 +7,7 @@ mod dirs;
 mod exchange;
 mod fees;
 mod ledger;
+mod monitors;
 mod online;
 mod playbook;
 mod policy;
@@ -77,8 +78,10 @@ enum Command {
     Orders(trading::OrdersArgs),
     /// Apply a recorded WebSocket session to fresh books; per market: best bid/ask, depth, messages, gaps.
     Replay(replay::ReplayArgs),
-    /// Evidence reports: the scoreboard over the ledgers, decisions and proposals.
+    /// Evidence reports: the scoreboard, pilot readiness.
     Report(report::ReportArgs),
+    /// The CuSum drift alarms: show, acknowledge.
+    Monitors(monitors::MonitorsArgs),
 }
 
 /// Parses the command line and runs the chosen command.
@@ -107,6 +110,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::State(args) => trading::state(args),
         Command::Orders(args) => trading::orders(args),
         Command::Report(args) => report::run(args),
+        Command::Monitors(args) => monitors::run(args),
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use kalshi_alpha::model::BrokerKind;
+use kalshi_alpha::session::arming::ReadinessRule;
 use kalshi_alpha::session::launch::{FeedOpener, LaunchDirs, LaunchRequest, Launched, Notice, OutsideWindow, launch};
 use kalshi_alpha::session::playbook::list;
 
@@ -133,6 +134,10 @@ fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
         broker: args.broker,
         risks_acknowledged: args.arming.i_understand_the_risks,
         session_notional: args.arming.session_notional,
+        readiness: match args.arming.override_readiness {
+            Some(reason) => ReadinessRule::Override(reason),
+            None => ReadinessRule::Require,
+        },
         online,
         max_runtime: args.max_runtime,
         outside_window,

@@ -1,4 +1,4 @@
-//! `kalshi-alpha report scoreboard`: evidence reports over the ledgers and decisions.
+//! `kalshi-alpha report scoreboard|readiness`: evidence reports over the ledgers and decisions.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use kalshi_alpha::evidence::load::{EvidencePlace, load};
+use kalshi_alpha::evidence::monitors::refresh_readiness;
 use kalshi_alpha::evidence::scoreboard::{Window, scoreboard};
 use kalshi_alpha::evidence::write_scoreboard;
 
@@ -23,6 +24,42 @@ enum ReportCommand {
     /// and log-loss, freshness. Writes reports/scoreboard_<window>.md and
     /// reports/_artifacts/scoreboard_<window>.json.
     Scoreboard(ScoreboardArgs),
+    /// Pilot readiness per series against configs/readiness.toml: READY or NOT READY, each
+    /// criterion with its value and pass/fail. Writes reports/pilot_readiness.md and
+    /// reports/_artifacts/pilot_ready.json (which arming a live session reads).
+    Readiness(ReadinessArgs),
+}
+
+/// Where the evidence is.
+#[derive(Debug, Args)]
+struct Place {
+    /// Root holding data/ and reports/.
+    #[arg(long, default_value = ".")]
+    out: PathBuf,
+    /// Directory with paper.toml, limits.toml and readiness.toml.
+    #[arg(long, default_value = "configs")]
+    configs: PathBuf,
+    /// Fixture root (the data store's fallback, for freshness).
+    #[arg(long, default_value = "fixtures")]
+    fixtures: PathBuf,
+}
+
+impl Place {
+    fn evidence(&self) -> EvidencePlace {
+        EvidencePlace { out: self.out.clone(), configs: self.configs.clone(), fixtures: self.fixtures.clone() }
+    }
+}
+
+#[derive(Debug, Args)]
+struct ReadinessArgs {
+    #[command(flatten)]
+    place: Place,
+    /// Judge at this instant (RFC 3339; default now).
+    #[arg(long)]
+    now: Option<DateTime<Utc>>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -30,15 +67,8 @@ struct ScoreboardArgs {
     /// Windows ending now, in days (repeatable): 7d, 30d.
     #[arg(long = "window", default_values = ["7d", "30d"])]
     windows: Vec<Window>,
-    /// Root holding data/ and reports/.
-    #[arg(long, default_value = ".")]
-    out: PathBuf,
-    /// Directory with paper.toml and limits.toml.
-    #[arg(long, default_value = "configs")]
-    configs: PathBuf,
-    /// Fixture root (the data store's fallback, for freshness).
-    #[arg(long, default_value = "fixtures")]
-    fixtures: PathBuf,
+    #[command(flatten)]
+    place: Place,
     /// The window's end (RFC 3339; default now).
     #[arg(long)]
     now: Option<DateTime<Utc>>,
@@ -51,17 +81,17 @@ struct ScoreboardArgs {
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         ReportCommand::Scoreboard(a) => run_scoreboard(a),
+        ReportCommand::Readiness(a) => run_readiness(a),
     }
 }
 
 fn run_scoreboard(args: ScoreboardArgs) -> anyhow::Result<ExitCode> {
     let now = args.now.unwrap_or_else(Utc::now);
-    let place = EvidencePlace { out: args.out.clone(), configs: args.configs, fixtures: args.fixtures };
-    let data = load(&place, now)?;
+    let data = load(&args.place.evidence(), now)?;
     let boards: Vec<_> = args.windows.iter().map(|w| scoreboard(&data, w, now)).collect();
     let mut written = Vec::new();
     for board in &boards {
-        written.push(write_scoreboard(&args.out, board)?);
+        written.push(write_scoreboard(&args.place.out, board)?);
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&boards)?);
@@ -82,5 +112,24 @@ fn run_scoreboard(args: ScoreboardArgs) -> anyhow::Result<ExitCode> {
             md.display()
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_readiness(args: ReadinessArgs) -> anyhow::Result<ExitCode> {
+    let now = args.now.unwrap_or_else(Utc::now);
+    let readiness = refresh_readiness(&args.place.evidence(), now)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&readiness)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for (series, s) in &readiness.series {
+        let failed: Vec<&str> = s.criteria.iter().filter(|c| !c.pass).map(|c| c.name.as_str()).collect();
+        if s.ready {
+            println!("{series:<16} READY");
+        } else {
+            println!("{series:<16} NOT READY ({})", failed.join(", "));
+        }
+    }
+    println!("reports/pilot_readiness.md, reports/_artifacts/pilot_ready.json");
     Ok(ExitCode::SUCCESS)
 }

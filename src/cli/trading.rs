@@ -240,6 +240,10 @@ pub struct ArmingArgs {
     /// `[pretrade] max_notional_per_session` in limits.toml).
     #[arg(long)]
     pub session_notional: Option<Money>,
+    /// Trade series that `report readiness` does not call READY, for this reason (audited to
+    /// data/proc/audit/readiness_overrides.jsonl). Without it they are NO-GO `NOT_READY`.
+    #[arg(long, value_name = "REASON")]
+    pub override_readiness: Option<String>,
 }
 
 /// Prints an arming refusal and gives its exit code.

@@ -12,10 +12,10 @@ use crate::brokers::journal::{Journal, journal_path};
 use crate::brokers::live::live_journal_path;
 use crate::config::{ConfigError, ScanConfig};
 use crate::drivers::store::DataStore;
+use crate::evidence::go_no_go::gates_log_path;
 use crate::evidence::scoreboard::{EvidenceData, Freshness, ProposalBatch};
 use crate::ledger::LedgerEvent;
 use crate::risk::gate::GateLine;
-use crate::session::go_no_go::gates_log_path;
 use crate::strategies::Strategy;
 use crate::strategies::params::Calibration;
 
@@ -36,6 +36,9 @@ pub enum EvidenceError {
     /// A configuration file.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The ledger could not be settled.
+    #[error(transparent)]
+    Ledger(#[from] crate::brokers::ledger_ops::LedgerOpsError),
     /// A file that exists but cannot be read or parsed.
     #[error("{path}: {message}")]
     File {

@@ -1,9 +1,19 @@
 //! Evidence an operator can escalate on: the scoreboard over the ledgers, decisions and
-//! proposals. `stats`, `scoreboard` and `render` are pure (data and time in, figures and text
-//! out); `load` reads the files and `write_scoreboard` writes the reports.
+//! proposals, the CuSum drift alarm and pilot readiness. `stats`, `scoreboard`, `render`,
+//! `cusum` and `readiness` are pure (data and time in, figures and text out); `load` reads
+//! the files, `monitors` keeps the alarm and readiness on disk, `go_no_go` writes what
+//! sessions decided, and `write_scoreboard` writes the reports.
 
+/// The CuSum drift alarm.
+pub mod cusum;
+/// `reports/_artifacts/go_no_go.json` and the decision log, written by every session.
+pub mod go_no_go;
 /// Reading the ledgers, the decision log, proposals and freshness.
 pub mod load;
+/// The CuSum and readiness files, acknowledgements, and what sessions read of them.
+pub mod monitors;
+/// Pilot readiness per series against `configs/readiness.toml`.
+pub mod readiness;
 /// The scoreboard as Markdown.
 pub mod render;
 /// The scoreboard's figures.

@@ -131,6 +131,18 @@ pub fn builtin_gate<'a>(kill_switch: bool, events: impl IntoIterator<Item = (&'a
     Gate { go: reasons.is_empty(), reasons }
 }
 
+impl GateInputs {
+    /// The monitors that judge `series`: all of them except another series' own
+    /// (`cusum_<OTHER>`).
+    pub fn monitors_for(&self, series: &str) -> BTreeMap<String, String> {
+        self.monitors
+            .iter()
+            .filter(|(name, _)| name.strip_prefix("cusum_").is_none_or(|owner| owner == series))
+            .map(|(name, status)| (name.clone(), status.clone()))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

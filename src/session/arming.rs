@@ -39,7 +39,28 @@ pub struct LiveArming {
     pub heartbeat_error: Option<String>,
 }
 
+/// How a live session treats series that pilot readiness does not call READY.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadinessRule {
+    /// Refuse them (NO-GO `NOT_READY`).
+    Require,
+    /// Trade them anyway, for this reason (audited to `data/proc/audit/readiness_overrides.jsonl`).
+    Override(String),
+}
+
+/// The audit line of a readiness override.
+#[derive(serde::Serialize)]
+struct OverrideAudit<'a> {
+    ts: DateTime<Utc>,
+    series: &'a str,
+    not_ready: &'a str,
+    reason: &'a str,
+}
+
 /// Runs the gate on the live books for an armed session and, when GO, builds its setup.
+/// Every series must also be READY in `reports/_artifacts/pilot_ready.json` unless the
+/// operator overrides it.
+#[allow(clippy::too_many_arguments)]
 pub fn gate_live_session(
     req: &PlaybookRequest,
     policies_dir: &Path,
@@ -47,6 +68,7 @@ pub fn gate_live_session(
     signer: Signer,
     ceiling: Money,
     feed: &MarketFeed,
+    readiness: &ReadinessRule,
     now: DateTime<Utc>,
 ) -> Result<LiveArming, SessionError> {
     let mut inputs = Inputs::configs_only(&req.configs, req.params)?.with_strategies(
@@ -63,22 +85,35 @@ pub fn gate_live_session(
     let heartbeat = HeartbeatFile::under(&req.out_root);
     let beat = Heartbeat::new(now, feed.source(), "live", 0, policies.digest());
     let heartbeat_error = heartbeat.write(&beat).err().map(|e| format!("{}: {e}", heartbeat.path().display()));
-    let gate = GateInputs {
+    let mut gate = GateInputs {
         kill_switch: req.kill_switch.is_engaged(),
         heartbeat_age_secs: heartbeat.age_secs(now),
         ..feed.gate_inputs()
     };
+    gate.monitors.extend(crate::evidence::monitors::cusum_monitors(&req.out_root));
     let plans = plan_session(&inputs, &policies, &gate, Default::default(), now)?;
     let not_priced = plans
         .iter()
         .filter(|p| p.scans.is_empty())
         .map(|p| format!("{} ({} event(s) skipped)", p.series, p.skipped.len()))
         .collect();
-    let no_go: Vec<String> = plans
+    let mut no_go: Vec<String> = plans
         .iter()
         .filter(|p| !p.gate.go && !p.scans.is_empty())
         .map(|p| format!("{}: {}", p.series, p.gate.reasons.join("; ")))
         .collect();
+    for plan in plans.iter().filter(|p| p.gate.go && !p.scans.is_empty()) {
+        let Some(why) = crate::evidence::monitors::not_ready(&req.out_root, &plan.series, now) else { continue };
+        match readiness {
+            ReadinessRule::Require => no_go.push(format!("{}: NOT_READY: {why}", plan.series)),
+            ReadinessRule::Override(reason) => {
+                let audit = req.out_root.join("data/proc/audit/readiness_overrides.jsonl");
+                let line = OverrideAudit { ts: now, series: &plan.series, not_ready: &why, reason };
+                crate::storage::append_jsonl(&audit, &line)
+                    .map_err(|source| SessionError::Write { path: audit.clone(), source })?;
+            }
+        }
+    }
     if !no_go.is_empty() {
         return Ok(LiveArming { gate: LiveGate::NoGo(no_go), not_priced, heartbeat_error });
     }

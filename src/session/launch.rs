@@ -24,7 +24,7 @@ use crate::rules::reload::Reloader;
 use crate::safety::arming::{ArmingFacts, ArmingRefusal, arm, ci_value_means_ci};
 use crate::schedule::ScheduleError;
 use crate::schedule::clock_et::show_et;
-use crate::session::arming::{LiveGate, gate_live_session};
+use crate::session::arming::{LiveGate, ReadinessRule, gate_live_session};
 use crate::session::dir_lock::{DataDirLock, LockError};
 use crate::session::playbook::{PlaybookError, PlaybookRequest, RunControls, SessionRecord, run};
 use crate::session::schedule_files::{declared_window, load_calendars};
@@ -77,6 +77,8 @@ pub struct LaunchRequest {
     pub risks_acknowledged: bool,
     /// `--session-notional`.
     pub session_notional: Option<Money>,
+    /// Series that are not READY for the pilot: refused, or traded for a recorded reason.
+    pub readiness: ReadinessRule,
     /// Online runs: the exchange's REST base URL and how to open the feed.
     pub online: Option<(String, FeedOpener)>,
     /// Longest run.
@@ -219,7 +221,7 @@ pub fn launch(req: LaunchRequest, notify: &mut dyn FnMut(Notice)) -> Result<Laun
     if armed.is_some() && req.online.is_none() {
         return Err(LaunchError::LiveNeedsOnline);
     }
-    let LaunchRequest { name, dry_run, broker, online, max_runtime, dirs, params, stop, .. } = req;
+    let LaunchRequest { name, dry_run, broker, online, max_runtime, dirs, params, stop, readiness, .. } = req;
     let mut playbook = PlaybookRequest {
         name,
         scripts: dirs.scripts,
@@ -249,6 +251,7 @@ pub fn launch(req: LaunchRequest, notify: &mut dyn FnMut(Notice)) -> Result<Laun
             armed.signer,
             armed.ceiling,
             live_feed,
+            &readiness,
             clock.now(),
         )?;
         if let Some(e) = arming.heartbeat_error {

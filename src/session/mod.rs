@@ -12,8 +12,6 @@ mod broker;
 pub mod dir_lock;
 /// Peak equity across sessions, for the drawdown monitor.
 pub mod equity;
-/// `reports/_artifacts/go_no_go.json`, written by every session that decides.
-pub mod go_no_go;
 /// The heartbeat state file the gate reads.
 pub mod heartbeat;
 mod inputs;
@@ -185,6 +183,7 @@ pub fn run_scan(
     if let Some(status) = drawdown_monitor(&req.out_root, &broker, &marks, inputs.config.paper.drawdown_alert) {
         gate_inputs.monitors.insert("ledger_drawdown".into(), status);
     }
+    gate_inputs.monitors.extend(crate::evidence::monitors::cusum_monitors(&req.out_root));
     let ledger = broker.exposure(now, inputs.params.rounding);
     let planned = plan_session(inputs, &policies, &gate_inputs, ledger, now)?;
 
@@ -200,8 +199,8 @@ pub fn run_scan(
     broker.write_tables(&req.out_root)?;
     record_equity(&req.out_root, &broker, &marks)?;
     let gates = outcomes.iter().map(|o| (o.series.clone(), o.gate.clone())).collect();
-    let path = go_no_go::go_no_go_path(&req.out_root);
-    go_no_go::write_go_no_go(&req.out_root, &gates, now, "scan", policies.digest())
+    let path = crate::evidence::go_no_go::go_no_go_path(&req.out_root);
+    crate::evidence::go_no_go::write_go_no_go(&req.out_root, &gates, now, "scan", policies.digest())
         .map_err(|source| SessionError::Write { path, source })?;
     write_heartbeat(&heartbeat, now, req, &broker, &policies)?;
     Ok(ScanOutcome {

@@ -72,7 +72,7 @@ pub fn plan_gated(
         series: plan.series.clone(),
         kill_switch: gate.kill_switch,
         book_flags: plan.gate.reasons.iter().filter(|r| r.starts_with("MARKET_PMF")).cloned().collect(),
-        monitors: gate.monitors.clone(),
+        monitors: gate.monitors_for(&series.ticker),
         data_age_secs: oldest_ms.map(|ms| ms as f64 / 1000.0),
         model_data_age_secs: plan.input_age.secs,
         model_data_source: plan.input_age.source.clone(),

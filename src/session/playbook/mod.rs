@@ -397,8 +397,8 @@ pub fn run(
         let active = s.policies.load();
         let version = format!("v{} sha256={}", active.version, active.set.digest());
         let source = format!("playbook {}", s.req.name);
-        crate::session::go_no_go::write_go_no_go(&s.req.out_root, &record.gates, end, &source, &version).map_err(
-            |source| PlaybookError::Record { path: crate::session::go_no_go::go_no_go_path(&s.req.out_root), source },
+        crate::evidence::go_no_go::write_go_no_go(&s.req.out_root, &record.gates, end, &source, &version).map_err(
+            |source| PlaybookError::Record { path: crate::evidence::go_no_go::go_no_go_path(&s.req.out_root), source },
         )?;
     }
     Ok(record)

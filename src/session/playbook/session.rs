@@ -96,6 +96,7 @@ impl Session {
         if let Some(status) = crate::session::drawdown_monitor(&self.req.out_root, &self.broker, &marks, alert) {
             gate.monitors.insert("ledger_drawdown".into(), status);
         }
+        gate.monitors.extend(crate::evidence::monitors::cusum_monitors(&self.req.out_root));
         self.marks.extend(marks);
         let plan = plan_gated(&snapshot, &self.inputs, &active.set, &mut decider, &gate, at)
             .map_err(|e| runtime_error(format!("scan {series}: {e}")))?;
