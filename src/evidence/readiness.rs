@@ -143,17 +143,17 @@ pub fn readiness(
         };
         let criteria = vec![
             at_least("settled fills", Some(s.settled_fills as f64), config.min_fills as f64, 0, ""),
-            at_least("realised edge, bps", bps, config.min_realised_bps, 1, "no settled fills"),
+            at_least("realised edge (bps)", bps, config.min_realised_bps, 1, "no settled fills"),
             at_least("t-statistic", t, config.min_t, 2, "fewer than two settled fills, or no spread"),
             at_most("α gap", s.alpha_gap.map(f64::abs), config.max_alpha_gap, "no maker orders"),
-            at_least("history, days", history.map(|d| d as f64), config.min_history_days as f64, 0, "no paper fills"),
+            at_least("history (days)", history.map(|d| d as f64), config.min_history_days as f64, 0, "no paper fills"),
             at_most(
-                "calibration age, h",
+                "calibration age (h)",
                 fresh.calibration_age_hours,
                 config.max_calibration_age_hours,
                 "not calibrated",
             ),
-            at_most("data age, h", fresh.data_age_hours, config.max_data_age_hours, "a source has no fetch time"),
+            at_most("data age (h)", fresh.data_age_hours, config.max_data_age_hours, "a source has no fetch time"),
             cusum,
             kills,
         ];
@@ -298,12 +298,12 @@ mod tests {
         let failed =
             |r: &SeriesReadiness| r.criteria.iter().filter(|c| !c.pass).map(|c| c.name.clone()).collect::<Vec<_>>();
         assert_eq!(failed(&short(&|c| c.min_fills = 5)), ["settled fills"]);
-        assert_eq!(failed(&short(&|c| c.min_realised_bps = 5_000.1)), ["realised edge, bps"]);
+        assert_eq!(failed(&short(&|c| c.min_realised_bps = 5_000.1)), ["realised edge (bps)"]);
         assert_eq!(failed(&short(&|c| c.min_t = 1.01)), ["t-statistic"]);
-        assert_eq!(failed(&short(&|c| c.max_calibration_age_hours = 23.9)), ["calibration age, h"]);
-        assert_eq!(failed(&short(&|c| c.max_data_age_hours = 23.9)), ["data age, h"]);
+        assert_eq!(failed(&short(&|c| c.max_calibration_age_hours = 23.9)), ["calibration age (h)"]);
+        assert_eq!(failed(&short(&|c| c.max_data_age_hours = 23.9)), ["data age (h)"]);
         // One hour short of 14 days of history.
-        assert_eq!(failed(&judge(&config(), t(14 * 24 - 1))), ["history, days"]);
+        assert_eq!(failed(&judge(&config(), t(14 * 24 - 1))), ["history (days)"]);
     }
 
     #[test]
@@ -319,7 +319,7 @@ mod tests {
         let failed: Vec<&str> = r.series["A"].criteria.iter().filter(|c| !c.pass).map(|c| c.name.as_str()).collect();
         assert!(failed.contains(&"no open CuSum alarm"));
         assert!(failed.contains(&"no kill-switch engagement"));
-        assert!(failed.contains(&"calibration age, h"), "unknown freshness fails");
+        assert!(failed.contains(&"calibration age (h)"), "unknown freshness fails");
         assert!(!r.series["A"].ready);
     }
 }
