@@ -263,18 +263,28 @@ fn decisions(data: &EvidenceData, series: Option<&str>, in_window: &dyn Fn(DateT
 struct LedgerView<'a> {
     orders: BTreeMap<&'a str, &'a OrderPlaced>,
     fills: Vec<&'a Fill>,
+    filled_by_order: BTreeMap<&'a str, Count>,
     results: BTreeMap<&'a str, (Side, DateTime<Utc>)>,
 }
 
 impl<'a> LedgerView<'a> {
     fn new(events: &'a [LedgerEvent], now: DateTime<Utc>) -> LedgerView<'a> {
-        let mut view = LedgerView { orders: BTreeMap::new(), fills: Vec::new(), results: BTreeMap::new() };
+        let mut view = LedgerView {
+            orders: BTreeMap::new(),
+            fills: Vec::new(),
+            filled_by_order: BTreeMap::new(),
+            results: BTreeMap::new(),
+        };
         for event in events {
             match event {
                 LedgerEvent::OrderPlaced(o) if o.ts <= now => {
                     view.orders.insert(o.client_order_id.as_str(), o);
                 }
-                LedgerEvent::Fill(f) if f.ts <= now => view.fills.push(f),
+                LedgerEvent::Fill(f) if f.ts <= now => {
+                    let total = view.filled_by_order.entry(f.client_order_id.as_str()).or_insert(Count::ZERO);
+                    *total = *total + f.count;
+                    view.fills.push(f);
+                }
                 LedgerEvent::Settled { ts, ticker, result } if *ts <= now => {
                     view.results.insert(ticker.as_str(), (*result, *ts));
                 }
@@ -293,14 +303,9 @@ impl<'a> LedgerView<'a> {
     ) -> Score {
         let mine = |s: &str| series.is_none_or(|want| want == s);
         let mut score = Score::default();
-        let mut filled_by_order: BTreeMap<&str, Count> = BTreeMap::new();
-        for f in &self.fills {
-            let total = filled_by_order.entry(f.client_order_id.as_str()).or_insert(Count::ZERO);
-            *total = *total + f.count;
-        }
         let (mut maker_requested, mut maker_filled) = (Count::ZERO, Count::ZERO);
         for o in self.orders.values().filter(|o| mine(&o.series) && in_window(o.ts)) {
-            let filled = filled_by_order.get(o.client_order_id.as_str()).copied().unwrap_or(Count::ZERO);
+            let filled = self.filled_by_order.get(o.client_order_id.as_str()).copied().unwrap_or(Count::ZERO);
             score.orders += 1;
             score.requested = score.requested + o.count;
             score.filled = score.filled + filled;
