@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Sim, Workspace, post, stderr, stdout, write_fast_flow};
+use common::{Sim, Workspace, paper_watch_session, post, stderr, stdout};
 use kalshi_alpha::brokers::ledger_tables::read_table;
 
 fn sum_i64(table: &polars::prelude::DataFrame, column: &str) -> i64 {
@@ -40,14 +40,7 @@ fn every_scan_writes_go_no_go_with_a_top_level_go() {
 #[test]
 fn the_scoreboard_of_a_paper_session_matches_the_parquet_tables() {
     let ws = Workspace::new();
-    write_fast_flow(&ws);
-    ws.write(
-        "scripts/watch.rhai",
-        "// Quote, then watch.\nscan(\"KXHIGHNY\");\nsubmit(\"KXHIGHNY\");\npause(2.0);\nreport(\"KXHIGHNY\");\n",
-    );
-    let sim = Sim::start(&ws, &["--flow", "fixtures/sim/fast_flow.jsonl", "--flow-after-subscribe"]);
-    let out = ws.run(&["playbook", "run", "watch", "--online", "--base-url", &sim.base_url, "--broker", "paper"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let sim = paper_watch_session(&ws);
     let file: serde_json::Value = serde_json::from_str(&ws.read("reports/_artifacts/go_no_go.json")).unwrap();
     assert_eq!(file["source"], "playbook watch");
     assert_eq!(file["go"], true);

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Sim, Workspace, post, stderr, stdout, write_fast_flow};
+use common::{Sim, Workspace, paper_watch_session, post, stderr, stdout};
 use kalshi_alpha::brokers::ledger_tables::read_table;
 
 const NOW: &str = "2026-11-24T15:00:00Z";
@@ -224,14 +224,7 @@ fn a_stalled_feed_makes_the_gate_say_data_stale() {
 #[test]
 fn maker_orders_fill_when_the_tape_trades_through_their_queue() {
     let ws = Workspace::new();
-    write_fast_flow(&ws);
-    ws.write(
-        "scripts/watch.rhai",
-        "// Quote, then watch.\nscan(\"KXHIGHNY\");\nsubmit(\"KXHIGHNY\");\npause(2.0);\nreport(\"KXHIGHNY\");\n",
-    );
-    let sim = Sim::start(&ws, &["--flow", "fixtures/sim/fast_flow.jsonl", "--flow-after-subscribe"]);
-    let out = ws.run(&["playbook", "run", "watch", "--online", "--base-url", &sim.base_url, "--broker", "paper"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let sim = paper_watch_session(&ws);
     let show: serde_json::Value = serde_json::from_str(&stdout(&ws.run(&["ledger", "show", "--json"]))).unwrap();
     let positions: Vec<(String, String, String, String)> = show["positions"]
         .as_array()

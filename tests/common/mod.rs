@@ -203,3 +203,17 @@ pub fn write_fast_flow(ws: &Workspace) {
     let flow = ws.read("fixtures/sim/flow_trades.jsonl").replace("000, \"ticker\"", "00, \"ticker\"");
     ws.write("fixtures/sim/fast_flow.jsonl", &flow);
 }
+
+/// A paper `watch` playbook (quote the NYC ladder, watch the fast crowd flow for 2 s, report)
+/// run against a fresh simulator; returns the simulator, still running.
+pub fn paper_watch_session(ws: &Workspace) -> Sim {
+    write_fast_flow(ws);
+    ws.write(
+        "scripts/watch.rhai",
+        "// Quote, then watch.\nscan(\"KXHIGHNY\");\nsubmit(\"KXHIGHNY\");\npause(2.0);\nreport(\"KXHIGHNY\");\n",
+    );
+    let sim = Sim::start(ws, &["--flow", "fixtures/sim/fast_flow.jsonl", "--flow-after-subscribe"]);
+    let out = ws.run(&["playbook", "run", "watch", "--online", "--base-url", &sim.base_url, "--broker", "paper"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    sim
+}
