@@ -28,6 +28,7 @@ const PURE: &[&str] = &[
     "src/evidence/render.rs",
     "src/evidence/cusum.rs",
     "src/evidence/readiness.rs",
+    "src/evidence/honesty.rs",
 ];
 /// Top-level modules the wire layer may import: nothing above it.
 const KALSHI_MAY_IMPORT: &[&str] = &["model", "rate", "storage", "decode", "clock"];

@@ -227,3 +227,60 @@ fn arming_refuses_a_series_that_is_not_ready_unless_overridden_and_recorded() {
     let audit = ws.read("data/proc/audit/readiness_overrides.jsonl");
     assert!(audit.contains("simulator drill") && audit.contains("KXHIGHNY"), "{audit}");
 }
+
+#[test]
+fn ev_honesty_is_written_with_the_scoreboard_and_only_ever_shrinks_sizes() {
+    let ws = Workspace::new();
+    losing_journal(&ws);
+    assert!(ws.run(&["report", "scoreboard", "--window", "30d"]).status.success());
+    let table: serde_json::Value = serde_json::from_str(&ws.read("reports/_artifacts/ev_honesty.json")).unwrap();
+    let bin = &table["bins"][0];
+    assert_eq!(
+        (bin["series"].as_str(), bin["side"].as_str(), bin["p_from"].as_f64()),
+        (Some("KXCPI"), Some("yes"), Some(0.5))
+    );
+    // One settled fill is below min_samples: no evidence to shrink on.
+    assert_eq!(bin["n"], 1);
+    assert_eq!(bin["weight"], 1.0);
+
+    // A table that halves KXCPI NO at 0.4–0.5 (the offline scan's proposal: NO at model 0.43, 10 asked).
+    let mut table = table.clone();
+    table["bins"] = serde_json::json!([{
+        "series": "KXCPI", "side": "no", "p_from": 0.4, "p_to": 0.5, "n": 40,
+        "expected_bps": 900.0, "realised_bps": 0.0, "t": 0.0, "weight": 0.5, "why": "t = 0.00: linear"
+    }]);
+    ws.write("reports/_artifacts/ev_honesty.json", &serde_json::to_string(&table).unwrap());
+    // Policy scripts read the same weight.
+    let gates = ws.read("policies/gates.rhai").replace(
+        "    for name in ctx.monitors.keys() {",
+        "    if ev_honesty(ctx.series, \"no\", 0.43) < 0.6 { reasons.push(\"EV_HONESTY_LOW: weight below 0.6\"); }\n    for name in ctx.monitors.keys() {",
+    );
+    ws.write("policies/gates.rhai", &gates);
+    let out = ws.run(&["scan", "--offline", "--series", "KXCPI", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let reasons = v["series"][0]["gate"]["reasons"].as_array().unwrap();
+    assert!(reasons.iter().any(|r| r == "EV_HONESTY_LOW: weight below 0.6"), "{reasons:?}");
+    let stamp_dir = std::fs::read_dir(ws.path("data/proc/proposals/KXCPI")).unwrap().next().unwrap().unwrap().path();
+    let proposals: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(stamp_dir).unwrap()).unwrap();
+    let decisions = proposals["events"][0]["decisions"].as_array().unwrap();
+    let no = decisions.iter().find(|d| d["proposal"]["side"] == "no").unwrap();
+    assert_eq!(no["allowed"], "5.00", "{no}");
+    assert!(no["reasons"].as_array().unwrap().iter().any(|r| r["code"] == "EV_HONESTY"), "{no}");
+    // Bins without evidence are untouched.
+    let yes = decisions.iter().find(|d| d["proposal"]["side"] == "yes");
+    if let Some(yes) = yes {
+        assert!(!yes["reasons"].as_array().unwrap().iter().any(|r| r["code"] == "EV_HONESTY"), "{yes}");
+    }
+}
+
+#[test]
+fn an_unreadable_ev_honesty_table_refuses_the_session() {
+    let ws = Workspace::new();
+    std::fs::create_dir_all(ws.path("reports/_artifacts")).unwrap();
+    ws.write("reports/_artifacts/ev_honesty.json", "{ broken");
+    let out = ws.run(&["scan", "--offline", "--series", "KXCPI"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("ev_honesty.json"), "{}", stderr(&out));
+    assert!(!ws.path("reports/KXCPI").exists(), "no partial output");
+}

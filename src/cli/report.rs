@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
-use kalshi_alpha::evidence::load::{EvidencePlace, load};
+use kalshi_alpha::evidence::load::EvidencePlace;
 use kalshi_alpha::evidence::monitors::refresh_readiness;
-use kalshi_alpha::evidence::scoreboard::{Window, scoreboard};
-use kalshi_alpha::evidence::write_scoreboard;
+use kalshi_alpha::evidence::report_scoreboards;
+use kalshi_alpha::evidence::scoreboard::Window;
 
 /// Arguments of `report`.
 #[derive(Debug, Args)]
@@ -87,17 +87,13 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
 
 fn run_scoreboard(args: ScoreboardArgs) -> anyhow::Result<ExitCode> {
     let now = args.now.unwrap_or_else(Utc::now);
-    let data = load(&args.place.evidence(), now)?;
-    let boards: Vec<_> = args.windows.iter().map(|w| scoreboard(&data, w, now)).collect();
-    let mut written = Vec::new();
-    for board in &boards {
-        written.push(write_scoreboard(&args.place.out, board)?);
-    }
+    let written = report_scoreboards(&args.place.evidence(), &args.windows, now)?;
     if args.json {
+        let boards: Vec<_> = written.iter().map(|(b, _)| b).collect();
         println!("{}", serde_json::to_string_pretty(&boards)?);
         return Ok(ExitCode::SUCCESS);
     }
-    for (board, (md, _)) in boards.iter().zip(&written) {
+    for (board, md) in &written {
         let paper = &board.paper.total;
         println!(
             "{:>4}: {} run(s), GO rate {}; paper {} order(s), {} fill(s) ({} settled), realised {}; live {} order(s); {}",
@@ -112,6 +108,7 @@ fn run_scoreboard(args: ScoreboardArgs) -> anyhow::Result<ExitCode> {
             md.display()
         );
     }
+    println!("EV honesty: reports/_artifacts/ev_honesty.json");
     Ok(ExitCode::SUCCESS)
 }
 

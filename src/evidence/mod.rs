@@ -8,6 +8,10 @@
 pub mod cusum;
 /// `reports/_artifacts/go_no_go.json` and the decision log, written by every session.
 pub mod go_no_go;
+/// Expected vs realised edge per bin, and the size weights it gives.
+pub mod honesty;
+/// `reports/_artifacts/ev_honesty.json` on disk.
+pub mod honesty_file;
 /// Reading the ledgers, the decision log, proposals and freshness.
 pub mod load;
 /// The CuSum and readiness files, acknowledgements, and what sessions read of them.
@@ -23,7 +27,32 @@ pub mod stats;
 
 use std::path::{Path, PathBuf};
 
-use crate::evidence::scoreboard::Scoreboard;
+use chrono::{DateTime, Utc};
+
+use crate::evidence::load::{EvidenceError, EvidencePlace};
+use crate::evidence::scoreboard::{Scoreboard, Window};
+
+/// `report scoreboard`: one scoreboard per window (each written as Markdown and JSON) and
+/// the EV-honesty table (`reports/_artifacts/ev_honesty.json`), from the files at `place`.
+pub fn report_scoreboards(
+    place: &EvidencePlace,
+    windows: &[Window],
+    now: DateTime<Utc>,
+) -> Result<Vec<(Scoreboard, PathBuf)>, EvidenceError> {
+    let config = monitors::readiness_config(&place.configs)?;
+    let data = load::load(place, now)?;
+    let boards: Vec<Scoreboard> = windows.iter().map(|w| scoreboard::scoreboard(&data, w, now)).collect();
+    honesty_file::write_honesty(&place.out, &data, config.honesty, now)?;
+    let mut written = Vec::with_capacity(boards.len());
+    for board in boards {
+        let (md, _) = write_scoreboard(&place.out, &board).map_err(|e| EvidenceError::File {
+            path: place.out.join("reports"),
+            message: format!("cannot write: {e}"),
+        })?;
+        written.push((board, md));
+    }
+    Ok(written)
+}
 
 /// Writes `reports/scoreboard_<window>.md` and `reports/_artifacts/scoreboard_<window>.json`
 /// (atomically); returns both paths.

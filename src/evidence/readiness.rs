@@ -32,6 +32,8 @@ pub struct ReadinessConfig {
     pub max_data_age_hours: f64,
     /// The drift alarm's parameters.
     pub cusum: CusumConfig,
+    /// EV honesty's weight rule.
+    pub honesty: crate::evidence::honesty::HonestyConfig,
 }
 
 /// One criterion's verdict.
@@ -260,6 +262,7 @@ mod tests {
             max_calibration_age_hours: 24.0,
             max_data_age_hours: 24.0,
             cusum: CusumConfig { k: 0.02, h: 0.5 },
+            honesty: crate::evidence::honesty::HonestyConfig { min_samples: 30, t_full: 2.0, t_stop: 2.0, bucket: 0.1 },
         }
     }
 

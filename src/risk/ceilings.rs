@@ -195,6 +195,18 @@ pub enum Reason {
         /// Which file set the limit.
         source: LimitSource,
     },
+    /// Size scaled down by the EV-honesty weight of the proposal's bin
+    /// (`reports/_artifacts/ev_honesty.json`).
+    EvHonesty {
+        /// The bin's weight, in basis points of the size asked.
+        weight_bp: u32,
+        /// The bin (`SERIES side p_from-p_to`).
+        bin: String,
+        /// The size the weight allows.
+        limit: Count,
+        /// The size asked for.
+        asked: Count,
+    },
 }
 
 impl Reason {
@@ -212,6 +224,7 @@ impl Reason {
             Reason::PolicyHook { .. } => "POLICY_HOOK",
             Reason::ScriptError { .. } => "SCRIPT_ERROR",
             Reason::MaxBinsPerEvent { .. } => "MAX_BINS_PER_EVENT",
+            Reason::EvHonesty { .. } => "EV_HONESTY",
         }
     }
 }
@@ -237,6 +250,12 @@ impl fmt::Display for Reason {
             Reason::PolicyHook { source, message } => write!(f, "{message} [{}]", source.as_str()),
             Reason::ScriptError { error } => write!(f, "{error}"),
             Reason::MaxBinsPerEvent { limit, source } => write!(f, "limit={limit} [{}]", source.as_str()),
+            Reason::EvHonesty { weight_bp, bin, limit, asked } => write!(
+                f,
+                "weight={}.{:04} bin={bin} limit={limit} asked={asked} [ev_honesty.json]",
+                weight_bp / 10_000,
+                weight_bp % 10_000
+            ),
         }
     }
 }

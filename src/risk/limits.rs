@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::model::{Count, Money, Proposal, Role};
+use crate::model::{Count, Money, Proposal, Role, Side};
 use crate::pricing::ev::max_loss;
 use crate::pricing::fees::{FeeSchedule, Rounding};
 use crate::risk::ceilings::{CoreCeilings, Decision, LimitSource, Reason, Verdict, resize};
@@ -239,13 +239,28 @@ pub trait OrderHook {
 pub struct Decider<'a> {
     table: &'a LimitTable,
     hook: Option<&'a dyn OrderHook>,
+    weights: Option<&'a dyn SizeWeights>,
     ledger: Ledger,
+}
+
+/// Size weights from evidence (EV honesty): a proposal's size is scaled by its bin's weight,
+/// never up.
+pub trait SizeWeights {
+    /// The weight in basis points (0..=10,000) of the bin holding a `side` proposal on
+    /// `series` at model probability `model_p`, and the bin's name; `None` leaves it alone.
+    fn weight(&self, series: &str, side: Side, model_p: f64) -> Option<(u32, String)>;
 }
 
 impl<'a> Decider<'a> {
     /// A decider starting from `ledger`.
     pub fn new(table: &'a LimitTable, hook: Option<&'a dyn OrderHook>, ledger: Ledger) -> Decider<'a> {
-        Decider { table, hook, ledger }
+        Decider { table, hook, weights: None, ledger }
+    }
+
+    /// The same decider, scaling sizes down by `weights` first.
+    pub fn with_weights(mut self, weights: Option<&'a dyn SizeWeights>) -> Decider<'a> {
+        self.weights = weights;
+        self
     }
 
     /// The exposure taken so far.
@@ -269,6 +284,9 @@ impl<'a> Decider<'a> {
         let mut reasons = Vec::new();
         let mut allowed = self.table_size(&proposal, schedule, rounding, &mut reasons);
         if !allowed.is_zero() {
+            allowed = self.weighted_size(&proposal, allowed, &mut reasons);
+        }
+        if !allowed.is_zero() {
             allowed = self.hook_size(&proposal, allowed, schedule, rounding, &mut reasons);
         }
         if !allowed.is_zero() && !self.has_bin(&proposal) {
@@ -290,6 +308,24 @@ impl<'a> Decider<'a> {
             self.ledger.commit(&proposal, max_loss(schedule, rounding, proposal.role, proposal.price, allowed));
         }
         Decision { proposal, asked, allowed, verdict, reasons }
+    }
+
+    /// The EV-honesty weight of the proposal's bin × the size asked, in whole contracts,
+    /// when that is below `allowed`.
+    fn weighted_size(&self, p: &Proposal, allowed: Count, reasons: &mut Vec<Reason>) -> Count {
+        let Some((weight_bp, bin)) = self.weights.and_then(|w| w.weight(&p.series, p.side, p.model_p)) else {
+            return allowed;
+        };
+        if weight_bp >= 10_000 {
+            return allowed;
+        }
+        let whole = p.count.whole() * i64::from(weight_bp) / 10_000;
+        let limit = Count::from_whole(whole).unwrap_or(Count::ZERO);
+        if limit >= allowed {
+            return allowed;
+        }
+        reasons.push(Reason::EvHonesty { weight_bp, bin, limit, asked: p.count });
+        limit
     }
 
     fn has_bin(&self, p: &Proposal) -> bool {

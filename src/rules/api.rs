@@ -10,7 +10,7 @@ use rhai::{
 
 use crate::model::{Count, Money, Price, Proposal, Role, Side};
 use crate::risk::gate::GateContext;
-use crate::risk::limits::Exposure;
+use crate::risk::limits::{Exposure, SizeWeights};
 use crate::scan::RungRow;
 
 /// A proposal as scripts see it (cheap to clone into the engine).
@@ -57,6 +57,35 @@ pub fn register(engine: &mut Engine) {
     register_exposure(engine);
     register_gate_context(engine);
     register_bin(engine);
+    register_evidence(engine);
+}
+
+/// The size weights scripts read through `ev_honesty(series, side, p)`: set by the session
+/// that loaded `reports/_artifacts/ev_honesty.json` (none: every weight is 1).
+static SIZE_WEIGHTS: std::sync::RwLock<Option<Arc<dyn SizeWeights + Send + Sync>>> = std::sync::RwLock::new(None);
+
+/// Makes `weights` what `ev_honesty(...)` reads in every policy script of this process.
+pub fn set_size_weights(weights: Option<Arc<dyn SizeWeights + Send + Sync>>) {
+    // A poisoned lock still holds a whole value: take it over.
+    *SIZE_WEIGHTS.write().unwrap_or_else(|p| p.into_inner()) = weights;
+}
+
+fn register_evidence(engine: &mut Engine) {
+    register_documented(
+        engine,
+        "ev_honesty",
+        &["series: &str", "side: &str", "p: f64", "f64"],
+        "The EV-honesty size weight (0 to 1) of the bin holding a `side` (\"yes\"/\"no\") contract on\n`series` at model probability `p`; 1 where there is no evidence.",
+        |series: &str, side: &str, p: f64| -> Result<f64, Box<rhai::EvalAltResult>> {
+            let side = match side {
+                "yes" => Side::Yes,
+                "no" => Side::No,
+                other => return Err(runtime_error(format!("ev_honesty: side \"{other}\" is not \"yes\" or \"no\""))),
+            };
+            let weights = SIZE_WEIGHTS.read().unwrap_or_else(|p| p.into_inner());
+            Ok(weights.as_ref().and_then(|w| w.weight(series, side, p)).map_or(1.0, |(bp, _)| f64::from(bp) / 10_000.0))
+        },
+    );
 }
 
 /// Comparison operators and printing for a totally ordered value type.

@@ -22,6 +22,8 @@ pub struct Inputs {
     pub params: ScanParams,
     /// What strategies price from (events without an operator view); none: views only.
     pub strategies: Option<StrategyContext>,
+    /// EV honesty's size weights (`reports/_artifacts/ev_honesty.json`), when computed.
+    pub honesty: Option<crate::evidence::honesty::EvHonesty>,
 }
 
 /// What the strategies price from: driver data, parameters (configured, with calibrations
@@ -110,7 +112,7 @@ impl Inputs {
             rounding: config.fees.rounding,
             kelly_cap: params.kelly_cap,
         };
-        Ok(Inputs { config, series: Vec::new(), params, strategies: None })
+        Ok(Inputs { config, series: Vec::new(), params, strategies: None, honesty: None })
     }
 
     /// These inputs with strategies for the events that have no operator view.
@@ -133,7 +135,19 @@ impl Inputs {
         wanted.dedup();
         let wanted = (!self.series.is_empty()).then_some(wanted.as_slice());
         self.strategies = Some(StrategyContext::load(configs, out_root, fixtures, now, online, wanted)?);
+        self.honesty = crate::evidence::honesty_file::read_honesty(out_root).map_err(SessionError::Evidence)?;
+        // Policy scripts read the same table through `ev_honesty(series, side, p)`.
+        crate::rules::api::set_size_weights(
+            self.honesty
+                .clone()
+                .map(|h| std::sync::Arc::new(h) as std::sync::Arc<dyn crate::risk::limits::SizeWeights + Send + Sync>),
+        );
         Ok(self)
+    }
+
+    /// The size weights the decider applies (EV honesty), when there are any.
+    pub fn weights(&self) -> Option<&dyn crate::risk::limits::SizeWeights> {
+        self.honesty.as_ref().map(|h| h as &dyn crate::risk::limits::SizeWeights)
     }
 }
 

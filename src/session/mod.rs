@@ -117,6 +117,9 @@ pub enum SessionError {
     /// The exchange client could not be built.
     #[error(transparent)]
     Rest(#[from] crate::kalshi::rest::RestError),
+    /// Evidence the session applies (EV honesty) could not be read.
+    #[error(transparent)]
+    Evidence(crate::evidence::load::EvidenceError),
     /// An output could not be written.
     #[error("{path}: cannot write: {source}")]
     Write {

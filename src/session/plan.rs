@@ -51,7 +51,7 @@ pub fn plan_session(
     ledger: Ledger,
     now: DateTime<Utc>,
 ) -> Result<Vec<PlannedSeries>, SessionError> {
-    let mut decider = Decider::new(policies.table(), policies.hook(), ledger);
+    let mut decider = Decider::new(policies.table(), policies.hook(), ledger).with_weights(inputs.weights());
     inputs.series.iter().map(|s| plan_gated(s, inputs, policies, &mut decider, gate, now)).collect()
 }
 

@@ -85,8 +85,9 @@ impl Session {
             SessionBroker::Dry(_) => self.ledger.clone(),
             SessionBroker::Paper(_) | SessionBroker::Live(_) => self.broker.exposure(at, self.inputs.params.rounding),
         };
-        let mut decider = Decider::new(active.set.table(), active.set.hook(), start);
         self.beat(at);
+        let mut decider =
+            Decider::new(active.set.table(), active.set.hook(), start).with_weights(self.inputs.weights());
         // A rehearsal writes no heartbeat; its virtual session is alive by construction.
         let heartbeat_age_secs =
             if self.req.dry_run { Some(0.0) } else { HeartbeatFile::under(&self.req.out_root).age_secs(at) };
