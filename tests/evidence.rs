@@ -284,3 +284,41 @@ fn an_unreadable_ev_honesty_table_refuses_the_session() {
     assert!(stderr(&out).contains("ev_honesty.json"), "{}", stderr(&out));
     assert!(!ws.path("reports/KXCPI").exists(), "no partial output");
 }
+
+#[test]
+fn the_pilot_bundle_holds_the_evidence_and_ends_in_a_verdict() {
+    let ws = Workspace::new();
+    losing_journal(&ws);
+    assert!(ws.run(&["scan", "--offline", "--series", "KXCPI"]).status.success());
+    let out = ws.run(&["report", "bundle", "KXCPI"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed = stdout(&out);
+    assert!(printed.contains("final: NO-GO"), "{printed}");
+    let dir =
+        std::fs::read_dir(ws.path("reports/bundles")).unwrap().map(|e| e.unwrap().path()).find(|p| p.is_dir()).unwrap();
+    for file in [
+        "README_pilot.md",
+        "scoreboard_7d.md",
+        "scoreboard_30d.json",
+        "pilot_ready.json",
+        "ev_honesty.json",
+        "cusum.json",
+        "go_no_go.json",
+        "heartbeat.json",
+        "last_scan_report.md",
+        "last_proposals.json",
+    ] {
+        assert!(dir.join(file).exists(), "{file} missing from {}", dir.display());
+    }
+    let readme = std::fs::read_to_string(dir.join("README_pilot.md")).unwrap();
+    // The losing fill keeps the CuSum alarm open and readiness NOT READY: both named in the verdict.
+    assert!(readme.contains("- [ ] no open CuSum alarm: alarm since 2026-11-21T14:00:00+00:00"), "{readme}");
+    assert!(readme.contains("- [x] kill switch off"), "{readme}");
+    assert!(readme.contains("## Final: NO-GO") && readme.contains("pilot readiness"), "{readme}");
+    // The archive is a gzip'd tar holding the same files.
+    let archive = dir.with_extension("tar.gz");
+    let listing = std::process::Command::new("tar").arg("tzf").arg(&archive).output().unwrap();
+    assert!(listing.status.success(), "{}", String::from_utf8_lossy(&listing.stderr));
+    let names = String::from_utf8_lossy(&listing.stdout).to_string();
+    assert!(names.contains("/README_pilot.md") && names.contains("/cusum.json"), "{names}");
+}

@@ -1,10 +1,11 @@
-//! `kalshi-alpha report scoreboard|readiness`: evidence reports over the ledgers and decisions.
+//! `kalshi-alpha report scoreboard|readiness|bundle`: evidence reports over the ledgers and decisions.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
+use kalshi_alpha::evidence::bundle::write_bundle;
 use kalshi_alpha::evidence::load::EvidencePlace;
 use kalshi_alpha::evidence::monitors::refresh_readiness;
 use kalshi_alpha::evidence::report_scoreboards;
@@ -28,6 +29,24 @@ enum ReportCommand {
     /// criterion with its value and pass/fail. Writes reports/pilot_readiness.md and
     /// reports/_artifacts/pilot_ready.json (which arming a live session reads).
     Readiness(ReadinessArgs),
+    /// One folder (and a .tar.gz) for a series' pilot decision: last session records and scan
+    /// report, scoreboards, readiness, EV honesty, CuSum, heartbeat, feed health, and
+    /// README_pilot.md — a checklist ending in a final GO/NO-GO with its rationale.
+    Bundle(BundleArgs),
+}
+
+#[derive(Debug, Args)]
+struct BundleArgs {
+    /// The series.
+    series: String,
+    #[command(flatten)]
+    place: Place,
+    /// Where the bundle folder and archive go (default reports/bundles/).
+    #[arg(long = "bundle-dir")]
+    bundle_dir: Option<PathBuf>,
+    /// Judge at this instant (RFC 3339; default now).
+    #[arg(long)]
+    now: Option<DateTime<Utc>>,
 }
 
 /// Where the evidence is.
@@ -82,6 +101,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         ReportCommand::Scoreboard(a) => run_scoreboard(a),
         ReportCommand::Readiness(a) => run_readiness(a),
+        ReportCommand::Bundle(a) => run_bundle(a),
     }
 }
 
@@ -128,5 +148,16 @@ fn run_readiness(args: ReadinessArgs) -> anyhow::Result<ExitCode> {
         }
     }
     println!("reports/pilot_readiness.md, reports/_artifacts/pilot_ready.json");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_bundle(args: BundleArgs) -> anyhow::Result<ExitCode> {
+    let now = args.now.unwrap_or_else(Utc::now);
+    let bundle = write_bundle(&args.place.evidence(), &args.series, args.bundle_dir.as_deref(), now)?;
+    for (what, pass, detail) in &bundle.checks {
+        println!("[{}] {what}: {detail}", if *pass { "x" } else { " " });
+    }
+    println!("final: {}", if bundle.go { "GO" } else { "NO-GO" });
+    println!("{}\n{}", bundle.dir.display(), bundle.archive.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,8 @@
 //! the files, `monitors` keeps the alarm and readiness on disk, `go_no_go` writes what
 //! sessions decided, and `write_scoreboard` writes the reports.
 
+/// `report bundle`: the pilot bundle and its checklist.
+pub mod bundle;
 /// The CuSum drift alarm.
 pub mod cusum;
 /// `reports/_artifacts/go_no_go.json` and the decision log, written by every session.
