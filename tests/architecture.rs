@@ -29,6 +29,7 @@ const PURE: &[&str] = &[
     "src/evidence/cusum.rs",
     "src/evidence/readiness.rs",
     "src/evidence/honesty.rs",
+    "src/evidence/settled.rs",
 ];
 /// Top-level modules the wire layer may import: nothing above it.
 const KALSHI_MAY_IMPORT: &[&str] = &["model", "rate", "storage", "decode", "clock"];

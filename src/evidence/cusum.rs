@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ledger::{Fill, LedgerEvent, OrderPlaced};
-use crate::model::{Money, Price};
+use crate::evidence::settled::LedgerIndex;
+use crate::ledger::LedgerEvent;
 
 /// The alarm's parameters, dollars per contract (`configs/readiness.toml`, `[cusum]`).
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
@@ -74,37 +74,17 @@ pub fn run(shortfalls: &[(DateTime<Utc>, f64)], config: CusumConfig) -> (f64, Op
 
 /// Each series' shortfalls per contract from the ledgers' settled fills whose orders recorded
 /// an expectation, in settlement order.
-pub fn shortfalls(ledgers: &[&[LedgerEvent]]) -> BTreeMap<String, Vec<(DateTime<Utc>, f64)>> {
+pub fn shortfalls(ledgers: &[&[LedgerEvent]], now: DateTime<Utc>) -> BTreeMap<String, Vec<(DateTime<Utc>, f64)>> {
     let mut out: BTreeMap<String, Vec<(DateTime<Utc>, f64)>> = BTreeMap::new();
     for events in ledgers {
-        let mut orders: BTreeMap<&str, &OrderPlaced> = BTreeMap::new();
-        let mut fills: Vec<&Fill> = Vec::new();
-        let mut results = BTreeMap::new();
-        for event in events.iter() {
-            match event {
-                LedgerEvent::OrderPlaced(o) => {
-                    orders.insert(o.client_order_id.as_str(), o);
-                }
-                LedgerEvent::Fill(f) => fills.push(f),
-                LedgerEvent::Settled { ts, ticker, result } => {
-                    results.insert(ticker.as_str(), (*result, *ts));
-                }
-                LedgerEvent::OrderCancelled { .. } => {}
-            }
-        }
-        for f in fills {
-            let (Some((result, at)), Some(expected)) =
-                (results.get(f.ticker.as_str()), orders.get(f.client_order_id.as_str()).and_then(|o| o.expected))
-            else {
-                continue;
-            };
-            let contracts = f.count.centis() as f64 / 100.0;
+        let index = LedgerIndex::new(events, now);
+        for settled in index.fills.iter().filter_map(|f| index.settled(f)) {
+            let (Some(expected), contracts) = (settled.expected, settled.contracts()) else { continue };
             if contracts <= 0.0 {
                 continue;
             }
-            let payout = if *result == f.side { f.count.times(Price::ONE) } else { Money::ZERO };
-            let realised = (payout - f.count.times(f.price) - f.fee).as_f64() / contracts;
-            out.entry(f.series.clone()).or_default().push((*at, expected.ev_per_contract.as_f64() - realised));
+            let shortfall = expected.ev_per_contract.as_f64() - settled.realised.as_f64() / contracts;
+            out.entry(settled.fill.series.clone()).or_default().push((settled.settled_at, shortfall));
         }
     }
     for samples in out.values_mut() {
@@ -122,7 +102,7 @@ pub fn update(
     now: DateTime<Utc>,
 ) -> CusumState {
     let mut next = CusumState { updated_at: Some(now), series: BTreeMap::new() };
-    let all = shortfalls(ledgers);
+    let all = shortfalls(ledgers, now);
     let names = all.keys().chain(previous.series.keys()).cloned().collect::<std::collections::BTreeSet<_>>();
     for name in names {
         let before = previous.series.get(&name).cloned().unwrap_or_default();
@@ -210,7 +190,7 @@ mod tests {
             LedgerEvent::Settled { ts: at(5), ticker: "A-1".into(), result: Side::No },
         ];
         // Lost: −0.40 − 0.02 fee per contract against +0.10 expected: a 0.52 shortfall.
-        let all = shortfalls(&[&events]);
+        let all = shortfalls(&[&events], at(6));
         assert_eq!(all["A"].len(), 1);
         assert!((all["A"][0].1 - 0.52).abs() < 1e-12);
         let state = update(&CusumState::default(), &[&events], CONFIG, at(6));

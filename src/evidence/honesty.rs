@@ -13,9 +13,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::evidence::stats::mean_t;
-use crate::ledger::{Fill, LedgerEvent, OrderPlaced};
-use crate::model::{Money, Price, Side};
+use crate::evidence::settled::LedgerIndex;
+use crate::evidence::stats::{mean_t, money_times};
+use crate::ledger::LedgerEvent;
+use crate::model::Side;
 use crate::risk::limits::SizeWeights;
 
 /// The rule's parameters (`[honesty]` in `configs/readiness.toml`).
@@ -124,39 +125,19 @@ pub fn ev_honesty(ledgers: &[&[LedgerEvent]], config: HonestyConfig, now: DateTi
     type Key = (String, Side, u64);
     let mut samples: BTreeMap<Key, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
     for events in ledgers {
-        let mut orders: BTreeMap<&str, &OrderPlaced> = BTreeMap::new();
-        let mut fills: Vec<&Fill> = Vec::new();
-        let mut results: BTreeMap<&str, Side> = BTreeMap::new();
-        for event in events.iter() {
-            match event {
-                LedgerEvent::OrderPlaced(o) => {
-                    orders.insert(o.client_order_id.as_str(), o);
-                }
-                LedgerEvent::Fill(f) if f.ts <= now => fills.push(f),
-                LedgerEvent::Settled { ts, ticker, result } if *ts <= now => {
-                    results.insert(ticker.as_str(), *result);
-                }
-                _ => {}
-            }
-        }
-        for f in fills {
-            let (Some(result), Some(expected)) =
-                (results.get(f.ticker.as_str()), orders.get(f.client_order_id.as_str()).and_then(|o| o.expected))
+        let index = LedgerIndex::new(events, now);
+        for settled in index.fills.iter().filter_map(|f| index.settled(f)) {
+            let Some(expected) = settled.expected else { continue };
+            let expected_value = money_times(expected.ev_per_contract, settled.fill.count);
+            let (Some(expected_bps), Some(realised_bps)) = (settled.bps(expected_value), settled.bps(settled.realised))
             else {
                 continue;
             };
-            let paid = f.count.times(f.price);
-            if paid <= Money::ZERO {
-                continue;
-            }
-            let payout = if *result == f.side { f.count.times(Price::ONE) } else { Money::ZERO };
-            let realised = payout - paid - f.fee;
-            let expected_value = expected.ev_per_contract.as_f64() * (f.count.centis() as f64 / 100.0);
             let lower = bucket_of(expected.model_p, config.bucket);
-            let key = (f.series.clone(), f.side, (lower * 1e6).round() as u64);
+            let key = (settled.fill.series.clone(), settled.fill.side, (lower * 1e6).round() as u64);
             let entry = samples.entry(key).or_default();
-            entry.0.push(10_000.0 * expected_value / paid.as_f64());
-            entry.1.push(10_000.0 * realised.as_f64() / paid.as_f64());
+            entry.0.push(expected_bps);
+            entry.1.push(realised_bps);
         }
     }
     let bins = samples

@@ -24,6 +24,8 @@ pub mod readiness;
 pub mod render;
 /// The scoreboard's figures.
 pub mod scoreboard;
+/// Fills with their orders and results: the walk the reports share.
+pub mod settled;
 /// Mean and t, drawdown, Brier, log-loss.
 pub mod stats;
 

@@ -22,9 +22,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::evidence::stats::{Drawdown, MeanT, brier, drawdown, log_loss, mean_t};
-use crate::ledger::{Fill, LedgerEvent, OrderPlaced};
-use crate::model::{Count, Money, Price, Role, Side};
+use crate::evidence::settled::LedgerIndex;
+use crate::evidence::stats::{Drawdown, MeanT, brier, drawdown, log_loss, mean_t, money_times};
+use crate::ledger::LedgerEvent;
+use crate::model::{Count, Money, Role};
 use crate::risk::gate::GateLine;
 
 /// A window ending now: `7d`, `30d`, any whole number of days.
@@ -259,39 +260,21 @@ fn decisions(data: &EvidenceData, series: Option<&str>, in_window: &dyn Fn(DateT
     d
 }
 
-/// A ledger's orders, fills and results, indexed.
+/// A ledger indexed, with each order's filled contracts.
 struct LedgerView<'a> {
-    orders: BTreeMap<&'a str, &'a OrderPlaced>,
-    fills: Vec<&'a Fill>,
+    index: LedgerIndex<'a>,
     filled_by_order: BTreeMap<&'a str, Count>,
-    results: BTreeMap<&'a str, (Side, DateTime<Utc>)>,
 }
 
 impl<'a> LedgerView<'a> {
     fn new(events: &'a [LedgerEvent], now: DateTime<Utc>) -> LedgerView<'a> {
-        let mut view = LedgerView {
-            orders: BTreeMap::new(),
-            fills: Vec::new(),
-            filled_by_order: BTreeMap::new(),
-            results: BTreeMap::new(),
-        };
-        for event in events {
-            match event {
-                LedgerEvent::OrderPlaced(o) if o.ts <= now => {
-                    view.orders.insert(o.client_order_id.as_str(), o);
-                }
-                LedgerEvent::Fill(f) if f.ts <= now => {
-                    let total = view.filled_by_order.entry(f.client_order_id.as_str()).or_insert(Count::ZERO);
-                    *total = *total + f.count;
-                    view.fills.push(f);
-                }
-                LedgerEvent::Settled { ts, ticker, result } if *ts <= now => {
-                    view.results.insert(ticker.as_str(), (*result, *ts));
-                }
-                _ => {}
-            }
+        let index = LedgerIndex::new(events, now);
+        let mut filled_by_order: BTreeMap<&str, Count> = BTreeMap::new();
+        for f in &index.fills {
+            let total = filled_by_order.entry(f.client_order_id.as_str()).or_insert(Count::ZERO);
+            *total = *total + f.count;
         }
-        view
+        LedgerView { index, filled_by_order }
     }
 
     fn score(
@@ -304,7 +287,7 @@ impl<'a> LedgerView<'a> {
         let mine = |s: &str| series.is_none_or(|want| want == s);
         let mut score = Score::default();
         let (mut maker_requested, mut maker_filled) = (Count::ZERO, Count::ZERO);
-        for o in self.orders.values().filter(|o| mine(&o.series) && in_window(o.ts)) {
+        for o in self.index.orders.values().filter(|o| mine(&o.series) && in_window(o.ts)) {
             let filled = self.filled_by_order.get(o.client_order_id.as_str()).copied().unwrap_or(Count::ZERO);
             score.orders += 1;
             score.requested = score.requested + o.count;
@@ -323,29 +306,21 @@ impl<'a> LedgerView<'a> {
         let mut changes = Vec::new();
         let (mut settled_fees, mut hits) = (Money::ZERO, 0usize);
         let mut scored: BTreeMap<&str, (f64, f64, bool)> = BTreeMap::new();
-        for f in self.fills.iter().filter(|f| mine(&f.series) && in_window(f.ts)) {
+        for f in self.index.fills.iter().filter(|f| mine(&f.series) && in_window(f.ts)) {
             score.fills += 1;
             score.fees += f.fee;
-            let Some((result, settled_at)) = self.results.get(f.ticker.as_str()) else { continue };
-            let won = *result == f.side;
-            let paid = f.count.times(f.price);
-            let payout = if won { f.count.times(Price::ONE) } else { Money::ZERO };
-            let realised = payout - paid - f.fee;
+            let Some(settled) = self.index.settled(f) else { continue };
             score.settled_fills += 1;
-            score.realised_pnl += realised;
+            score.realised_pnl += settled.realised;
             settled_fees += f.fee;
-            hits += usize::from(won);
-            changes.push((*settled_at, realised));
-            if paid > Money::ZERO {
-                realised_bps.push(10_000.0 * realised.as_f64() / paid.as_f64());
-            }
-            if let Some(expected) = self.orders.get(f.client_order_id.as_str()).and_then(|o| o.expected) {
+            hits += usize::from(settled.won);
+            changes.push((settled.settled_at, settled.realised));
+            realised_bps.extend(settled.bps(settled.realised));
+            if let Some(expected) = settled.expected {
                 let value = money_times(expected.ev_per_contract, f.count);
                 score.expected_pnl += value;
-                if paid > Money::ZERO {
-                    expected_bps.push(10_000.0 * value.as_f64() / paid.as_f64());
-                }
-                scored.insert(f.client_order_id.as_str(), (expected.model_p, expected.market_p, won));
+                expected_bps.extend(settled.bps(value));
+                scored.insert(f.client_order_id.as_str(), (expected.model_p, expected.market_p, settled.won));
             }
         }
         score.expected_bps = mean_t(&expected_bps).map(|m| m.mean);
@@ -370,16 +345,11 @@ fn ratio(part: Count, whole: Count) -> Option<f64> {
     (!whole.is_zero()).then(|| part.centis() as f64 / whole.centis() as f64)
 }
 
-/// `per_contract × count`, exactly (units × centis / 100, rounded toward zero).
-fn money_times(per_contract: Money, count: Count) -> Money {
-    let units = i128::from(per_contract.units()) * i128::from(count.centis()) / 100;
-    Money::from_units(i64::try_from(units).unwrap_or(if units < 0 { i64::MIN } else { i64::MAX }))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::{Expected, Mode};
+    use crate::ledger::{Expected, Fill, Mode, OrderPlaced};
+    use crate::model::Side;
     use crate::risk::gate::Gate;
 
     fn t(h: i64) -> DateTime<Utc> {

@@ -79,6 +79,12 @@ pub fn drawdown(changes: &[(DateTime<Utc>, Money)], end: DateTime<Utc>) -> Drawd
     worst
 }
 
+/// `per_contract × count`, exactly (units × centis / 100, rounded toward zero, saturating).
+pub fn money_times(per_contract: Money, count: crate::model::Count) -> Money {
+    let units = i128::from(per_contract.units()) * i128::from(count.centis()) / 100;
+    Money::from_units(i64::try_from(units).unwrap_or(if units < 0 { i64::MIN } else { i64::MAX }))
+}
+
 /// Mean squared error of probabilities against outcomes (1 = it happened).
 pub fn brier(scored: &[(f64, bool)]) -> Option<f64> {
     (!scored.is_empty()).then(|| {
