@@ -63,7 +63,18 @@ fn replace(path: &Path, bytes: &[u8], durable: bool) -> io::Result<()> {
 /// Appends one line of JSON to an append-only log, creating it (and its directory) if needed.
 /// A last line left torn by a crash (no newline) is cut off first, so the log stays one JSON
 /// object per line.
+/// Durable: the line is on disk when this returns (audits, journals).
 pub fn append_jsonl(path: &Path, value: &impl serde::Serialize) -> io::Result<()> {
+    append_line(path, value)?.sync_data()
+}
+
+/// Like [`append_jsonl`] without waiting for the disk: a process crash loses nothing, a power
+/// cut may lose the last lines. For evidence logs that record, never decide (the decision log).
+pub fn append_jsonl_unsynced(path: &Path, value: &impl serde::Serialize) -> io::Result<()> {
+    append_line(path, value).map(drop)
+}
+
+fn append_line(path: &Path, value: &impl serde::Serialize) -> io::Result<File> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)?;
     }
@@ -72,7 +83,7 @@ pub fn append_jsonl(path: &Path, value: &impl serde::Serialize) -> io::Result<()
     let mut file = OpenOptions::new().create(true).read(true).append(true).open(path)?;
     cut_torn_tail(&mut file)?;
     file.write_all(&line)?;
-    file.sync_data()
+    Ok(file)
 }
 
 /// Cuts a last line that has no newline (a write a crash interrupted) off an append-only

@@ -103,7 +103,8 @@ pub fn write_go_no_go(
             policy_version: policy_version.to_string(),
             series: gates.clone(),
         };
-        crate::storage::append_jsonl(&gates_log_path(out_root), &line)?;
+        // The decision log records; it never decides: a power cut may cost its last line.
+        crate::storage::append_jsonl_unsynced(&gates_log_path(out_root), &line)?;
     }
     let previous = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<GoNoGo>(&b).ok());
     let file = GoNoGo::new(gates, at, source, policy_version, previous);
