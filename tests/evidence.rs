@@ -180,6 +180,28 @@ fn an_unreadable_cusum_state_is_no_go_for_every_series() {
 }
 
 #[test]
+fn a_settlement_without_a_recomputed_cusum_is_no_go_until_recomputed() {
+    let ws = Workspace::new();
+    std::fs::create_dir_all(ws.path("data/proc/state")).unwrap();
+    // What `ledger settle` leaves when it booked results but could not recompute the sum.
+    ws.write(
+        "data/proc/state/cusum.json",
+        r#"{"updated_at": null, "pending_since": "2026-11-21T14:00:00Z", "series": {}}"#,
+    );
+    let gate = |ws: &Workspace| {
+        let out = ws.run(&["scan", "--offline", "--series", "KXHIGHNY", "--json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        v["series"][0]["gate"].clone()
+    };
+    let pending = gate(&ws);
+    assert_eq!(pending["go"], false);
+    assert!(pending["reasons"].as_array().unwrap().iter().any(|r| r == "MONITOR: cusum=unknown"), "{pending}");
+    assert!(ws.run(&["monitors", "show"]).status.success());
+    assert_eq!(gate(&ws)["go"], true);
+}
+
+#[test]
 fn readiness_is_not_ready_without_evidence_and_says_why() {
     let ws = Workspace::new();
     losing_journal(&ws);

@@ -40,16 +40,28 @@ impl SessionDirs {
     }
 }
 
-/// Where the research commands (`data`, `calibrate`, `backtest`) read and write.
+/// Where the research and evidence commands (`data`, `calibrate`, `backtest`, `report`) read
+/// and write.
 #[derive(Debug, Clone, Args)]
 pub struct DataDirs {
     /// Root for data/raw, data/proc and reports/.
     #[arg(long, default_value = ".")]
     pub out: PathBuf,
-    /// Directory with data.toml and strategies.toml.
+    /// Directory with the configs (data.toml, strategies.toml, paper.toml, readiness.toml).
     #[arg(long, default_value = "configs")]
     pub configs: PathBuf,
     /// Fixture root (bundled payloads under fixtures/data/<source>/).
     #[arg(long, default_value = "fixtures")]
     pub fixtures: PathBuf,
+}
+
+impl DataDirs {
+    /// Where the evidence reports read and write.
+    pub fn evidence(&self) -> kalshi_alpha::evidence::load::EvidencePlace {
+        kalshi_alpha::evidence::load::EvidencePlace {
+            out: self.out.clone(),
+            configs: self.configs.clone(),
+            fixtures: self.fixtures.clone(),
+        }
+    }
 }

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use kalshi_alpha::brokers::ledger_ops::{self, LedgerPlace, MarketSource};
-use kalshi_alpha::evidence::load::EvidencePlace;
 use kalshi_alpha::evidence::monitors::settle_and_refresh;
 
 /// Arguments of `ledger`.
@@ -127,13 +126,7 @@ fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
 
 fn settle(args: SettleArgs) -> anyhow::Result<ExitCode> {
     let source = source(args.online, &args.exchange, &args.common);
-    let evidence = EvidencePlace {
-        out: args.common.out.clone(),
-        configs: args.common.configs.clone(),
-        fixtures: args.common.fixtures.clone(),
-    };
-    let (report, cusum) =
-        settle_and_refresh(&args.common.place(), source, args.now.unwrap_or_else(Utc::now), &evidence)?;
+    let (report, cusum) = settle_and_refresh(&args.common.place(), source, args.now.unwrap_or_else(Utc::now))?;
     for s in &report.settled {
         if s.at_fallback {
             println!("note: {}: the venue gives no settlement time; booked at {}", s.ticker, s.at.to_rfc3339());

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use chrono::Utc;
 use clap::{Args, Subcommand};
-use kalshi_alpha::evidence::load::EvidencePlace;
 use kalshi_alpha::evidence::monitors::{acknowledge, refresh_cusum};
 
 /// Arguments of `monitors`.
@@ -42,11 +41,10 @@ enum MonitorsCommand {
 
 /// Runs `monitors`.
 pub fn run(args: MonitorsArgs) -> anyhow::Result<ExitCode> {
-    let place = EvidencePlace { out: args.out, configs: args.configs, fixtures: PathBuf::from("fixtures") };
     let now = Utc::now();
     match args.command {
         MonitorsCommand::Show { json } => {
-            let state = refresh_cusum(&place, now)?;
+            let state = refresh_cusum(&args.out, &args.configs, now)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&state)?);
             } else if state.series.is_empty() {
@@ -65,7 +63,7 @@ pub fn run(args: MonitorsArgs) -> anyhow::Result<ExitCode> {
         }
         MonitorsCommand::Ack { series, reason } => {
             anyhow::ensure!(!reason.trim().is_empty(), "--reason must say why");
-            acknowledge(&place, &series, &reason, now)?;
+            acknowledge(&args.out, &args.configs, &series, &reason, now)?;
             println!("cusum_{series} acknowledged: {reason} (audited in data/proc/audit/monitors.jsonl)");
         }
     }

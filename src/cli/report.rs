@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
+
+use crate::cli::dirs::DataDirs;
 use kalshi_alpha::evidence::bundle::write_bundle;
-use kalshi_alpha::evidence::load::EvidencePlace;
 use kalshi_alpha::evidence::monitors::refresh_readiness;
 use kalshi_alpha::evidence::report_scoreboards;
 use kalshi_alpha::evidence::scoreboard::Window;
@@ -40,7 +41,7 @@ struct BundleArgs {
     /// The series.
     series: String,
     #[command(flatten)]
-    place: Place,
+    place: DataDirs,
     /// Where the bundle folder and archive go (default reports/bundles/).
     #[arg(long = "bundle-dir")]
     bundle_dir: Option<PathBuf>,
@@ -49,30 +50,10 @@ struct BundleArgs {
     now: Option<DateTime<Utc>>,
 }
 
-/// Where the evidence is.
-#[derive(Debug, Args)]
-struct Place {
-    /// Root holding data/ and reports/.
-    #[arg(long, default_value = ".")]
-    out: PathBuf,
-    /// Directory with paper.toml, limits.toml and readiness.toml.
-    #[arg(long, default_value = "configs")]
-    configs: PathBuf,
-    /// Fixture root (the data store's fallback, for freshness).
-    #[arg(long, default_value = "fixtures")]
-    fixtures: PathBuf,
-}
-
-impl Place {
-    fn evidence(&self) -> EvidencePlace {
-        EvidencePlace { out: self.out.clone(), configs: self.configs.clone(), fixtures: self.fixtures.clone() }
-    }
-}
-
 #[derive(Debug, Args)]
 struct ReadinessArgs {
     #[command(flatten)]
-    place: Place,
+    place: DataDirs,
     /// Judge at this instant (RFC 3339; default now).
     #[arg(long)]
     now: Option<DateTime<Utc>>,
@@ -87,7 +68,7 @@ struct ScoreboardArgs {
     #[arg(long = "window", default_values = ["7d", "30d"])]
     windows: Vec<Window>,
     #[command(flatten)]
-    place: Place,
+    place: DataDirs,
     /// The window's end (RFC 3339; default now).
     #[arg(long)]
     now: Option<DateTime<Utc>>,

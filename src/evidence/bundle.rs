@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use crate::brokers::controls::KillSwitch;
-use crate::evidence::go_no_go::go_no_go_path;
+use crate::evidence::go_no_go::{GoNoGo, go_no_go_path};
 use crate::evidence::honesty_file::honesty_path;
 use crate::evidence::load::{EvidenceError, EvidencePlace};
-use crate::evidence::monitors::{cusum_path, readiness_path, refresh_readiness};
+use crate::evidence::monitors::{cusum_path, readiness_from, readiness_path};
 use crate::evidence::scoreboard::{Scoreboard, Window};
 
 /// Session records of the series copied into the bundle, newest first.
@@ -49,19 +49,43 @@ fn copy_into(dir: &Path, from: &Path, name: &str) -> Result<bool, EvidenceError>
     }
 }
 
-/// Files in `dir` whose name starts with `prefix`, newest name first.
-fn newest(dir: &Path, prefix: &str) -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(prefix)))
-                .collect()
-        })
-        .unwrap_or_default();
+/// Files in `dir` whose name starts with `prefix`, newest name first (none when `dir` does
+/// not exist; a folder that cannot be listed is an error, never an empty bundle section).
+fn newest(dir: &Path, prefix: &str) -> Result<Vec<PathBuf>, EvidenceError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(file_error(dir, format!("cannot list: {e}"))),
+    };
+    let mut found = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| file_error(dir, format!("cannot list: {e}")))?.path();
+        if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with(prefix)) {
+            found.push(path);
+        }
+    }
     found.sort();
     found.reverse();
-    found
+    Ok(found)
+}
+
+/// What the latest decision about `series` says, as the checklist shows it (not GO when the
+/// file cannot be read or no session has decided the series).
+fn last_gate(out_root: &Path, series: &str) -> (bool, String) {
+    let path = go_no_go_path(out_root);
+    let file = match std::fs::read(&path).map(|b| serde_json::from_slice::<GoNoGo>(&b)) {
+        Ok(Ok(file)) => file,
+        Ok(Err(e)) => return (false, format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (false, "no session has decided yet".into()),
+        Err(e) => return (false, format!("{}: cannot read: {e}", path.display())),
+    };
+    match file.latest.get(series) {
+        None => (false, "no session has decided this series".into()),
+        Some(d) => {
+            let reasons = if d.reasons.is_empty() { String::new() } else { format!(" ({})", d.reasons.join("; ")) };
+            (d.go, format!("{} at {} by {}{reasons}", if d.go { "GO" } else { "NO-GO" }, d.at.to_rfc3339(), d.source))
+        }
+    }
 }
 
 /// Writes the bundle for `series` under `out_dir` (default `reports/bundles/`), refreshing the
@@ -73,8 +97,11 @@ pub fn write_bundle(
     now: DateTime<Utc>,
 ) -> Result<Bundle, EvidenceError> {
     let windows: Vec<Window> = vec![Window { label: "7d".into(), days: 7 }, Window { label: "30d".into(), days: 30 }];
-    let boards = crate::evidence::report_scoreboards(place, &windows, now)?;
-    let readiness = refresh_readiness(place, now)?;
+    // Read once; the scoreboards, EV honesty, the CuSum and readiness are refreshed from it.
+    let config = crate::evidence::monitors::readiness_config(&place.configs)?;
+    let data = crate::evidence::load::load(place, now)?;
+    let boards = crate::evidence::scoreboards_from(&place.out, &data, &config, &windows, now)?;
+    let readiness = readiness_from(&place.out, &data, &config, now)?;
     let name = format!("pilot_{series}_{}", now.format("%Y%m%dT%H%M%SZ"));
     let parent = out_dir.map_or_else(|| place.out.join("reports/bundles"), Path::to_path_buf);
     let dir = parent.join(&name);
@@ -92,20 +119,23 @@ pub fn write_bundle(
     copy_into(&dir, &go_no_go_path(out), "go_no_go.json")?;
     let heartbeat_file = out.join("data/proc/state/heartbeat.json");
     copy_into(&dir, &heartbeat_file, "heartbeat.json")?;
-    if let Some(report) = newest(&out.join("reports").join(series), "scan_").first() {
+    if let Some(report) = newest(&out.join("reports").join(series), "scan_")?.first() {
         copy_into(&dir, report, "last_scan_report.md")?;
     }
-    let last_proposals = newest(&out.join("data/proc/proposals").join(series), "proposals_");
+    let last_proposals = newest(&out.join("data/proc/proposals").join(series), "proposals_")?;
     if let Some(p) = last_proposals.first() {
         copy_into(&dir, p, "last_proposals.json")?;
     }
     let mut kept = 0;
-    for record in newest(&out.join("reports/sessions"), "") {
+    for record in newest(&out.join("reports/sessions"), "")? {
         if kept == SESSIONS_KEPT {
             break;
         }
-        let text = std::fs::read_to_string(&record).unwrap_or_default();
-        let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        if record.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&record).map_err(|e| file_error(&record, format!("cannot read: {e}")))?;
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| file_error(&record, e))?;
         if value["gates"].get(series).is_some() {
             let file = record.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
             copy_into(&dir.join("sessions"), &record, &file)?;
@@ -125,11 +155,7 @@ pub fn write_bundle(
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .and_then(|v| v["ts"].as_str().and_then(|s| s.parse::<DateTime<Utc>>().ok()))
         .map(|ts| (now - ts).num_seconds());
-    let latest_gate = std::fs::read_to_string(go_no_go_path(out))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .map(|v| v["latest"][series].clone())
-        .unwrap_or_default();
+    let (gate_go, gate_detail) = last_gate(out, series);
     let ready = readiness.series.get(series);
     let score = board_30d.and_then(|b| b.paper.series.get(series));
     let cusum_alarm =
@@ -164,22 +190,7 @@ pub fn write_bundle(
             kill.is_none(),
             kill.map_or_else(|| "off".into(), |k| format!("ENGAGED: {}", k.reason)),
         ),
-        (
-            "last gate GO".into(),
-            latest_gate["go"] == true,
-            if latest_gate.is_null() {
-                "no session has decided this series".into()
-            } else {
-                let reasons: Vec<&str> =
-                    latest_gate["reasons"].as_array().into_iter().flatten().filter_map(|r| r.as_str()).collect();
-                format!(
-                    "{} at {}{}",
-                    if latest_gate["go"] == true { "GO" } else { "NO-GO" },
-                    latest_gate["at"].as_str().unwrap_or("?"),
-                    if reasons.is_empty() { String::new() } else { format!(" ({})", reasons.join("; ")) }
-                )
-            },
-        ),
+        ("last gate GO".into(), gate_go, gate_detail),
         (
             format!("heartbeat within {HEARTBEAT_MAX_SECS} s"),
             heartbeat_age.is_some_and(|a| a <= HEARTBEAT_MAX_SECS),

@@ -49,6 +49,10 @@ impl SeriesCusum {
 pub struct CusumState {
     /// When it was last computed.
     pub updated_at: Option<DateTime<Utc>>,
+    /// A settlement began at this time and the sum has not been recomputed since: until it
+    /// is, nobody can tell whether an alarm is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_since: Option<DateTime<Utc>>,
     /// By series.
     pub series: BTreeMap<String, SeriesCusum>,
 }
@@ -101,7 +105,7 @@ pub fn update(
     config: CusumConfig,
     now: DateTime<Utc>,
 ) -> CusumState {
-    let mut next = CusumState { updated_at: Some(now), series: BTreeMap::new() };
+    let mut next = CusumState { updated_at: Some(now), pending_since: None, series: BTreeMap::new() };
     let all = shortfalls(ledgers, now);
     let names = all.keys().chain(previous.series.keys()).cloned().collect::<std::collections::BTreeSet<_>>();
     for name in names {

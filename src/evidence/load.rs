@@ -58,15 +58,21 @@ pub fn load(place: &EvidencePlace, now: DateTime<Utc>) -> Result<EvidenceData, E
     let config = ScanConfig::load(&place.configs)?;
     let series: Vec<String> = config.limits.allowed_series.to_vec();
     let freshness = series.iter().map(|s| (s.clone(), freshness(place, s, now))).collect();
+    let (paper, live) = ledgers(&place.out)?;
     Ok(EvidenceData {
-        paper: ledger_events(&journal_path(&place.out))?,
-        live: ledger_events(&live_journal_path(&place.out))?,
+        paper,
+        live,
         gates: gate_lines(&gates_log_path(&place.out))?,
         proposals: proposals(&place.out.join("data/proc/proposals"))?,
         fill_alpha: config.paper.fill_alpha.as_f64(),
         freshness,
         series,
     })
+}
+
+/// The paper and the live ledger's events under `out_root`.
+pub fn ledgers(out_root: &Path) -> Result<(Vec<LedgerEvent>, Vec<LedgerEvent>), EvidenceError> {
+    Ok((ledger_events(&journal_path(out_root))?, ledger_events(&live_journal_path(out_root))?))
 }
 
 fn ledger_events(path: &Path) -> Result<Vec<LedgerEvent>, EvidenceError> {

@@ -34,7 +34,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use crate::evidence::load::{EvidenceError, EvidencePlace};
-use crate::evidence::scoreboard::{Scoreboard, Window};
+use crate::evidence::readiness::ReadinessConfig;
+use crate::evidence::scoreboard::{EvidenceData, Scoreboard, Window};
 
 /// `report scoreboard`: one scoreboard per window (each written as Markdown and JSON) and
 /// the EV-honesty table (`reports/_artifacts/ev_honesty.json`), from the files at `place`.
@@ -45,26 +46,38 @@ pub fn report_scoreboards(
 ) -> Result<Vec<(Scoreboard, PathBuf)>, EvidenceError> {
     let config = monitors::readiness_config(&place.configs)?;
     let data = load::load(place, now)?;
-    let boards: Vec<Scoreboard> = windows.iter().map(|w| scoreboard::scoreboard(&data, w, now)).collect();
-    honesty_file::write_honesty(&place.out, &data, config.honesty, now)?;
-    let mut written = Vec::with_capacity(boards.len());
-    for board in boards {
-        let (md, _) = write_scoreboard(&place.out, &board).map_err(|e| EvidenceError::File {
-            path: place.out.join("reports"),
-            message: format!("cannot write: {e}"),
-        })?;
-        written.push((board, md));
-    }
-    Ok(written)
+    scoreboards_from(&place.out, &data, &config, windows, now)
+}
+
+/// [`report_scoreboards`] over evidence already read.
+pub(crate) fn scoreboards_from(
+    out_root: &Path,
+    data: &EvidenceData,
+    config: &ReadinessConfig,
+    windows: &[Window],
+    now: DateTime<Utc>,
+) -> Result<Vec<(Scoreboard, PathBuf)>, EvidenceError> {
+    honesty_file::write_honesty(out_root, data, config.honesty, now)?;
+    windows
+        .iter()
+        .map(|w| {
+            let board = scoreboard::scoreboard(data, w, now);
+            write_scoreboard(out_root, &board).map(|md| (board, md))
+        })
+        .collect()
 }
 
 /// Writes `reports/scoreboard_<window>.md` and `reports/_artifacts/scoreboard_<window>.json`
-/// (atomically); returns both paths.
-pub fn write_scoreboard(out_root: &Path, board: &Scoreboard) -> std::io::Result<(PathBuf, PathBuf)> {
+/// (atomically); returns the Markdown's path.
+fn write_scoreboard(out_root: &Path, board: &Scoreboard) -> Result<PathBuf, EvidenceError> {
     let md = out_root.join("reports").join(format!("scoreboard_{}.md", board.window.label));
     let json = out_root.join("reports/_artifacts").join(format!("scoreboard_{}.json", board.window.label));
-    let text = serde_json::to_vec_pretty(board).map_err(std::io::Error::other)?;
-    crate::storage::write_replace(&json, &text)?;
-    crate::storage::write_replace(&md, render::scoreboard_markdown(board).as_bytes())?;
-    Ok((md, json))
+    let cannot = |path: &Path, e: std::io::Error| EvidenceError::File {
+        path: path.to_path_buf(),
+        message: format!("cannot write: {e}"),
+    };
+    let text = serde_json::to_vec_pretty(board).map_err(|e| cannot(&json, std::io::Error::other(e)))?;
+    crate::storage::write_replace(&json, &text).map_err(|e| cannot(&json, e))?;
+    crate::storage::write_replace(&md, render::scoreboard_markdown(board).as_bytes()).map_err(|e| cannot(&md, e))?;
+    Ok(md)
 }
