@@ -159,6 +159,17 @@ pub struct Print {
     pub count: Count,
 }
 
+impl Print {
+    /// A public trade in maker terms: a taker buying YES at `yes_price` hit NO bids at
+    /// 1 − `yes_price`; one buying NO hit YES bids at `yes_price`.
+    pub fn of_trade(taker_side: Side, yes_price: Price, count: Count) -> Print {
+        match taker_side {
+            Side::Yes => Print { maker_side: Side::No, price: yes_price.complement(), count },
+            Side::No => Print { maker_side: Side::Yes, price: yes_price, count },
+        }
+    }
+}
+
 impl MakerQueue {
     /// Joins the queue at `price` on `side` behind everything resting there now.
     pub fn join(book: &OrderBook, side: Side, price: Price, count: Count, alpha: FillAlpha) -> MakerQueue {

@@ -30,6 +30,9 @@ const PURE: &[&str] = &[
     "src/evidence/readiness.rs",
     "src/evidence/honesty.rs",
     "src/evidence/settled.rs",
+    "src/research/history.rs",
+    "src/research/decision.rs",
+    "src/research/fills.rs",
 ];
 /// Top-level modules the wire layer may import: nothing above it.
 const KALSHI_MAY_IMPORT: &[&str] = &["model", "rate", "storage", "decode", "clock"];

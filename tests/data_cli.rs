@@ -310,3 +310,57 @@ fn weather_calibration_reads_only_its_own_series_settlements() {
     assert_eq!(c["calibration"]["observations"], 4, "{c}");
     assert_eq!(c["calibration"]["params"]["bias"], 0.75);
 }
+
+/// A forecast payload like the bundled 11-24 one, issued at `updated` with every high `high`.
+fn planted_forecast(updated: &str, high: i64) -> String {
+    let mut f: serde_json::Value = serde_json::from_slice(
+        &std::fs::read("fixtures/data/nws_forecast/okx_33_37_forecast_2026-11-24.json").unwrap(),
+    )
+    .unwrap();
+    f["properties"]["updateTime"] = serde_json::json!(updated);
+    f["properties"]["generatedAt"] = serde_json::json!(updated);
+    for period in f["properties"]["periods"].as_array_mut().unwrap() {
+        period["temperature"] = serde_json::json!(high);
+    }
+    f.to_string()
+}
+
+#[test]
+fn a_backtest_never_uses_a_payload_stamped_after_its_decision_time() {
+    let backtest = |ws: &Workspace| -> serde_json::Value {
+        let out = ws.run(&["backtest", "KXHIGHNY", "--from", "2026-11-24", "--to", "2026-11-24", "--json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_str(&stdout(&out)).unwrap()
+    };
+    let clean = backtest(&Workspace::new());
+    let event = &clean["events"][0];
+    // KXHIGHNY decides at 07:00 New York (12:00 UTC) on the event day.
+    assert_eq!(event["decision"], "2026-11-24T12:00:00Z");
+    // Parameters fitted only on outcomes public before the decision: not the day itself.
+    assert_eq!(
+        event["params"], "fitted on 3 observation(s) 2026-11-21…2026-11-23 public before the decision",
+        "{event}"
+    );
+
+    // The canary: a forecast of 80 °F stamped one minute after the decision (its own
+    // updateTime; the file's name says nothing). Using it would move the whole PMF.
+    let ws = Workspace::new();
+    ws.write(
+        "fixtures/data/nws_forecast/okx_33_37_forecast_2026-11-24_canary.json",
+        &planted_forecast("2026-11-24T12:01:00+00:00", 80),
+    );
+    let planted = backtest(&ws);
+    for key in ["model_bins", "model_rps", "view", "fills", "pnl", "params"] {
+        assert_eq!(planted["events"][0][key], event[key], "{key} changed: the canary was used");
+    }
+
+    // The control: the same payload stamped one minute before the decision is used.
+    let ws = Workspace::new();
+    ws.write(
+        "fixtures/data/nws_forecast/okx_33_37_forecast_2026-11-24_canary.json",
+        &planted_forecast("2026-11-24T11:59:00+00:00", 80),
+    );
+    let used = backtest(&ws);
+    assert_ne!(used["events"][0]["model_bins"], event["model_bins"]);
+    assert!(used["events"][0]["view"].as_str().unwrap().contains("forecast high 80"), "{}", used["events"][0]["view"]);
+}

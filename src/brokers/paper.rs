@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use crate::brokers::journal::Journal;
 use crate::brokers::{Broker, BrokerError, MarketUpdate, OrderContext, OrderIntent, Placed};
 use crate::ledger::{Fill, LedgerEvent, LedgerState, Mode, OrderPlaced};
-use crate::model::{Count, Money, OrderBook, Role, Side};
+use crate::model::{Count, Money, OrderBook, Role};
 use crate::paper::{MakerQueue, PaperConfig, Print, SessionEnd, taker_walk, would_cross};
 use crate::pricing::fees::{FeeSchedule, OrderFees};
 use crate::scan::LadderSnapshot;
@@ -129,21 +129,14 @@ impl PaperBroker {
         self.record(LedgerEvent::OrderCancelled { ts: at, client_order_id: id.to_string(), reason: reason.to_string() })
     }
 
-    fn on_trade(
-        &mut self,
-        ticker: &str,
-        maker_side: Side,
-        price: crate::model::Price,
-        count: Count,
-        at: DateTime<Utc>,
-    ) -> Result<Count, BrokerError> {
+    fn on_trade(&mut self, ticker: &str, print: Print, at: DateTime<Utc>) -> Result<Count, BrokerError> {
         let mut filled = Count::ZERO;
         let ids: Vec<String> =
             self.resting.iter().filter(|(_, r)| r.order.ticker == ticker).map(|(id, _)| id.clone()).collect();
         for id in ids {
             let Some(r) = self.resting.get_mut(&id) else { continue };
             let (Some(queue), Some((schedule, fees))) = (&mut r.queue, &mut r.fees) else { continue };
-            let Some(fill) = queue.on_trade(Print { maker_side, price, count }) else { continue };
+            let Some(fill) = queue.on_trade(print) else { continue };
             let fee = fees.charge(schedule, Role::Maker, fill.price, fill.count);
             let done = queue.remaining.is_zero();
             let order = r.order.clone();
@@ -240,12 +233,8 @@ impl Broker for PaperBroker {
                 Ok(Count::ZERO)
             }
             MarketUpdate::Trade { ticker, yes_price, count, taker_side } => {
-                // A taker buying YES hits NO bids at 1 − p; one buying NO hits YES bids at p.
-                let (maker_side, price) = match taker_side {
-                    Side::Yes => (Side::No, yes_price.complement()),
-                    Side::No => (Side::Yes, yes_price),
-                };
-                self.on_trade(ticker, maker_side, price, count, at)
+                let print = Print::of_trade(taker_side, yes_price, count);
+                self.on_trade(ticker, print, at)
             }
         }
     }

@@ -143,7 +143,11 @@ pub fn backtest(args: BacktestArgs) -> anyhow::Result<ExitCode> {
             "  market: CRPS {:.4}  Brier {:.4}  log-loss {:.4}",
             report.market.crps, report.market.brier, report.market.log_loss
         );
-        println!("  proposals {}, realised P&L after fees {}", report.proposals, report.pnl_after_fees);
+        let f = &report.fills;
+        println!(
+            "  orders {} ({} maker, {} taker), filled {} of {} contract(s) through the paper fill model, realised P&L after fees {}",
+            f.orders, f.makers, f.takers, f.filled, f.requested, report.pnl_after_fees
+        );
         println!("report {}", report.report.display());
     }
     Ok(ExitCode::SUCCESS)

@@ -3,10 +3,10 @@
 use std::fmt::Write;
 use std::path::PathBuf;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::model::Money;
+use crate::model::{Count, Money};
 use crate::strategies::scoring::ReliabilityBucket;
 
 /// One scored event.
@@ -32,12 +32,58 @@ pub struct EventScore {
     pub market_bins: Vec<f64>,
     /// Bin labels.
     pub labels: Vec<String>,
-    /// Proposals approved.
+    /// When it was decided: everything it saw was public before this instant.
+    pub decision: DateTime<Utc>,
+    /// Proposals approved (each sent to the fill model).
     pub proposals: usize,
-    /// Their realised P&L after fees.
+    /// What they got from the fill model.
+    pub fills: FillTotals,
+    /// Realised P&L after fees of what filled.
     pub pnl: Money,
     /// How the model was made.
     pub view: String,
+    /// Which parameters it used (fitted before the decision, or configured).
+    pub params: String,
+}
+
+/// Orders sent to the fill model and what they got.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FillTotals {
+    /// Orders.
+    pub orders: usize,
+    /// Of which resting (maker).
+    pub makers: usize,
+    /// Of which crossing (taker).
+    pub takers: usize,
+    /// Contracts asked for.
+    pub requested: Count,
+    /// Contracts filled.
+    pub filled: Count,
+    /// Fees on the fills.
+    pub fees: Money,
+    /// Makers refused as post-only (they would have crossed).
+    pub refused: usize,
+    /// Makers in markets with no recorded trade after the decision (nothing could fill them).
+    pub makers_without_trades: usize,
+}
+
+impl FillTotals {
+    /// Adds another's counts.
+    pub fn merge(&mut self, other: &FillTotals) {
+        self.orders += other.orders;
+        self.makers += other.makers;
+        self.takers += other.takers;
+        self.requested = self.requested + other.requested;
+        self.filled = self.filled + other.filled;
+        self.fees += other.fees;
+        self.refused += other.refused;
+        self.makers_without_trades += other.makers_without_trades;
+    }
+
+    /// Filled / requested (none when nothing was requested).
+    pub fn ratio(&self) -> Option<f64> {
+        (!self.requested.is_zero()).then(|| self.filled.centis() as f64 / self.requested.centis() as f64)
+    }
 }
 
 /// Averages of one forecaster's scores.
@@ -72,8 +118,12 @@ pub struct BacktestReport {
     pub reliability: Vec<ReliabilityBucket>,
     /// Proposals approved in all.
     pub proposals: usize,
-    /// Their realised P&L after fees.
+    /// Realised P&L after fees of what filled.
     pub pnl_after_fees: Money,
+    /// Orders and fills in all.
+    pub fills: FillTotals,
+    /// Fill-α of the maker fills.
+    pub fill_alpha: f64,
     /// Fees the report assumed.
     pub fees: String,
     /// The Markdown report.
@@ -93,10 +143,21 @@ pub fn render(r: &BacktestReport, stem: &str) -> String {
         "| market-implied PMF | {:.4} | {:.4} | {:.4} |\n",
         r.market.crps, r.market.brier, r.market.log_loss
     );
+    let f = &r.fills;
     let _ = writeln!(
         out,
-        "Proposals the scan would have made: {}; realised P&L after fees at settlement: **{}**.\n",
-        r.proposals, r.pnl_after_fees
+        "Orders the scan would have sent: {} ({} maker, {} taker); through the paper fill model (fill-α {}): {} of {} contract(s) filled ({}), fees {}; {} maker(s) refused as crossing, {} in markets with no recorded trade after the decision. Realised P&L after fees at settlement: **{}**.\n",
+        f.orders,
+        f.makers,
+        f.takers,
+        r.fill_alpha,
+        f.filled,
+        f.requested,
+        f.ratio().map_or("no contracts requested".into(), |x| format!("{:.1} %", x * 100.0)),
+        f.fees,
+        f.refused,
+        f.makers_without_trades,
+        r.pnl_after_fees
     );
     let _ = writeln!(out, "## Reliability\n\n![reliability]({stem}_reliability.svg)\n");
     let _ = writeln!(out, "| predicted | markets | mean predicted | observed |\n|---|---|---|---|");
@@ -108,19 +169,22 @@ pub fn render(r: &BacktestReport, stem: &str) -> String {
     }
     let _ = writeln!(
         out,
-        "## Events\n\n| event | value | model RPS | market RPS | model log-loss | market log-loss | proposals | P&L |\n|---|---|---|---|---|---|---|---|"
+        "## Events\n\n| event | decided (UTC) | value | model RPS | market RPS | model log-loss | market log-loss | orders | filled / requested | P&L |\n|---|---|---|---|---|---|---|---|---|---|"
     );
     for e in &r.events {
         let _ = writeln!(
             out,
-            "| {} | {} | {:.4} | {:.4} | {:.3} | {:.3} | {} | {} |",
+            "| {} | {} | {} | {:.4} | {:.4} | {:.3} | {:.3} | {} | {} / {} | {} |",
             e.event,
+            e.decision.format("%Y-%m-%d %H:%M"),
             e.value.as_deref().unwrap_or("—"),
             e.model_rps,
             e.market_rps,
             e.model_log_loss,
             e.market_log_loss,
             e.proposals,
+            e.fills.filled,
+            e.fills.requested,
             e.pnl
         );
     }
@@ -132,11 +196,12 @@ pub fn render(r: &BacktestReport, stem: &str) -> String {
     }
     let _ = writeln!(out, "\n## Models\n");
     for e in &r.events {
-        let _ = writeln!(out, "- {}: {}", e.event, e.view);
+        let _ =
+            writeln!(out, "- {} (decided {}): {}; parameters: {}.", e.event, e.decision.to_rfc3339(), e.view, e.params);
     }
     let _ = writeln!(
         out,
-        "\nEach event used only data issued before its day (the forecast's update time; other sources' latest date), and the books of the last hourly candle before 00:00 New York on the event day. Parameters are the configured ones, or the calibration file's when one exists (if it was fitted on this window, the scores are in-sample)."
+        "\nPoint in time: each event was decided at its series' decision time (`configs/backtest.toml`) and saw only rows public before it by their own timestamps, parameters fitted only on observations public before it (or the configured ones), and the last hourly candle ending by then as its book (depth: that candle's traded volume). Nothing fills by assumption: takers walk that depth; makers fill only from recorded trades after the decision, behind the queue, scaled by fill-α."
     );
     out
 }

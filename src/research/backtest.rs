@@ -1,32 +1,34 @@
-//! `backtest SERIES --from --to`: scores the series' strategy against settled events. For each
-//! settled event in the window: the ladder and results from the settled markets, the books at
-//! the cutoff (00:00 New York on the event day) from the hourly candles, the data the strategy
-//! could have seen then (each source's newest payload issued before the event day), the scan
-//! (model PMF, market PMF, proposals through the core limits), and the scores — ranked
-//! probability score (the discrete CRPS), Brier and log-loss for the model and for the
-//! market-implied PMF as the baseline — and the realised P&L after fees of the proposals.
-//! Writes a Markdown report with a reliability plot and a PMF-vs-market chart (SVG) under
-//! `reports/backtests/`.
+//! `backtest SERIES --from --to`: scores the series' strategy against settled events, point in
+//! time. Each event is decided at its series' decision time (`configs/backtest.toml`,
+//! `research::decision`): the strategy sees only rows public before that instant by their own
+//! timestamps (`research::history`), with parameters fitted only on observations public before
+//! it (`research::calibration::fit`; too few → the configured ones, said so); the book is the
+//! last hourly candle ending by then; every approved order goes through the paper fill model
+//! (`research::fills`: takers walk the candle's depth, makers are filled only by the recorded
+//! trades after the cutoff, with fill-α). Scores: ranked probability score (the discrete
+//! CRPS), Brier and log-loss for the model and the market-implied PMF, and the realised P&L
+//! after fees of what filled. Writes a Markdown report with a reliability plot and a
+//! PMF-vs-market chart (SVG) under `reports/backtests/`.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
-use chrono::{NaiveDate, TimeZone, Utc};
-use chrono_tz::America::New_York;
+use chrono::{DateTime, NaiveDate, Utc};
 use indicatif::ProgressBar;
 
-use crate::drivers::parse::{kalshi_history, nws};
+use crate::drivers::parse::kalshi_history;
 use crate::drivers::source::Source;
 use crate::drivers::store::DataStore;
-use crate::model::{Count, Level, Money, OrderBook, Price, Side, Strike};
+use crate::model::{Money, OrderBook, Role, Side, Strike};
 use crate::pricing::fees::{FeeMultiplier, FeeSchedule};
-use crate::report::backtest::{BacktestReport, EventScore, Scores};
-use crate::research::calibration::payloads;
+use crate::report::backtest::{BacktestReport, EventScore, FillTotals, Scores};
+use crate::research::calibration::{CalibrateError, Fit, fit, fit_sources, gather, payloads};
+use crate::research::decision::{BacktestConfig, DecisionRule};
+use crate::research::fills::{FillTerms, Filled, book_at, fill};
 use crate::risk::ceilings::{Verdict, resize};
 use crate::risk::limits::{Decider, Ledger, LimitTable};
 use crate::scan::{EventInput, LadderSnapshot, RungSnapshot, ScanParams, scan_event};
-use crate::strategies::data::Provenance;
-use crate::strategies::params::StrategyParams;
+use crate::strategies::params::{Calibration, StrategyParams};
 use crate::strategies::scoring;
 use crate::strategies::{Strategy, event_date};
 
@@ -46,21 +48,72 @@ fn strike(m: &kalshi_history::Settled) -> Option<Strike> {
     })
 }
 
-/// When a payload of `source` was available: the forecast's update day, else the table's
-/// latest date.
-fn available_on(source: Source, bytes: &[u8], file: &str) -> Option<NaiveDate> {
-    if source == Source::NwsForecast {
-        return nws::forecast_highs(bytes, file).ok()?.first()?.updated.map(|u| u.date_naive());
-    }
-    source.parse(bytes, file).ok()?.as_of
+/// The days of `configs/calendars/<name>.toml` (an unreadable calendar is an error naming it).
+fn calendar_days(configs: &Path, name: &str) -> Result<BTreeSet<NaiveDate>, BacktestError> {
+    let path = configs.join("calendars").join(format!("{name}.toml"));
+    let text = std::fs::read_to_string(&path).map_err(|e| BacktestError(format!("{}: {e}", path.display())))?;
+    let calendar =
+        crate::schedule::calendar::Calendar::parse(&path, &text).map_err(|e| BacktestError(e.to_string()))?;
+    Ok(calendar.days)
 }
 
-fn book_at(candles: &[kalshi_history::CandleRow], ticker: &str, cutoff: chrono::DateTime<Utc>) -> OrderBook {
-    let last = candles.iter().filter(|c| c.ticker == ticker && c.end <= cutoff).max_by_key(|c| c.end);
-    let size = Count::from_whole(100).unwrap_or(Count::ZERO);
-    let yes = last.and_then(|c| c.bid_close).map(|p| vec![Level { price: p, size }]).unwrap_or_default();
-    let no = last.and_then(|c| c.ask_close).map(|p| vec![Level { price: p.complement(), size }]).unwrap_or_default();
-    OrderBook::from_levels(yes, no)
+/// The series' decision rule from `configs/backtest.toml`, checked.
+fn decision_rule(configs: &Path, series: &str) -> Result<(BacktestConfig, DecisionRule), BacktestError> {
+    let path = configs.join("backtest.toml");
+    let config: BacktestConfig = crate::decode::read_toml(&path).map_err(|e| BacktestError(e.to_string()))?;
+    let rule = config.series.get(series).cloned().ok_or_else(|| {
+        BacktestError(format!("{}: no decision time for {series} (add a [series.{series}] table)", path.display()))
+    })?;
+    rule.validate().map_err(|e| BacktestError(format!("{} [series.{series}]: {e}", path.display())))?;
+    Ok((config, rule))
+}
+
+/// Counts one order's fill into `totals`.
+fn tally(totals: &mut FillTotals, order: &crate::model::Proposal, got: &Filled, no_later_trades: bool) {
+    totals.orders += 1;
+    match order.role {
+        Role::Maker => totals.makers += 1,
+        Role::Taker => totals.takers += 1,
+    }
+    totals.requested = totals.requested + got.requested;
+    totals.filled = totals.filled + got.filled;
+    totals.fees += got.fee;
+    totals.refused += usize::from(got.refused);
+    totals.makers_without_trades += usize::from(order.role == Role::Maker && no_later_trades);
+}
+
+/// The parameters an event decided at `cutoff` is scored with: fitted on what was public
+/// before it, else the configured ones; with a note saying which.
+fn params_at(
+    strategy: Strategy,
+    defaults: &StrategyParams,
+    history: &crate::research::history::History,
+    cutoff: DateTime<Utc>,
+) -> Result<(StrategyParams, String), BacktestError> {
+    match fit(strategy, defaults, history, None, None, cutoff) {
+        Ok(Fit { params, dates, observations }) => {
+            let (Some(from), Some(to)) = (dates.iter().min(), dates.iter().max()) else {
+                return Ok((*defaults, "configured parameters (no dated observation)".into()));
+            };
+            let calibration = Calibration {
+                strategy: strategy.to_string(),
+                fitted_at: cutoff,
+                from: *from,
+                to: *to,
+                observations,
+                params,
+            };
+            let fitted = defaults.with(&calibration).map_err(BacktestError)?;
+            Ok((fitted, format!("fitted on {observations} observation(s) {from}…{to} public before the decision")))
+        }
+        Err(CalibrateError::TooFew { found, needed, .. }) => Ok((
+            *defaults,
+            format!(
+                "configured parameters ({found} observation(s) public before the decision, {needed} needed to fit)"
+            ),
+        )),
+        Err(e) => Err(BacktestError(e.to_string())),
+    }
 }
 
 /// What a backtest reads and where it writes.
@@ -90,13 +143,15 @@ pub fn backtest(req: &BacktestRequest<'_>, bar: &ProgressBar) -> Result<Backtest
     let strategy = Strategy::for_series(req.series)
         .ok_or_else(|| BacktestError(format!("{}: no strategy to backtest", req.series)))?;
     let config = crate::config::ScanConfig::load(req.configs).map_err(|e| err(&e))?;
-    let mut params: StrategyParams =
+    // The configured parameters: a calibration file fitted on everything kept would look ahead.
+    let defaults: StrategyParams =
         crate::decode::read_toml(&req.configs.join("strategies.toml")).map_err(|e| err(&e))?;
-    let calibration_path = req.out_root.join("data/proc/calibration").join(format!("{strategy}.toml"));
-    if calibration_path.exists() {
-        let c = crate::decode::read_toml(&calibration_path).map_err(|e| err(&e))?;
-        params = params.with(&c).map_err(|e| err(&e))?;
-    }
+    let (backtest_config, rule) = decision_rule(req.configs, req.series)?;
+    let cpi_releases = calendar_days(req.configs, "cpi_release")?;
+    let releases = match rule.release_calendar.as_deref() {
+        Some(name) => calendar_days(req.configs, name)?,
+        None => BTreeSet::new(),
+    };
     let series_file = req.fixtures.join("kalshi/series").join(format!("{}.json", req.series));
     let (fees, fee_note) = match crate::decode::read_json::<crate::kalshi::market_data::SeriesResponse>(&series_file) {
         Ok(s) => {
@@ -116,6 +171,11 @@ pub fn backtest(req: &BacktestRequest<'_>, bar: &ProgressBar) -> Result<Backtest
             )
         }
     };
+    let terms = FillTerms {
+        fees: &fees,
+        rounding: config.paper.fee_rounding,
+        alpha: backtest_config.fill_alpha.unwrap_or(config.paper.fill_alpha),
+    };
     // Settled markets of the series in the window, by event.
     let mut events: BTreeMap<String, Vec<kalshi_history::Settled>> = BTreeMap::new();
     for (path, bytes) in payloads(req.store, Source::KalshiSettled, bar) {
@@ -133,43 +193,38 @@ pub fn backtest(req: &BacktestRequest<'_>, bar: &ProgressBar) -> Result<Backtest
     for (path, bytes) in payloads(req.store, Source::KalshiCandles, bar) {
         candles.extend(kalshi_history::candlesticks(&bytes, &path.display().to_string()).map_err(|e| err(&e))?);
     }
-    // Every payload of the strategy's sources with the day it became available.
-    // The climate report is the weather outcome itself: never an input to score it.
-    let sources: Vec<Source> = strategy.sources().iter().copied().filter(|s| *s != Source::NwsCli).collect();
-    let mut history: Vec<(Source, NaiveDate, PathBuf, Vec<u8>)> = Vec::new();
-    for source in &sources {
-        for (path, bytes) in payloads(req.store, *source, bar) {
-            if let Some(day) = available_on(*source, &bytes, &path.display().to_string()) {
-                history.push((*source, day, path, bytes));
-            }
+    let mut trades: BTreeMap<String, kalshi_history::PublicTrade> = BTreeMap::new();
+    for (path, bytes) in payloads(req.store, Source::KalshiTrades, bar) {
+        let (page, _) = kalshi_history::trades(&bytes, &path.display().to_string()).map_err(|e| err(&e))?;
+        for t in page {
+            trades.entry(t.trade_id.clone()).or_insert(t);
         }
     }
+    let mut trades: Vec<kalshi_history::PublicTrade> = trades.into_values().collect();
+    trades.sort_by(|a, b| (a.time, &a.trade_id).cmp(&(b.time, &b.trade_id)));
+    let mut sources: Vec<Source> = strategy.sources().to_vec();
+    sources.extend(fit_sources(strategy).iter().filter(|s| !strategy.sources().contains(s)));
+    let history = gather(req.store, &sources, req.series, cpi_releases, bar);
     let table = LimitTable::new(config.limits.clone(), None, None);
     let mut scored = Vec::new();
-    let mut skipped = Vec::new();
+    let mut skipped: Vec<(String, String)> =
+        history.unreadable.iter().map(|why| ("(payload left out)".to_string(), why.clone())).collect();
     let mut pairs = Vec::new();
     let mut market_pairs = Vec::new();
+    let mut totals = FillTotals::default();
     for (event, markets) in &events {
         bar.set_message(event.clone());
         bar.inc(1);
         let Some(date) = event_date::parse(event) else { continue };
-        let day = date.day();
-        let same_day = strategy == Strategy::Index;
-        let mut inputs = Vec::new();
-        for source in &sources {
-            let newest = history
-                .iter()
-                .filter(|(s, d, ..)| s == source && if same_day { *d <= day } else { *d < day })
-                .max_by_key(|(_, d, p, _)| (*d, p.clone()));
-            if let Some((s, _, path, bytes)) = newest {
-                inputs.push((
-                    *s,
-                    bytes.clone(),
-                    Provenance { origin: "history".into(), file: path.display().to_string(), age_secs: None },
-                ));
+        let cutoff = match rule.decision_time(date, &releases) {
+            Ok(t) => t,
+            Err(e) => {
+                skipped.push((event.clone(), e.to_string()));
+                continue;
             }
-        }
-        let data = crate::research::dataset::from_payloads(inputs);
+        };
+        let (params, params_note) = params_at(strategy, &defaults, &history, cutoff)?;
+        let data = history.as_of(cutoff);
         let priced = match crate::strategies::price(req.series, event, &data, &params) {
             Ok(Some(p)) => p,
             Ok(None) => continue,
@@ -178,33 +233,33 @@ pub fn backtest(req: &BacktestRequest<'_>, bar: &ProgressBar) -> Result<Backtest
                 continue;
             }
         };
-        let midnight = day.and_time(chrono::NaiveTime::MIN);
-        // New York midnight always exists (its DST changes happen at 02:00).
-        let cutoff =
-            New_York.from_local_datetime(&midnight).earliest().map_or(midnight.and_utc(), |t| t.with_timezone(&Utc));
         let mut rungs = Vec::new();
+        let mut books = BTreeMap::new();
         for m in markets {
             let Some(strike) = strike(m) else {
                 skipped.push((event.clone(), format!("{}: no strike rule", m.ticker)));
                 continue;
             };
-            rungs.push((
-                m,
-                RungSnapshot {
-                    ticker: m.ticker.clone(),
-                    strike,
-                    tradeable: true,
-                    book: book_at(&candles, &m.ticker, cutoff),
-                    book_age_ms: 0,
-                },
-            ));
+            let book = book_at(&candles, &m.ticker, cutoff);
+            let quotes =
+                book.as_ref().map(|b| b.quotes.clone()).unwrap_or_else(|| OrderBook::from_levels(vec![], vec![]));
+            if let Some(book) = book {
+                books.insert(m.ticker.clone(), book);
+            }
+            rungs.push(RungSnapshot {
+                ticker: m.ticker.clone(),
+                strike,
+                tradeable: true,
+                book: quotes,
+                book_age_ms: 0,
+            });
         }
         let snapshot = LadderSnapshot {
             series: req.series.to_string(),
             event: event.clone(),
             title: event.clone(),
             fees,
-            rungs: rungs.iter().map(|(_, r)| r.clone()).collect(),
+            rungs,
             source: "backtest".into(),
         };
         let mut decider = Decider::new(&table, None, Ledger::default());
@@ -227,15 +282,18 @@ pub fn backtest(req: &BacktestRequest<'_>, bar: &ProgressBar) -> Result<Backtest
             pairs.push((row.model_p, *r));
             market_pairs.push((row.market_p, *r));
         }
+        let mut fills = FillTotals::default();
         let mut pnl = Money::ZERO;
-        let mut proposals = 0;
         for d in scan.decisions.iter().filter(|d| d.verdict != Verdict::Denied && !d.allowed.is_zero()) {
             let p = resize(&d.proposal, d.allowed, &fees, config.fees.rounding);
+            let Some(book) = books.get(&p.ticker) else { continue };
+            let later: Vec<_> = trades.iter().filter(|t| t.ticker == p.ticker && t.time > cutoff).cloned().collect();
+            let got = fill(&p, book, &later, terms);
             let won = result_of(&p.ticker) == (p.side == Side::Yes);
-            let payout = if won { p.count.times(Price::ONE) } else { Money::ZERO };
-            pnl += payout - p.count.times(p.price) - p.fee;
-            proposals += 1;
+            pnl += got.pnl(won);
+            tally(&mut fills, &p, &got, later.is_empty());
         }
+        totals.merge(&fills);
         let labels = if range {
             scan.rows.iter().map(|r| r.label.clone()).collect()
         } else {
@@ -243,6 +301,7 @@ pub fn backtest(req: &BacktestRequest<'_>, bar: &ProgressBar) -> Result<Backtest
         };
         scored.push(EventScore {
             event: event.clone(),
+            decision: cutoff,
             value: markets.iter().find_map(|m| m.expiration_value.clone()),
             outcome_bin: outcome,
             model_rps: scoring::rps(&scan.model_bins, outcome),
@@ -252,9 +311,11 @@ pub fn backtest(req: &BacktestRequest<'_>, bar: &ProgressBar) -> Result<Backtest
             model_bins: scan.model_bins.clone(),
             market_bins: scan.market_bins.clone(),
             labels,
-            proposals,
+            proposals: fills.orders,
+            fills,
             pnl,
             view: priced.view.note.clone().unwrap_or_default(),
+            params: params_note,
         });
     }
     if scored.is_empty() {
@@ -287,6 +348,8 @@ pub fn backtest(req: &BacktestRequest<'_>, bar: &ProgressBar) -> Result<Backtest
         to: req.to,
         proposals: scored.iter().map(|e| e.proposals).sum(),
         pnl_after_fees: scored.iter().map(|e| e.pnl).sum(),
+        fills: totals,
+        fill_alpha: terms.alpha.as_f64(),
         reliability: scoring::reliability(&pairs, 10),
         events: scored,
         skipped,

@@ -7,3 +7,9 @@ pub mod backtest;
 pub mod calibration;
 /// The inputs strategies read, each aged and checked against `max_age_hours`.
 pub mod dataset;
+/// When each series' backtest decides (`configs/backtest.toml`).
+pub mod decision;
+/// Backtest books from candles and fills through the paper fill model.
+pub mod fills;
+/// Every payload kept, merged, and what was public before a cutoff.
+pub mod history;

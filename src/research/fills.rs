@@ -1,0 +1,216 @@
+//! Backtest books and fills, pure. Nothing fills by assumption: each approved order goes
+//! through the paper fill model (`paper`) against what was recorded.
+//!
+//! * **The book at the decision time** is the last hourly candle of the market ending at or
+//!   before the cutoff: its YES bid and ask closes. Candles carry no depth, so each quoted
+//!   level's depth is that candle's traded volume (what demonstrably changed hands there in
+//!   the hour before); a candle without trades quotes prices with no takeable depth.
+//! * **Takers** walk that depth at once up to their limit (`paper::taker_walk`); what is not
+//!   there is not filled.
+//! * **Makers** are post-only: one that would cross the quote is refused. Otherwise it joins
+//!   the queue behind the level's depth (nothing ahead when it improves the price) and is
+//!   filled only by the recorded public trades after the cutoff and before the market closes,
+//!   through `paper::MakerQueue` with fill-α. A market without recorded trades fills no maker.
+
+use chrono::{DateTime, Utc};
+
+use crate::drivers::parse::kalshi_history::{CandleRow, PublicTrade};
+use crate::model::{Count, Level, Money, OrderBook, Proposal, Role, Side};
+use crate::paper::{FillAlpha, MakerQueue, ModelFill, Print, taker_walk, would_cross};
+use crate::pricing::fees::{FeeSchedule, Rounding};
+
+/// A market's book at the decision time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CandleBook {
+    /// The quoted prices (what the scan sees; depth is not part of a quote).
+    pub quotes: OrderBook,
+    /// The same prices with the depth a fill may take.
+    pub depth: OrderBook,
+    /// When the candle ended.
+    pub at: DateTime<Utc>,
+}
+
+/// The book of `ticker` from the last candle ending at or before `cutoff` (none: no candle).
+pub fn book_at(candles: &[CandleRow], ticker: &str, cutoff: DateTime<Utc>) -> Option<CandleBook> {
+    let last = candles.iter().filter(|c| c.ticker == ticker && c.end <= cutoff).max_by_key(|c| c.end)?;
+    let levels = |size: Count| {
+        let yes = last.bid_close.map(|p| vec![Level { price: p, size }]).unwrap_or_default();
+        let no = last.ask_close.map(|p| vec![Level { price: p.complement(), size }]).unwrap_or_default();
+        OrderBook::from_levels(yes, no)
+    };
+    let nominal = Count::from_whole(1).unwrap_or(Count::ZERO);
+    Some(CandleBook { quotes: levels(nominal), depth: levels(last.volume.unwrap_or(Count::ZERO)), at: last.end })
+}
+
+/// What one order got.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Filled {
+    /// Contracts asked for.
+    pub requested: Count,
+    /// Contracts filled.
+    pub filled: Count,
+    /// Paid for them (before fees).
+    pub cost: Money,
+    /// Fees charged on the fills.
+    pub fee: Money,
+    /// Refused as post-only (it would have crossed).
+    pub refused: bool,
+}
+
+impl Filled {
+    fn add(&mut self, fills: &[ModelFill], role: Role, fees: &FeeSchedule, rounding: Rounding) {
+        for f in fills {
+            self.filled = self.filled + f.count;
+            self.cost += f.count.times(f.price);
+            self.fee += fees.fee(role, f.price, f.count, rounding);
+        }
+    }
+
+    /// Realised P&L at settlement: the payout of what filled less its cost and fees.
+    pub fn pnl(&self, won: bool) -> Money {
+        let payout = if won { self.filled.times(crate::model::Price::ONE) } else { Money::ZERO };
+        payout - self.cost - self.fee
+    }
+}
+
+/// The fees and fill-α the model charges.
+#[derive(Debug, Clone, Copy)]
+pub struct FillTerms<'a> {
+    /// The series' fee schedule.
+    pub fees: &'a FeeSchedule,
+    /// Fee rounding.
+    pub rounding: Rounding,
+    /// Share of queue-model maker fills that happen.
+    pub alpha: FillAlpha,
+}
+
+/// Fills `order` against `book` and, for a maker, the market's recorded `trades` after the
+/// cutoff (in time order; the caller keeps only those before the market closed).
+pub fn fill(order: &Proposal, book: &CandleBook, trades: &[PublicTrade], terms: FillTerms<'_>) -> Filled {
+    let mut out = Filled { requested: order.count, ..Filled::default() };
+    match order.role {
+        Role::Taker => {
+            let fills = taker_walk(&book.depth, order.side, order.price, order.count);
+            out.add(&fills, Role::Taker, terms.fees, terms.rounding);
+        }
+        Role::Maker => {
+            if would_cross(&book.quotes, order.side, order.price) {
+                out.refused = true;
+                return out;
+            }
+            let mut queue = MakerQueue::join(&book.depth, order.side, order.price, order.count, terms.alpha);
+            for t in trades.iter().filter(|t| t.ticker == order.ticker) {
+                let taker = match t.taker_side.as_str() {
+                    "yes" => Side::Yes,
+                    "no" => Side::No,
+                    _ => continue,
+                };
+                if let Some(f) = queue.on_trade(Print::of_trade(taker, t.yes_price, t.count)) {
+                    out.add(&[f], Role::Maker, terms.fees, terms.rounding);
+                }
+                if queue.remaining.is_zero() {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Price;
+    use crate::pricing::fees::FeeMultiplier;
+
+    fn c(s: &str) -> Count {
+        s.parse().unwrap()
+    }
+    fn p(s: &str) -> Price {
+        s.parse().unwrap()
+    }
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn candle(end: &str, bid: &str, ask: &str, volume: &str) -> CandleRow {
+        CandleRow {
+            ticker: "M".into(),
+            end: t(end),
+            bid_close: Some(p(bid)),
+            ask_close: Some(p(ask)),
+            price_close: None,
+            volume: Some(c(volume)),
+        }
+    }
+
+    fn order(role: Role, side: Side, price: &str, count: &str) -> Proposal {
+        Proposal {
+            series: "S".into(),
+            event: "S-E".into(),
+            ticker: "M".into(),
+            label: String::new(),
+            side,
+            role,
+            price: p(price),
+            count: c(count),
+            model_p: 0.5,
+            market_p: 0.5,
+            ev_per_contract: Money::ZERO,
+            ev_order: Money::ZERO,
+            fee: Money::ZERO,
+            max_loss: Money::ZERO,
+            kelly: 0.0,
+        }
+    }
+
+    fn trade(at: &str, taker: &str, yes_price: &str, count: &str) -> PublicTrade {
+        PublicTrade {
+            trade_id: at.into(),
+            ticker: "M".into(),
+            count: c(count),
+            yes_price: p(yes_price),
+            taker_side: taker.into(),
+            time: t(at),
+        }
+    }
+
+    #[test]
+    fn the_book_is_the_last_candle_before_the_cutoff_with_its_volume_as_depth() {
+        let candles = vec![
+            candle("2026-11-24T11:00:00Z", "0.40", "0.45", "7"),
+            candle("2026-11-24T12:00:00Z", "0.41", "0.44", "0"),
+            candle("2026-11-24T13:00:00Z", "0.90", "0.95", "99"),
+        ];
+        let book = book_at(&candles, "M", t("2026-11-24T12:30:00Z")).unwrap();
+        assert_eq!(book.at, t("2026-11-24T12:00:00Z"));
+        assert_eq!(book.quotes.best_yes_bid().unwrap().price, p("0.41"));
+        assert!(book.depth.yes_bids().is_empty(), "no trades in that hour: no depth");
+        assert!(book_at(&candles, "M", t("2026-11-24T10:59:00Z")).is_none());
+    }
+
+    #[test]
+    fn takers_take_only_the_depth_and_makers_fill_only_from_later_trades() {
+        let fees = FeeSchedule::quadratic_with_maker_fees(FeeMultiplier::ONE);
+        let terms = FillTerms { fees: &fees, rounding: Rounding::Centicent, alpha: FillAlpha::ONE };
+        let book =
+            book_at(&[candle("2026-11-24T12:00:00Z", "0.40", "0.45", "6")], "M", t("2026-11-24T12:00:00Z")).unwrap();
+        // A taker for 10 YES at 0.46: 6 at the 0.45 ask, the rest is not there.
+        let got = fill(&order(Role::Taker, Side::Yes, "0.46", "10"), &book, &[], terms);
+        assert_eq!((got.filled, got.cost), (c("6"), "2.70".parse().unwrap()));
+        assert_eq!(got.fee, fees.fee(Role::Taker, p("0.45"), c("6"), Rounding::Centicent));
+        assert_eq!(got.pnl(true), "6".parse::<Money>().unwrap() - got.cost - got.fee);
+        // A maker joining the 0.40 bid behind 6: a 4-lot at 0.40 does not reach it, a print
+        // through 0.40 fills the rest.
+        let maker = order(Role::Maker, Side::Yes, "0.40", "5");
+        let trades =
+            [trade("2026-11-24T13:00:00Z", "no", "0.40", "4"), trade("2026-11-24T14:00:00Z", "no", "0.39", "9")];
+        let got = fill(&maker, &book, &trades[..1], terms);
+        assert!(got.filled.is_zero());
+        let got = fill(&maker, &book, &trades, terms);
+        assert_eq!(got.filled, c("5"));
+        // Without recorded trades, no maker fills; a crossing maker is refused.
+        assert!(fill(&maker, &book, &[], terms).filled.is_zero());
+        assert!(fill(&order(Role::Maker, Side::Yes, "0.45", "5"), &book, &trades, terms).refused);
+    }
+}
