@@ -14,8 +14,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Count, Level, Money, OrderBook, Price, Side};
-use crate::pricing::fees::Rounding;
+use crate::model::{Count, Level, Money, OrderBook, Price, Role, Side};
+use crate::pricing::fees::{FeeSchedule, OrderFees, Rounding};
 
 /// `configs/paper.toml`: how the paper broker fills and keeps its books.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -229,6 +229,115 @@ impl MakerQueue {
     pub fn on_book(&mut self, book: &OrderBook) {
         let size = bids(book, self.side).iter().find(|l| l.price == self.price).map_or(Count::ZERO, |l| l.size);
         self.on_level(size);
+    }
+}
+
+/// An order the fill model fills in memory, for backtests and what-ifs (the paper broker
+/// journals its own): a taker walks the book at once, immediate-or-cancel; a maker is
+/// post-only (refused when it would cross) and rests in its queue until trades fill it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimOrder {
+    /// Contract bought.
+    pub side: Side,
+    /// Taker or maker.
+    pub role: Role,
+    /// Limit price.
+    pub price: Price,
+    /// Contracts asked for.
+    pub requested: Count,
+    /// Contracts filled.
+    pub filled: Count,
+    /// Paid for them, fees excluded.
+    pub cost: Money,
+    /// Refused as post-only (it would have crossed).
+    pub refused: bool,
+    fees: OrderFees,
+    schedule: FeeSchedule,
+    queue: Option<MakerQueue>,
+}
+
+/// How simulated orders are charged and scaled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SimTerms {
+    /// Fee rounding on fills.
+    pub rounding: Rounding,
+    /// Fill-α of maker fills.
+    pub alpha: FillAlpha,
+}
+
+impl SimOrder {
+    /// Places a buy of `count` `side` at `price`: `quotes` decide whether a maker would cross,
+    /// `depth` is what a taker can take and what a maker queues behind (the same book when
+    /// its depth is known).
+    #[allow(clippy::too_many_arguments)]
+    pub fn place(
+        role: Role,
+        side: Side,
+        price: Price,
+        count: Count,
+        quotes: &OrderBook,
+        depth: &OrderBook,
+        schedule: &FeeSchedule,
+        terms: SimTerms,
+    ) -> SimOrder {
+        let mut order = SimOrder {
+            side,
+            role,
+            price,
+            requested: count,
+            filled: Count::ZERO,
+            cost: Money::ZERO,
+            refused: false,
+            fees: OrderFees::new(terms.rounding),
+            schedule: *schedule,
+            queue: None,
+        };
+        match role {
+            Role::Taker => {
+                for f in taker_walk(depth, side, price, count) {
+                    order.book_fill(f);
+                }
+            }
+            Role::Maker if would_cross(quotes, side, price) => order.refused = true,
+            Role::Maker => order.queue = Some(MakerQueue::join(depth, side, price, count, terms.alpha)),
+        }
+        order
+    }
+
+    fn book_fill(&mut self, fill: ModelFill) {
+        self.fees.charge(&self.schedule, self.role, fill.price, fill.count);
+        self.filled = self.filled + fill.count;
+        self.cost += fill.count.times(fill.price);
+    }
+
+    /// A trade printed in this order's market; returns what filled us.
+    pub fn on_trade(&mut self, print: Print) -> Count {
+        let Some(fill) = self.queue.as_mut().and_then(|q| q.on_trade(print)) else { return Count::ZERO };
+        self.book_fill(fill);
+        fill.count
+    }
+
+    /// This order's market's book changed (cancels ahead of a resting maker).
+    pub fn on_book(&mut self, book: &OrderBook) {
+        if let Some(q) = self.queue.as_mut() {
+            q.on_book(book);
+        }
+    }
+
+    /// Contracts still resting.
+    pub fn resting(&self) -> Count {
+        self.queue.as_ref().map_or(Count::ZERO, |q| q.remaining)
+    }
+
+    /// Fees charged on the fills.
+    pub fn fees(&self) -> Money {
+        self.fees.charged()
+    }
+
+    /// Realised P&L when the contract settles: payout of what filled, less cost and fees.
+    pub fn settled_pnl(&self, won: bool) -> Money {
+        let payout = if won { self.filled.times(Price::ONE) } else { Money::ZERO };
+        payout - self.cost - self.fees()
     }
 }
 

@@ -198,3 +198,118 @@ fn a_zero_count_case_is_an_error_not_a_panic() {
     let text = format!("{}{}", stdout(&out), stderr(&out));
     assert!(text.contains("pal.toml: order[0].count") && text.contains("count must be positive"), "{text}");
 }
+
+const RECORDING: &str = "fixtures/kalshi/ws/KXHIGHNY-26NOV25.whatif.jsonl";
+
+/// Every file under the workspace, relative, except the what-if reports.
+fn files_besides_reports(ws: &Workspace) -> Vec<String> {
+    fn walk(dir: &std::path::Path, root: &std::path::Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, root, out);
+            } else {
+                out.push(path.strip_prefix(root).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(ws.dir.path(), ws.dir.path(), &mut out);
+    out.retain(|f| !f.starts_with("reports/whatif/"));
+    out.sort();
+    out
+}
+
+fn whatif(ws: &Workspace, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["policy", "whatif", "--against", "in_use", "--json", "--now", "2026-11-28T12:00:00Z"];
+    args.extend_from_slice(extra);
+    let out = ws.run(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_str(&stdout(&out)).unwrap()
+}
+
+#[test]
+fn whatif_of_an_unchanged_policy_set_shows_no_difference_and_writes_only_its_report() {
+    let ws = Workspace::new();
+    common::copy_tree(&ws.path("policies"), &ws.path("in_use"));
+    let before = files_besides_reports(&ws);
+    let r = whatif(&ws, &["--sessions", RECORDING]);
+    assert_eq!(r["differ"], 0, "{r:#}");
+    let s = &r["series"]["KXHIGHNY"];
+    assert_eq!(s["old"], s["new"]);
+    assert!(s["differences"].as_array().unwrap().is_empty());
+    // Two maker orders, filled by the recorded trades after the queue ahead drained (fill-α 0.6):
+    // YES 0.27 × 10: 15 reach it → 9; NO 0.59 × 8: a print through it → 12 × 0.6 = 7.2.
+    assert_eq!((s["old"]["orders"].as_u64(), s["old"]["filled"].as_str()), (Some(2), Some("16.20")), "{s:#}");
+    assert_eq!(s["old"]["peak_exposure"], "7.42", "10 × 0.27 + 8 × 0.59 resting at once");
+    assert_eq!(r["sessions"][0]["decided"][0][0], "KXHIGHNY-26NOV25");
+    // Nothing but the report was written.
+    assert_eq!(files_besides_reports(&ws), before);
+    let report = r["report"].as_str().unwrap();
+    assert!(ws.read(report).contains("0 decision(s) differ"), "{}", ws.read(report));
+
+    // --days picks recordings by their own first instant.
+    common::copy_tree(&ws.path("fixtures/kalshi/ws"), &ws.path("data/raw/ws"));
+    std::fs::remove_file(ws.path("data/raw/ws/KXHIGHNY-26NOV25.raw.jsonl")).unwrap();
+    let week = whatif(&ws, &["--days", "7"]);
+    // The bundled session.jsonl was recorded in 2025: outside the week.
+    let files: Vec<&str> = week["sessions"].as_array().unwrap().iter().map(|s| s["file"].as_str().unwrap()).collect();
+    assert_eq!(files, vec!["data/raw/ws/KXHIGHNY-26NOV25.whatif.jsonl"], "{week:#}");
+    let none = ws.run(&["policy", "whatif", "--against", "in_use", "--days", "1", "--now", "2026-11-28T12:00:00Z"]);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(stderr(&none).contains("no recorded session to replay"), "{}", stderr(&none));
+}
+
+#[test]
+fn whatif_of_a_tightened_cap_shows_exactly_the_clipped_orders() {
+    let ws = Workspace::new();
+    common::copy_tree(&ws.path("policies"), &ws.path("in_use"));
+    ws.edit(
+        "policies/pal.rhai",
+        "KXHIGHNY: #{ max_loss: \"12.00\", strike_loss: \"5.00\" }",
+        "KXHIGHNY: #{ max_loss: \"12.00\", strike_loss: \"2.00\" }",
+    );
+    let r = whatif(&ws, &["--sessions", RECORDING]);
+    let s = &r["series"]["KXHIGHNY"];
+    let diffs = s["differences"].as_array().unwrap();
+    // The two orders whose worst case is past $2.00: NO 0.59 (8 → 3) and YES 0.27 (10 → 7).
+    let clipped: Vec<(String, String, String)> = diffs
+        .iter()
+        .map(|d| {
+            assert_eq!(d["new"]["decision"], "clipped", "{d:#}");
+            assert!(d["new"]["reason"].as_str().unwrap().starts_with("MAX_LOSS_PER_STRIKE: limit=2.00"), "{d:#}");
+            let allowed = |side: &str| d[side]["allowed"].as_str().unwrap().to_string();
+            (d["new"]["bin"].as_str().unwrap().to_string(), allowed("old"), allowed("new"))
+        })
+        .collect();
+    assert_eq!(
+        clipped,
+        vec![
+            ("49–50 (KXHIGHNY-26NOV25-B49.5)".to_string(), "8.00".to_string(), "3.00".to_string()),
+            ("47–48 (KXHIGHNY-26NOV25-B47.5)".to_string(), "10.00".to_string(), "7.00".to_string()),
+        ]
+    );
+    assert_eq!(r["differ"], 2);
+    // The same orders go out, smaller: 18 → 10 contracts, all 10 filled by the same trades.
+    assert_eq!((s["old"]["orders"].as_u64(), s["new"]["orders"].as_u64()), (Some(2), Some(2)));
+    assert_eq!((s["old"]["contracts"].as_str(), s["new"]["contracts"].as_str()), (Some("18.00"), Some("10.00")));
+    assert_eq!(s["new"]["filled"], "10.00");
+    assert_eq!(s["new"]["peak_exposure"], "3.66", "7 × 0.27 + 3 × 0.59");
+}
+
+#[test]
+fn whatif_names_a_broken_recording_line_and_writes_nothing() {
+    let ws = Workspace::new();
+    common::copy_tree(&ws.path("policies"), &ws.path("in_use"));
+    let mut text = ws.read(RECORDING);
+    text.push_str("{\"recv_ms\": 1795619000000, \"oops\": 1}\n");
+    ws.write("broken.jsonl", &text);
+    let out = ws.run(&["policy", "whatif", "--against", "in_use", "--sessions", "broken.jsonl"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("broken.jsonl") && err.contains("line 139"), "{err}");
+    assert!(!ws.path("reports/whatif").exists(), "no report from a failed what-if");
+    // A recording whose ladder never has every book says why its event was not decided.
+    let r = whatif(&ws, &["--sessions", "fixtures/kalshi/ws/KXHIGHNY-26NOV25.session.jsonl"]);
+    assert_eq!(r["sessions"][0]["undecided"][0][1], "never had every book: 3 of 6 market(s) booked", "{r:#}");
+}

@@ -20,6 +20,7 @@ mod scan;
 mod schedule;
 mod sim;
 mod trading;
+mod whatif;
 
 use std::process::ExitCode;
 

@@ -28,6 +28,10 @@ pub struct OnlineArgs {
     /// (`GET /markets/{t}/orderbook`, no WebSocket). Playbooks always subscribe.
     #[arg(long, value_enum, default_value = "ws")]
     pub books: BookSource,
+    /// Keep the session's WebSocket traffic in this JSONL file (`record`'s format), for
+    /// `replay` and `policy whatif` (`--books ws` only).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
 }
 
 /// Where books come from in a one-shot online scan.
@@ -62,6 +66,7 @@ fn online_config(args: &OnlineArgs, series: &[String], config: &ScanConfig) -> O
         series,
         wanted_events: wanted,
         snapshot_timeout: Duration::from_secs(args.snapshot_timeout),
+        record: args.record.clone(),
     }
 }
 
@@ -75,6 +80,7 @@ pub fn start_feed(args: &OnlineArgs, series: &[String], config: &ScanConfig) -> 
 /// One set of snapshots: from a feed started and stopped for it, or from REST order books.
 pub fn fetch_once(args: &OnlineArgs, series: &[String], config: &ScanConfig) -> anyhow::Result<Fetched> {
     if args.books == BookSource::Rest {
+        anyhow::ensure!(args.record.is_none(), "--record keeps WebSocket traffic: it needs --books ws");
         let online = online_config(args, series, config);
         let (series, gate) =
             rest_snapshots(&online, &config.fees).with_context(|| format!("REST books from {}", args.base_url))?;

@@ -44,6 +44,10 @@ enum PolicyCommand {
     Watch(WatchArgs),
     /// Write Rhai definition files for the script API (for editor autocompletion).
     Defs(DefsArgs),
+    /// Replay recorded sessions through the set in use (--against) and the edited set; show
+    /// per series the decisions that differ and the difference in orders, fills, fees, P&L
+    /// and peak exposure. Writes only the report (reports/whatif/).
+    Whatif(crate::cli::whatif::WhatIfArgs),
 }
 
 /// Where the set and its ceilings live.
@@ -142,6 +146,7 @@ pub fn run(args: PolicyArgs) -> anyhow::Result<ExitCode> {
         PolicyCommand::Test(a) => test(a),
         PolicyCommand::Watch(a) => watch(a),
         PolicyCommand::Defs(a) => defs(a),
+        PolicyCommand::Whatif(a) => crate::cli::whatif::run(a),
     }
 }
 

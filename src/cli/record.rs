@@ -1,4 +1,5 @@
-//! `kalshi-alpha record`: WebSocket traffic to JSONL for later `replay`.
+//! `kalshi-alpha record`: WebSocket traffic to JSONL for later `replay` and `policy whatif`,
+//! after a header line with the series and open events (markets nested) it follows.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -8,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
+use kalshi_alpha::feed::market::{fetch_ladders, recorded};
 use kalshi_alpha::kalshi::credentials;
+use kalshi_alpha::kalshi::replay::header_line;
 use kalshi_alpha::kalshi::rest::{PROD_BASE_URL, RestClient, RestConfig};
 use kalshi_alpha::kalshi::ws_client::{WsClient, WsConfig, WsEvent, ws_url_for};
 
@@ -50,16 +53,22 @@ pub fn run(args: RecordArgs) -> anyhow::Result<ExitCode> {
     let runtime = kalshi_alpha::kalshi::runtime::current_thread()?;
     runtime.block_on(async {
         let rest = RestClient::new(RestConfig { base_url: args.base_url.clone(), ..RestConfig::default() }, None)?;
-        let mut markets = Vec::new();
-        for s in &args.series {
-            markets.extend(rest.markets(s, Some("open")).await?.into_iter().map(|m| m.ticker));
-        }
+        // Every open event of each series, with its markets: the recording's header.
+        let ladders = fetch_ladders(&rest, &args.series, None).await?;
+        let markets: Vec<String> = ladders
+            .iter()
+            .flat_map(|(_, events, _)| events)
+            .flat_map(|e| &e.markets)
+            .map(|m| m.ticker.clone())
+            .collect();
         anyhow::ensure!(!markets.is_empty(), "no open markets in {}", args.series.join(", "));
         std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
         let path = args.out.join(format!("{}_{stamp}.jsonl", args.series.join("+")));
         let file = std::fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
         let mut out = std::io::LineWriter::new(file);
+        let header = header_line(chrono::Utc::now().timestamp_millis(), &recorded(&ladders))?;
+        writeln!(out, "{header}").with_context(|| format!("{}: write failed", path.display()))?;
         let config = WsConfig {
             url: ws_url,
             channels: args.channels.clone(),

@@ -574,6 +574,8 @@ impl RunJob {
             series: config.limits.allowed_series.clone(),
             wanted_events: config.views.events.keys().cloned().collect(),
             snapshot_timeout: Duration::from_secs(15),
+            // Scheduled sessions do not keep recordings (`record` and `--record` do).
+            record: None,
         };
         let signer = || crate::kalshi::credentials::signer_from_env().ok();
         crate::feed::market::MarketFeed::start(online, signer(), signer())

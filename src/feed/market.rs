@@ -13,6 +13,7 @@ use thiserror::Error;
 use crate::feed::snapshot::{SnapshotError, from_live, series_fees};
 use crate::kalshi::live_book::BookSet;
 use crate::kalshi::market_data::{Event, Series};
+use crate::kalshi::replay::{RecordedLadder, header_line};
 use crate::kalshi::rest::{RestClient, RestError};
 use crate::kalshi::signing::Signer;
 use crate::kalshi::ws::{TradeUpdate, WsMessage};
@@ -47,6 +48,14 @@ pub enum OnlineError {
     /// A snapshot could not be built from live books.
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
+    /// The session's recording could not be started.
+    #[error("recording {path}: {source}")]
+    Record {
+        /// The recording file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// Where and what to read.
@@ -60,6 +69,9 @@ pub struct OnlineConfig {
     pub wanted_events: BTreeSet<String>,
     /// Longest wait for every snapshot.
     pub snapshot_timeout: Duration,
+    /// Keep the session's WebSocket traffic in this JSONL file (`record`'s format, header
+    /// first), for `replay` and `policy whatif`.
+    pub record: Option<std::path::PathBuf>,
 }
 
 /// What the WebSocket task shares with the session.
@@ -71,10 +83,12 @@ struct Shared {
     trades: Mutex<VecDeque<TradeUpdate>>,
     stop: AtomicBool,
     failed: Mutex<Option<String>>,
+    /// The session's recording, while it can be written.
+    recording: Mutex<Option<std::io::LineWriter<std::fs::File>>>,
 }
 
 /// A followed series: its open events with books, and those skipped (with why).
-type Ladder = (Series, Vec<Event>, Vec<(String, String)>);
+pub type Ladder = (Series, Vec<Event>, Vec<(String, String)>);
 
 /// The most trades kept between two drains; older ones are dropped (and counted).
 const TRADE_BUFFER: usize = 100_000;
@@ -112,7 +126,7 @@ impl MarketFeed {
         let source = config.rest.base_url.clone();
         let ws_url = ws_url_for(&config.rest.base_url)?;
         let rest = RestClient::new(config.rest.clone(), rest_signer)?;
-        let ladders = runtime.block_on(fetch_ladders(&rest, &config.series, &config.wanted_events))?;
+        let ladders = runtime.block_on(fetch_ladders(&rest, &config.series, Some(&config.wanted_events)))?;
         let markets: Vec<String> = ladders
             .iter()
             .flat_map(|(_, events, _)| events)
@@ -130,6 +144,10 @@ impl MarketFeed {
         let mut client = WsClient::new(ws, ws_signer.map(Arc::new));
         let books = client.books();
         let shared = Arc::new(Shared::default());
+        if let Some(path) = &config.record {
+            let recording = start_recording(path, &ladders)?;
+            *shared.recording.lock().unwrap_or_else(|p| p.into_inner()) = Some(recording);
+        }
         let task = if markets.is_empty() {
             None
         } else {
@@ -277,7 +295,7 @@ pub fn rest_snapshots(
     let rest = RestClient::new(config.rest.clone(), None)?;
     let series = runtime.block_on(async {
         let mut out = Vec::new();
-        for (series, events, skipped) in fetch_ladders(&rest, &config.series, &config.wanted_events).await? {
+        for (series, events, skipped) in fetch_ladders(&rest, &config.series, Some(&config.wanted_events)).await? {
             let mut snapshots = Vec::new();
             for event in &events {
                 let mut books = BTreeMap::new();
@@ -311,7 +329,50 @@ pub fn rest_snapshots(
     Ok((series, gate))
 }
 
+/// Creates the recording file and writes its header (the ladders followed).
+fn start_recording(
+    path: &std::path::Path,
+    ladders: &[Ladder],
+) -> Result<std::io::LineWriter<std::fs::File>, OnlineError> {
+    use std::io::Write;
+    let failed = |source: std::io::Error| OnlineError::Record { path: path.to_path_buf(), source };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(failed)?;
+    }
+    let header = header_line(now_ms(), &recorded(ladders)).map_err(|e| failed(std::io::Error::other(e)))?;
+    let mut out = std::io::LineWriter::new(std::fs::File::create(path).map_err(failed)?);
+    writeln!(out, "{header}").map_err(failed)?;
+    Ok(out)
+}
+
+/// The ladders as a recording's header keeps them.
+pub fn recorded(ladders: &[Ladder]) -> Vec<RecordedLadder> {
+    ladders
+        .iter()
+        .map(|(series, events, _)| RecordedLadder { series: series.clone(), events: events.clone() })
+        .collect()
+}
+
+/// Appends one WebSocket event to the recording; a failed write stops the recording (said
+/// once in the log): it is evidence, never a control.
+fn record(shared: &Shared, event: &WsEvent) {
+    use std::io::Write;
+    let line = match event {
+        WsEvent::Sent { text, at_ms } => format!("{{\"sent_ms\":{at_ms},\"cmd\":{text}}}"),
+        WsEvent::Received { text, at_ms } => format!("{{\"recv_ms\":{at_ms},\"msg\":{text}}}"),
+        _ => return,
+    };
+    let mut recording = shared.recording.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(out) = recording.as_mut()
+        && let Err(e) = writeln!(out, "{line}")
+    {
+        tracing::warn!("the session's recording stopped: {e}");
+        *recording = None;
+    }
+}
+
 fn on_ws_event(shared: &Shared, event: &WsEvent) {
+    record(shared, event);
     match event {
         WsEvent::Received { text, at_ms } => {
             shared.alive_ms.store(*at_ms, Ordering::Relaxed);
@@ -332,11 +393,11 @@ fn on_ws_event(shared: &Shared, event: &WsEvent) {
 }
 
 /// Each series with its open events: those with a view in `wanted`, or every event of a series
-/// a strategy prices, get books; the rest are skipped.
-async fn fetch_ladders(
+/// a strategy prices, get books; the rest are skipped. `None` wants every open event.
+pub async fn fetch_ladders(
     rest: &RestClient,
     series: &[String],
-    wanted: &BTreeSet<String>,
+    wanted: Option<&BTreeSet<String>>,
 ) -> Result<Vec<Ladder>, OnlineError> {
     let mut out = Vec::new();
     for ticker in series {
@@ -350,7 +411,7 @@ async fn fetch_ladders(
         let mut skipped = Vec::new();
         let priced_by_strategy = crate::strategies::Strategy::for_series(ticker).is_some();
         for e in event_tickers {
-            if !wanted.contains(&e) && !priced_by_strategy {
+            if wanted.is_some_and(|w| !w.contains(&e)) && !priced_by_strategy {
                 skipped.push((e, "no view in views.toml and no strategy".to_string()));
                 continue;
             }

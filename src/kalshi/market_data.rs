@@ -72,7 +72,7 @@ impl EventResponse {
 }
 
 /// An event: one question split into markets.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Event {
     /// Event ticker.
     pub event_ticker: String,
@@ -102,7 +102,7 @@ pub struct Event {
 }
 
 /// A binary market. Prices are the current dollar strings, with legacy cents as fallback.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Market {
     /// Market ticker.
     pub ticker: String,

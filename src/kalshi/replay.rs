@@ -1,9 +1,11 @@
 //! Replaying a recorded WebSocket session into fresh books. Pure: it takes the lines, one at a
 //! time ([`Replayer`]), so a caller can stream a file of any size in memory bounded by the books.
 //!
-//! A line is either a record written by `kalshi-alpha record` — `{"recv_ms": T, "msg": {…}}`
-//! for a server message, `{"sent_ms": T, "cmd": {…}}` for a command we sent — or one raw
-//! server message (`{"type": …}`).
+//! A line is either a record written by `kalshi-alpha record` (or a session's `--record`) —
+//! `{"recv_ms": T, "msg": {…}}` for a server message, `{"sent_ms": T, "cmd": {…}}` for a
+//! command we sent, `{"recv_ms": T, "ladders": [{"series": {…}, "events": [{…}]}]}` for the
+//! series and events (with their markets) the recording follows, as the REST API gave them at
+//! its start — or one raw server message (`{"type": …}`).
 
 use std::borrow::Cow;
 
@@ -11,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::kalshi::live_book::{Anomaly, BookSet, Depth, Gap};
+use crate::kalshi::market_data::{Event, Series};
 use crate::kalshi::ws::{Command, WsMessage};
 use crate::model::Price;
 
@@ -70,6 +73,51 @@ struct Line<'a> {
     msg: Option<&'a RawValue>,
     #[serde(borrow, default)]
     cmd: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    ladders: Option<&'a RawValue>,
+}
+
+/// One followed series and its events (markets nested), as a recording's header keeps them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecordedLadder {
+    /// The series (fees, title).
+    pub series: Series,
+    /// Its events, each with its markets.
+    pub events: Vec<Event>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    recv_ms: i64,
+    ladders: Vec<RecordedLadder>,
+}
+
+/// The header line a recording starts with.
+pub fn header_line(recv_ms: i64, ladders: &[RecordedLadder]) -> Result<String, serde_json::Error> {
+    #[derive(Serialize)]
+    struct HeaderRef<'a> {
+        recv_ms: i64,
+        ladders: &'a [RecordedLadder],
+    }
+    serde_json::to_string(&HeaderRef { recv_ms, ladders })
+}
+
+/// The ladders of a header line (`None`: the line is not a header).
+pub fn read_header(text: &str) -> Option<Result<(i64, Vec<RecordedLadder>), serde_json::Error>> {
+    if !text.trim_start().starts_with("{\"recv_ms\":") || !text.contains("\"ladders\":") {
+        return None;
+    }
+    let parsed: Result<Header, _> = serde_json::from_str(text);
+    Some(parsed.map(|h| (h.recv_ms, h.ladders)))
+}
+
+/// What one line was.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Applied {
+    /// A command we sent (or a header): nothing for the books.
+    NotServer,
+    /// A server message, applied to the books; `None` when it was refused as undecodable.
+    Server(Option<WsMessage>),
 }
 
 /// `{"recv_ms":T,"msg":M}` exactly as `record` writes it: `(T, M)` without parsing `M`.
@@ -81,8 +129,8 @@ fn split_record(text: &str) -> Option<(i64, &str)> {
     Some((ms, msg))
 }
 
-/// Feeds one line into `books`; returns whether it was a server message.
-pub fn apply_line(books: &mut BookSet, text: &str, line: usize, last_ms: &mut i64) -> Result<bool, ReplayError> {
+/// Feeds one line into `books`; says what it was (a decoded server message is returned).
+pub fn apply_line(books: &mut BookSet, text: &str, line: usize, last_ms: &mut i64) -> Result<Applied, ReplayError> {
     let err = |message: String| ReplayError { line, message };
     // Fast path for our own recordings: the message is decoded once, not the line twice.
     if let Some((ms, msg)) = split_record(text.trim_end())
@@ -90,7 +138,7 @@ pub fn apply_line(books: &mut BookSet, text: &str, line: usize, last_ms: &mut i6
     {
         *last_ms = ms;
         books.apply(&message, ms);
-        return Ok(true);
+        return Ok(Applied::Server(Some(message)));
     }
     let parsed: Line<'_> = serde_json::from_str(text).map_err(|e| err(format!("not JSON: {e}")))?;
     let server = if parsed.kind.is_some() {
@@ -103,26 +151,31 @@ pub fn apply_line(books: &mut BookSet, text: &str, line: usize, last_ms: &mut i6
         None
     } else if let Some(msg) = parsed.msg {
         Some(msg.get())
+    } else if parsed.ladders.is_some() {
+        None
     } else {
-        return Err(err("neither a server message nor a record (`recv_ms`+`msg` or `sent_ms`+`cmd`)".into()));
+        return Err(err(
+            "neither a server message nor a record (`recv_ms`+`msg`, `sent_ms`+`cmd` or `recv_ms`+`ladders`)".into(),
+        ));
     };
-    let Some(server) = server else { return Ok(false) };
+    let Some(server) = server else { return Ok(Applied::NotServer) };
     if let Some(t) = parsed.recv_ms {
         *last_ms = t;
     }
     match WsMessage::decode(server) {
         Ok(message) => {
             books.apply(&message, *last_ms);
+            Ok(Applied::Server(Some(message)))
         }
         // A message about a market that does not decode (an overflowing size, a price outside
         // [0, 1]) is refused as the live feed refuses it: counted, and the book waits for the
         // recording's next snapshot. Anything else is not a recording and names its line.
         Err(e) if names_a_market(server) => {
             books.refuse_undecodable(server, &e.to_string());
+            Ok(Applied::Server(None))
         }
-        Err(e) => return Err(err(e.to_string())),
+        Err(e) => Err(err(e.to_string())),
     }
-    Ok(true)
 }
 
 /// True when a server message's JSON names a market (`msg.market_ticker`).
@@ -152,7 +205,7 @@ impl Replayer {
         if text.trim().is_empty() {
             return Ok(());
         }
-        if apply_line(&mut self.books, text, self.line, &mut self.last_ms)? {
+        if let Applied::Server(_) = apply_line(&mut self.books, text, self.line, &mut self.last_ms)? {
             self.messages += 1;
         }
         Ok(())

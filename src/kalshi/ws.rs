@@ -204,6 +204,19 @@ pub struct TradeUpdate {
     pub ts_ms: Option<i64>,
 }
 
+impl TradeUpdate {
+    /// The contract the taker bought, the YES price and the size (`None` when a field is
+    /// missing or the side is one this build does not know).
+    pub fn taken(&self) -> Option<(crate::model::Side, Price, Count)> {
+        let side = match self.taker_outcome_side.as_ref()? {
+            OutcomeSide::Yes => crate::model::Side::Yes,
+            OutcomeSide::No => crate::model::Side::No,
+            _ => return None,
+        };
+        Some((side, self.yes_price_dollars?, self.count_fp?))
+    }
+}
+
 /// `fill` payload (our fills).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct FillUpdate {

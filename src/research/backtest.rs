@@ -20,11 +20,12 @@ use crate::drivers::parse::kalshi_history;
 use crate::drivers::source::Source;
 use crate::drivers::store::DataStore;
 use crate::model::{Money, OrderBook, Role, Side, Strike};
+use crate::paper::{SimOrder, SimTerms};
 use crate::pricing::fees::{FeeMultiplier, FeeSchedule};
 use crate::report::backtest::{BacktestReport, EventScore, FillTotals, Scores};
 use crate::research::calibration::{CalibrateError, Fit, fit, fit_sources, gather, payloads};
 use crate::research::decision::{BacktestConfig, DecisionRule};
-use crate::research::fills::{FillTerms, Filled, book_at, fill};
+use crate::research::fills::{book_at, fill};
 use crate::risk::ceilings::{Verdict, resize};
 use crate::risk::limits::{Decider, Ledger, LimitTable};
 use crate::scan::{EventInput, LadderSnapshot, RungSnapshot, ScanParams, scan_event};
@@ -69,7 +70,7 @@ fn decision_rule(configs: &Path, series: &str) -> Result<(BacktestConfig, Decisi
 }
 
 /// Counts one order's fill into `totals`.
-fn tally(totals: &mut FillTotals, order: &crate::model::Proposal, got: &Filled, no_later_trades: bool) {
+fn tally(totals: &mut FillTotals, order: &crate::model::Proposal, got: &SimOrder, no_later_trades: bool) {
     totals.orders += 1;
     match order.role {
         Role::Maker => totals.makers += 1,
@@ -77,7 +78,7 @@ fn tally(totals: &mut FillTotals, order: &crate::model::Proposal, got: &Filled, 
     }
     totals.requested = totals.requested + got.requested;
     totals.filled = totals.filled + got.filled;
-    totals.fees += got.fee;
+    totals.fees += got.fees();
     totals.refused += usize::from(got.refused);
     totals.makers_without_trades += usize::from(order.role == Role::Maker && no_later_trades);
 }
@@ -171,8 +172,7 @@ pub fn backtest(req: &BacktestRequest<'_>, bar: &ProgressBar) -> Result<Backtest
             )
         }
     };
-    let terms = FillTerms {
-        fees: &fees,
+    let terms = SimTerms {
         rounding: config.paper.fee_rounding,
         alpha: backtest_config.fill_alpha.unwrap_or(config.paper.fill_alpha),
     };
@@ -288,9 +288,9 @@ pub fn backtest(req: &BacktestRequest<'_>, bar: &ProgressBar) -> Result<Backtest
             let p = resize(&d.proposal, d.allowed, &fees, config.fees.rounding);
             let Some(book) = books.get(&p.ticker) else { continue };
             let later: Vec<_> = trades.iter().filter(|t| t.ticker == p.ticker && t.time > cutoff).cloned().collect();
-            let got = fill(&p, book, &later, terms);
+            let got = fill(&p, book, &later, &fees, terms);
             let won = result_of(&p.ticker) == (p.side == Side::Yes);
-            pnl += got.pnl(won);
+            pnl += got.settled_pnl(won);
             tally(&mut fills, &p, &got, later.is_empty());
         }
         totals.merge(&fills);

@@ -15,9 +15,9 @@
 use chrono::{DateTime, Utc};
 
 use crate::drivers::parse::kalshi_history::{CandleRow, PublicTrade};
-use crate::model::{Count, Level, Money, OrderBook, Proposal, Role, Side};
-use crate::paper::{FillAlpha, MakerQueue, ModelFill, Print, taker_walk, would_cross};
-use crate::pricing::fees::{FeeSchedule, Rounding};
+use crate::model::{Count, Level, OrderBook, Proposal, Side};
+use crate::paper::{Print, SimOrder, SimTerms};
+use crate::pricing::fees::FeeSchedule;
 
 /// A market's book at the decision time.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,86 +42,37 @@ pub fn book_at(candles: &[CandleRow], ticker: &str, cutoff: DateTime<Utc>) -> Op
     Some(CandleBook { quotes: levels(nominal), depth: levels(last.volume.unwrap_or(Count::ZERO)), at: last.end })
 }
 
-/// What one order got.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Filled {
-    /// Contracts asked for.
-    pub requested: Count,
-    /// Contracts filled.
-    pub filled: Count,
-    /// Paid for them (before fees).
-    pub cost: Money,
-    /// Fees charged on the fills.
-    pub fee: Money,
-    /// Refused as post-only (it would have crossed).
-    pub refused: bool,
-}
-
-impl Filled {
-    fn add(&mut self, fills: &[ModelFill], role: Role, fees: &FeeSchedule, rounding: Rounding) {
-        for f in fills {
-            self.filled = self.filled + f.count;
-            self.cost += f.count.times(f.price);
-            self.fee += fees.fee(role, f.price, f.count, rounding);
-        }
-    }
-
-    /// Realised P&L at settlement: the payout of what filled less its cost and fees.
-    pub fn pnl(&self, won: bool) -> Money {
-        let payout = if won { self.filled.times(crate::model::Price::ONE) } else { Money::ZERO };
-        payout - self.cost - self.fee
-    }
-}
-
-/// The fees and fill-α the model charges.
-#[derive(Debug, Clone, Copy)]
-pub struct FillTerms<'a> {
-    /// The series' fee schedule.
-    pub fees: &'a FeeSchedule,
-    /// Fee rounding.
-    pub rounding: Rounding,
-    /// Share of queue-model maker fills that happen.
-    pub alpha: FillAlpha,
-}
-
 /// Fills `order` against `book` and, for a maker, the market's recorded `trades` after the
-/// cutoff (in time order; the caller keeps only those before the market closed).
-pub fn fill(order: &Proposal, book: &CandleBook, trades: &[PublicTrade], terms: FillTerms<'_>) -> Filled {
-    let mut out = Filled { requested: order.count, ..Filled::default() };
-    match order.role {
-        Role::Taker => {
-            let fills = taker_walk(&book.depth, order.side, order.price, order.count);
-            out.add(&fills, Role::Taker, terms.fees, terms.rounding);
+/// cutoff (in time order; trades of other markets are ignored).
+pub fn fill(
+    order: &Proposal,
+    book: &CandleBook,
+    trades: &[PublicTrade],
+    schedule: &FeeSchedule,
+    terms: SimTerms,
+) -> SimOrder {
+    let mut sim =
+        SimOrder::place(order.role, order.side, order.price, order.count, &book.quotes, &book.depth, schedule, terms);
+    for t in trades.iter().filter(|t| t.ticker == order.ticker) {
+        if sim.resting().is_zero() {
+            break;
         }
-        Role::Maker => {
-            if would_cross(&book.quotes, order.side, order.price) {
-                out.refused = true;
-                return out;
-            }
-            let mut queue = MakerQueue::join(&book.depth, order.side, order.price, order.count, terms.alpha);
-            for t in trades.iter().filter(|t| t.ticker == order.ticker) {
-                let taker = match t.taker_side.as_str() {
-                    "yes" => Side::Yes,
-                    "no" => Side::No,
-                    _ => continue,
-                };
-                if let Some(f) = queue.on_trade(Print::of_trade(taker, t.yes_price, t.count)) {
-                    out.add(&[f], Role::Maker, terms.fees, terms.rounding);
-                }
-                if queue.remaining.is_zero() {
-                    break;
-                }
-            }
-        }
+        let taker = match t.taker_side.as_str() {
+            "yes" => Side::Yes,
+            "no" => Side::No,
+            _ => continue,
+        };
+        sim.on_trade(Print::of_trade(taker, t.yes_price, t.count));
     }
-    out
+    sim
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Price;
-    use crate::pricing::fees::FeeMultiplier;
+    use crate::model::{Money, Price, Role};
+    use crate::paper::FillAlpha;
+    use crate::pricing::fees::{FeeMultiplier, Rounding};
 
     fn c(s: &str) -> Count {
         s.parse().unwrap()
@@ -192,25 +143,25 @@ mod tests {
     #[test]
     fn takers_take_only_the_depth_and_makers_fill_only_from_later_trades() {
         let fees = FeeSchedule::quadratic_with_maker_fees(FeeMultiplier::ONE);
-        let terms = FillTerms { fees: &fees, rounding: Rounding::Centicent, alpha: FillAlpha::ONE };
+        let terms = SimTerms { rounding: Rounding::Centicent, alpha: FillAlpha::ONE };
         let book =
             book_at(&[candle("2026-11-24T12:00:00Z", "0.40", "0.45", "6")], "M", t("2026-11-24T12:00:00Z")).unwrap();
         // A taker for 10 YES at 0.46: 6 at the 0.45 ask, the rest is not there.
-        let got = fill(&order(Role::Taker, Side::Yes, "0.46", "10"), &book, &[], terms);
+        let got = fill(&order(Role::Taker, Side::Yes, "0.46", "10"), &book, &[], &fees, terms);
         assert_eq!((got.filled, got.cost), (c("6"), "2.70".parse().unwrap()));
-        assert_eq!(got.fee, fees.fee(Role::Taker, p("0.45"), c("6"), Rounding::Centicent));
-        assert_eq!(got.pnl(true), "6".parse::<Money>().unwrap() - got.cost - got.fee);
+        assert_eq!(got.fees(), fees.fee(Role::Taker, p("0.45"), c("6"), Rounding::Centicent));
+        assert_eq!(got.settled_pnl(true), "6".parse::<Money>().unwrap() - got.cost - got.fees());
         // A maker joining the 0.40 bid behind 6: a 4-lot at 0.40 does not reach it, a print
         // through 0.40 fills the rest.
         let maker = order(Role::Maker, Side::Yes, "0.40", "5");
         let trades =
             [trade("2026-11-24T13:00:00Z", "no", "0.40", "4"), trade("2026-11-24T14:00:00Z", "no", "0.39", "9")];
-        let got = fill(&maker, &book, &trades[..1], terms);
+        let got = fill(&maker, &book, &trades[..1], &fees, terms);
         assert!(got.filled.is_zero());
-        let got = fill(&maker, &book, &trades, terms);
+        let got = fill(&maker, &book, &trades, &fees, terms);
         assert_eq!(got.filled, c("5"));
         // Without recorded trades, no maker fills; a crossing maker is refused.
-        assert!(fill(&maker, &book, &[], terms).filled.is_zero());
-        assert!(fill(&order(Role::Maker, Side::Yes, "0.45", "5"), &book, &trades, terms).refused);
+        assert!(fill(&maker, &book, &[], &fees, terms).filled.is_zero());
+        assert!(fill(&order(Role::Maker, Side::Yes, "0.45", "5"), &book, &trades, &fees, terms).refused);
     }
 }

@@ -33,6 +33,8 @@ pub mod playbook;
 pub mod policy_eval;
 /// SIGINT/SIGTERM as a stop flag.
 pub mod signals;
+/// `policy whatif`: recorded sessions under the set in use and an edited one.
+pub mod whatif;
 
 use std::path::{Path, PathBuf};
 

@@ -15,8 +15,6 @@ use crate::session::heartbeat::{Heartbeat, HeartbeatFile};
 
 use super::*;
 use crate::feed::market::MarketFeed;
-use crate::kalshi::open_enum::OutcomeSide;
-use crate::model::Side;
 use crate::risk::ceilings::Verdict;
 use crate::risk::gate::{Gate, GateInputs};
 use crate::risk::limits::Decider;
@@ -163,12 +161,7 @@ impl Session {
         self.live_tick(at)?;
         let Some(feed) = &self.feed else { return Ok(()) };
         for t in feed.drain_trades() {
-            let (Some(yes_price), Some(count)) = (t.yes_price_dollars, t.count_fp) else { continue };
-            let taker_side = match t.taker_outcome_side {
-                Some(OutcomeSide::Yes) => Side::Yes,
-                Some(OutcomeSide::No) => Side::No,
-                _ => continue,
-            };
+            let Some((taker_side, yes_price, count)) = t.taken() else { continue };
             let update = MarketUpdate::Trade { ticker: &t.market_ticker, yes_price, count, taker_side };
             self.broker.broker().on_market(update, at).map_err(|e| runtime_error(format!("paper fills: {e}")))?;
         }
