@@ -112,6 +112,9 @@ pub fn read_header(text: &str) -> Option<Result<(i64, Vec<RecordedLadder>), serd
 }
 
 /// What one line was.
+// Returned by value and consumed at once, one per line: boxing the message would cost an
+// allocation per message on the replay path.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Applied {
     /// A command we sent (or a header): nothing for the books.
