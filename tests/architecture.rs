@@ -33,6 +33,9 @@ const PURE: &[&str] = &[
     "src/research/history.rs",
     "src/research/decision.rs",
     "src/research/fills.rs",
+    "src/session/whatif/replay.rs",
+    "src/session/whatif/account.rs",
+    "src/session/whatif/report.rs",
 ];
 /// Top-level modules the wire layer may import: nothing above it.
 const KALSHI_MAY_IMPORT: &[&str] = &["model", "rate", "storage", "decode", "clock"];
@@ -124,9 +127,12 @@ fn imports(code: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = code;
     while let Some(at) = rest.find("use ") {
-        let before = rest[..at].chars().last();
+        // A declaration starts its line (after `pub` or `pub(…)`): "use " in a comment or a
+        // string is prose.
+        let line_start = rest[..at].rfind('\n').map_or(0, |i| i + 1);
+        let lead = rest[line_start..at].trim();
         rest = &rest[at + 4..];
-        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+        if !(lead.is_empty() || lead.starts_with("pub")) {
             continue;
         }
         let Some(end) = rest.find(';') else { break };

@@ -74,7 +74,13 @@ fn record_then_replay_reproduces_the_books() {
     assert!(stdout(&rec).starts_with("recorded 7 messages to rec/KXCPI_"), "{}", stdout(&rec));
     let file = std::fs::read_dir(ws.path("rec")).unwrap().next().unwrap().unwrap().path();
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(text.lines().next().unwrap().starts_with("{\"sent_ms\":"), "the subscribe command is recorded");
+    let header = text.lines().next().unwrap();
+    assert!(
+        header.starts_with("{\"recv_ms\":") && header.contains("\"ladders\":[{\"series\":{\"ticker\":\"KXCPI\""),
+        "{header}"
+    );
+    assert!(header.contains("\"event_ticker\":\"KXCPI-25NOV\""), "the header keeps the events with their markets");
+    assert!(text.lines().nth(1).unwrap().starts_with("{\"sent_ms\":"), "the subscribe command is recorded");
     assert!(text.lines().last().unwrap().contains("\"cmd\":\"unsubscribe\""), "leaving unsubscribes first");
     let replayed = ws.run(&["replay", file.to_str().unwrap(), "--json"]);
     let doc: serde_json::Value = serde_json::from_str(&stdout(&replayed)).unwrap();

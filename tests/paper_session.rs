@@ -166,8 +166,39 @@ fn online_scan_against_the_simulator_matches_the_offline_scan() {
     }
     let fetch = ws.run(&[&["data", "fetch"][..], &sources[..], &["--offline", "--out", "on"]].concat());
     assert!(fetch.status.success(), "{}{}", stdout(&fetch), stderr(&fetch));
-    let online = ws.run(&["scan", "--online", "--base-url", &sim.base_url, "--now", NOW, "--out", "on"]);
+    let online = ws.run(&[
+        "scan",
+        "--online",
+        "--base-url",
+        &sim.base_url,
+        "--now",
+        NOW,
+        "--out",
+        "on",
+        "--record",
+        "on/data/raw/ws/scan.jsonl",
+    ]);
     assert!(online.status.success(), "{}", stderr(&online));
+    // The session kept its own recording: the what-if replays it, every ladder decided.
+    let whatif = ws.run(&[
+        "policy",
+        "whatif",
+        "--against",
+        "policies",
+        "--sessions",
+        "on/data/raw/ws/scan.jsonl",
+        "--out",
+        "on",
+        "--now",
+        NOW,
+        "--json",
+    ]);
+    assert!(whatif.status.success(), "{}", stderr(&whatif));
+    let r: serde_json::Value = serde_json::from_str(&stdout(&whatif)).unwrap();
+    let decided: Vec<&str> =
+        r["sessions"][0]["decided"].as_array().unwrap().iter().map(|d| d[0].as_str().unwrap()).collect();
+    assert_eq!(decided.len(), 3, "{r:#}");
+    assert_eq!(r["differ"], 0);
     for series in ["KXCPI", "KXHIGHNY", "KXINXU"] {
         let read = |root: &str| -> serde_json::Value {
             serde_json::from_str(

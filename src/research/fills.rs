@@ -149,7 +149,9 @@ mod tests {
         // A taker for 10 YES at 0.46: 6 at the 0.45 ask, the rest is not there.
         let got = fill(&order(Role::Taker, Side::Yes, "0.46", "10"), &book, &[], &fees, terms);
         assert_eq!((got.filled, got.cost), (c("6"), "2.70".parse().unwrap()));
-        assert_eq!(got.fees(), fees.fee(Role::Taker, p("0.45"), c("6"), Rounding::Centicent));
+        // Charged as the paper broker charges: the per-order accumulator on a cent balance.
+        let mut charged = crate::pricing::fees::OrderFees::new(Rounding::Centicent);
+        assert_eq!(got.fees(), charged.charge(&fees, Role::Taker, p("0.45"), c("6")));
         assert_eq!(got.settled_pnl(true), "6".parse::<Money>().unwrap() - got.cost - got.fees());
         // A maker joining the 0.40 bid behind 6: a 4-lot at 0.40 does not reach it, a print
         // through 0.40 fills the rest.
