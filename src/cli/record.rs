@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
-use kalshi_alpha::feed::market::{fetch_ladders, recorded};
+use kalshi_alpha::feed::market::{fetch_ladders, market_tickers, recorded};
 use kalshi_alpha::kalshi::credentials;
 use kalshi_alpha::kalshi::replay::header_line;
 use kalshi_alpha::kalshi::rest::{PROD_BASE_URL, RestClient, RestConfig};
@@ -55,12 +55,7 @@ pub fn run(args: RecordArgs) -> anyhow::Result<ExitCode> {
         let rest = RestClient::new(RestConfig { base_url: args.base_url.clone(), ..RestConfig::default() }, None)?;
         // Every open event of each series, with its markets: the recording's header.
         let ladders = fetch_ladders(&rest, &args.series, None).await?;
-        let markets: Vec<String> = ladders
-            .iter()
-            .flat_map(|(_, events, _)| events)
-            .flat_map(|e| &e.markets)
-            .map(|m| m.ticker.clone())
-            .collect();
+        let markets = market_tickers(&ladders);
         anyhow::ensure!(!markets.is_empty(), "no open markets in {}", args.series.join(", "));
         std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");

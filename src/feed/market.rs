@@ -127,12 +127,7 @@ impl MarketFeed {
         let ws_url = ws_url_for(&config.rest.base_url)?;
         let rest = RestClient::new(config.rest.clone(), rest_signer)?;
         let ladders = runtime.block_on(fetch_ladders(&rest, &config.series, Some(&config.wanted_events)))?;
-        let markets: Vec<String> = ladders
-            .iter()
-            .flat_map(|(_, events, _)| events)
-            .flat_map(|e| &e.markets)
-            .map(|m| m.ticker.clone())
-            .collect();
+        let markets = market_tickers(&ladders);
         let ws = WsConfig {
             url: ws_url,
             channels: vec!["orderbook_delta".into(), "trade".into()],
@@ -343,6 +338,11 @@ fn start_recording(
     let mut out = std::io::LineWriter::new(std::fs::File::create(path).map_err(failed)?);
     writeln!(out, "{header}").map_err(failed)?;
     Ok(out)
+}
+
+/// Every market of the ladders' events.
+pub fn market_tickers(ladders: &[Ladder]) -> Vec<String> {
+    ladders.iter().flat_map(|(_, events, _)| events).flat_map(|e| &e.markets).map(|m| m.ticker.clone()).collect()
 }
 
 /// The ladders as a recording's header keeps them.

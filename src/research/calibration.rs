@@ -97,15 +97,19 @@ pub fn weather_pairs(
     forecasts: &[(DateTime<Utc>, &[nws::ForecastHigh])],
     actuals: &BTreeMap<NaiveDate, f64>,
 ) -> Vec<(NaiveDate, f64, f64)> {
+    // By issue time (stable: among equal times the later-listed wins, as before); each day
+    // looks back from its start to the newest forecast that covers it.
+    let mut sorted: Vec<&(DateTime<Utc>, &[nws::ForecastHigh])> = forecasts.iter().collect();
+    sorted.sort_by_key(|(issued, _)| *issued);
     let mut pairs = Vec::new();
     for (day, actual) in actuals {
         let day_starts = crate::schedule::clock_et::et_instant(day.and_time(chrono::NaiveTime::MIN));
-        let best = forecasts
+        let issued_before = sorted.partition_point(|(issued, _)| *issued < day_starts);
+        let best = sorted[..issued_before]
             .iter()
-            .filter(|(issued, _)| *issued < day_starts)
-            .filter_map(|(issued, highs)| highs.iter().find(|h| h.date == *day).map(|h| (*issued, h.high_f)))
-            .max_by_key(|(issued, _)| *issued);
-        if let Some((_, forecast)) = best {
+            .rev()
+            .find_map(|(_, highs)| highs.iter().find(|h| h.date == *day).map(|h| h.high_f));
+        if let Some(forecast) = best {
             pairs.push((*day, forecast, *actual));
         }
     }
