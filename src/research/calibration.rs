@@ -4,7 +4,7 @@
 //! fit window, time and observation count. The scan then uses the fitted values and the gate
 //! reads their age (`calibration_age_hours`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -91,20 +91,19 @@ pub fn gather(
     history
 }
 
-/// Weather pairs: for each settled day in the window, the forecast high from the latest
+/// Weather pairs: for each settled day (with its New York start) in the window, the forecast high from the latest
 /// forecast issued before that day (New York), and the settled maximum.
 pub fn weather_pairs(
     forecasts: &[(DateTime<Utc>, &[nws::ForecastHigh])],
-    actuals: &BTreeMap<NaiveDate, f64>,
+    actuals: &[(NaiveDate, f64, DateTime<Utc>)],
 ) -> Vec<(NaiveDate, f64, f64)> {
     // By issue time (stable: among equal times the later-listed wins, as before); each day
     // looks back from its start to the newest forecast that covers it.
     let mut sorted: Vec<&(DateTime<Utc>, &[nws::ForecastHigh])> = forecasts.iter().collect();
     sorted.sort_by_key(|(issued, _)| *issued);
     let mut pairs = Vec::new();
-    for (day, actual) in actuals {
-        let day_starts = crate::schedule::clock_et::et_instant(day.and_time(chrono::NaiveTime::MIN));
-        let issued_before = sorted.partition_point(|(issued, _)| *issued < day_starts);
+    for (day, actual, day_starts) in actuals {
+        let issued_before = sorted.partition_point(|(issued, _)| issued < day_starts);
         let best = sorted[..issued_before]
             .iter()
             .rev()
@@ -150,7 +149,7 @@ pub fn fit(
     let (params, dates, observations) = match strategy {
         Strategy::Weather => {
             let mut actuals = history.outcomes_before(before);
-            actuals.retain(|d, _| within(*d, from, to));
+            actuals.retain(|(d, ..)| within(*d, from, to));
             let pairs = weather_pairs(&history.forecasts_before(before), &actuals);
             let (bias, error_std) = fit::weather(&pairs.iter().map(|(_, f, a)| (*f, *a)).collect::<Vec<_>>())
                 .ok_or_else(|| {

@@ -87,6 +87,25 @@ struct Forecast {
     file: String,
 }
 
+/// A weather outcome with its instants.
+#[derive(Debug, Clone, Copy)]
+struct Outcome {
+    value: f64,
+    public: DateTime<Utc>,
+    day_start: DateTime<Utc>,
+}
+
+impl Outcome {
+    fn of(day: NaiveDate, value: f64) -> Outcome {
+        Outcome { value, public: weather_outcome_public(day), day_start: et(day, 0, 0) }
+    }
+}
+
+/// The rows public before `before`.
+fn before_cut<'a, T: Clone + 'a>(rows: impl Iterator<Item = &'a (T, DateTime<Utc>)>, before: DateTime<Utc>) -> Vec<T> {
+    rows.filter(|(_, public)| *public < before).map(|(row, _)| row.clone()).collect()
+}
+
 /// `Some` when not empty.
 fn some<T>(rows: Vec<T>) -> Option<Vec<T>> {
     (!rows.is_empty()).then_some(rows)
@@ -96,17 +115,19 @@ fn some<T>(rows: Vec<T>) -> Option<Vec<T>> {
 /// first seen).
 #[derive(Debug, Clone, Default)]
 pub struct History {
-    bls: BTreeMap<(String, NaiveDate), bls::Observation>,
-    nowcast: BTreeMap<(NaiveDate, NaiveDate, String), nowcast::Point>,
-    aaa: BTreeMap<NaiveDate, (gasoline::AaaPage, String)>,
-    eia: BTreeMap<NaiveDate, gasoline::EiaWeek>,
+    // Each row with the instant it became public, computed once (time-zone conversions are
+    // the costly part of a point-in-time cut made per event).
+    bls: BTreeMap<(String, NaiveDate), (bls::Observation, DateTime<Utc>)>,
+    nowcast: BTreeMap<(NaiveDate, NaiveDate, String), (nowcast::Point, DateTime<Utc>)>,
+    aaa: BTreeMap<NaiveDate, (gasoline::AaaPage, String, DateTime<Utc>)>,
+    eia: BTreeMap<NaiveDate, (gasoline::EiaWeek, DateTime<Utc>)>,
     forecasts: Vec<Forecast>,
     bars: BTreeMap<(String, DateTime<Utc>), index::IndexBar>,
     snapshot: Vec<index::IndexValue>,
-    treasury: BTreeMap<NaiveDate, treasury::Yield>,
-    claims: BTreeMap<NaiveDate, claims::NationalWeek>,
+    treasury: BTreeMap<NaiveDate, (treasury::Yield, DateTime<Utc>)>,
+    claims: BTreeMap<NaiveDate, (claims::NationalWeek, DateTime<Utc>)>,
     /// Weather outcomes by day (°F): final climate reports and Kalshi settlements.
-    outcomes: BTreeMap<NaiveDate, f64>,
+    outcomes: BTreeMap<NaiveDate, Outcome>,
     /// Files read, by source.
     files: BTreeMap<Source, Vec<String>>,
     /// CPI release days (from `configs/calendars/cpi_release.toml`).
@@ -142,21 +163,25 @@ impl History {
         match source {
             Source::Bls => {
                 for o in bls::observations(bytes, file)? {
-                    self.bls.entry((o.series_id.clone(), o.month)).or_insert(o);
+                    let public = bls_public(o.month, &self.cpi_releases);
+                    self.bls.entry((o.series_id.clone(), o.month)).or_insert((o, public));
                 }
             }
             Source::Nowcast => {
                 for p in nowcast::points(bytes, file)? {
-                    self.nowcast.entry((p.target, p.date, p.series.clone())).or_insert(p);
+                    let public = nowcast_public(p.date);
+                    self.nowcast.entry((p.target, p.date, p.series.clone())).or_insert((p, public));
                 }
             }
             Source::Aaa => {
                 let page = gasoline::aaa(bytes, file)?;
-                self.aaa.entry(page.as_of).or_insert((page, file.to_string()));
+                let public = aaa_public(page.as_of);
+                self.aaa.entry(page.as_of).or_insert((page, file.to_string(), public));
             }
             Source::Eia => {
                 for w in gasoline::eia(bytes, file)? {
-                    self.eia.entry(w.period).or_insert(w);
+                    let public = eia_public(w.period);
+                    self.eia.entry(w.period).or_insert((w, public));
                 }
             }
             Source::NwsForecast => {
@@ -168,7 +193,7 @@ impl History {
             Source::NwsCli => {
                 let r = nws::climate_report(bytes, file)?;
                 if let (false, Some(max)) = (r.preliminary, r.max_f) {
-                    self.outcomes.insert(r.date, max as f64);
+                    self.outcomes.insert(r.date, Outcome::of(r.date, max as f64));
                 }
             }
             Source::KalshiSettled => {
@@ -178,7 +203,7 @@ impl History {
                     let day = crate::strategies::event_date::parse(&m.event).map(|d| d.day());
                     let value = m.expiration_value.as_deref().and_then(|v| v.parse::<f64>().ok());
                     if let (true, Some(day), Some(v)) = (ours, day, value) {
-                        self.outcomes.entry(day).or_insert(v);
+                        self.outcomes.entry(day).or_insert_with(|| Outcome::of(day, v));
                     }
                 }
             }
@@ -190,12 +215,14 @@ impl History {
             Source::IndexSnapshot => self.snapshot.extend(index::snapshot(bytes, file)?),
             Source::Treasury => {
                 for y in treasury::curve_csv(bytes, file)? {
-                    self.treasury.entry(y.date).or_insert(y);
+                    let public = treasury_public(y.date);
+                    self.treasury.entry(y.date).or_insert((y, public));
                 }
             }
             Source::Claims => {
                 for w in claims::national(bytes, file)? {
-                    self.claims.entry(w.week_ended).or_insert(w);
+                    let public = claims_public(w.week_ended);
+                    self.claims.entry(w.week_ended).or_insert((w, public));
                 }
             }
             _ => {}
@@ -205,17 +232,17 @@ impl History {
 
     /// BLS observations public before `before`.
     pub fn bls_before(&self, before: DateTime<Utc>) -> Vec<bls::Observation> {
-        self.bls.values().filter(|o| bls_public(o.month, &self.cpi_releases) < before).cloned().collect()
+        before_cut(self.bls.values(), before)
     }
 
     /// Nowcast points public before `before`.
     pub fn nowcast_before(&self, before: DateTime<Utc>) -> Vec<nowcast::Point> {
-        self.nowcast.values().filter(|p| nowcast_public(p.date) < before).cloned().collect()
+        before_cut(self.nowcast.values(), before)
     }
 
     /// EIA weeks public before `before`.
     pub fn eia_before(&self, before: DateTime<Utc>) -> Vec<gasoline::EiaWeek> {
-        self.eia.values().filter(|w| eia_public(w.period) < before).cloned().collect()
+        before_cut(self.eia.values(), before)
     }
 
     /// Index minute bars complete before `before`.
@@ -225,17 +252,17 @@ impl History {
 
     /// Treasury yields public before `before`.
     pub fn treasury_before(&self, before: DateTime<Utc>) -> Vec<treasury::Yield> {
-        self.treasury.values().filter(|y| treasury_public(y.date) < before).cloned().collect()
+        before_cut(self.treasury.values(), before)
     }
 
     /// National claims weeks public before `before`.
     pub fn claims_before(&self, before: DateTime<Utc>) -> Vec<claims::NationalWeek> {
-        self.claims.values().filter(|w| claims_public(w.week_ended) < before).cloned().collect()
+        before_cut(self.claims.values(), before)
     }
 
-    /// Weather outcomes public before `before`, by day.
-    pub fn outcomes_before(&self, before: DateTime<Utc>) -> BTreeMap<NaiveDate, f64> {
-        self.outcomes.iter().filter(|(d, _)| weather_outcome_public(**d) < before).map(|(d, v)| (*d, *v)).collect()
+    /// Weather outcomes public before `before`, by day: (day, °F, the day's start in New York).
+    pub fn outcomes_before(&self, before: DateTime<Utc>) -> Vec<(NaiveDate, f64, DateTime<Utc>)> {
+        self.outcomes.iter().filter(|(_, o)| o.public < before).map(|(d, o)| (*d, o.value, o.day_start)).collect()
     }
 
     /// Every forecast issued before `before`: (issue instant, highs).
@@ -254,8 +281,8 @@ impl History {
         data.index_bars = some(self.bars_before(before));
         data.treasury = some(self.treasury_before(before));
         data.claims = some(self.claims_before(before));
-        let newest_page = self.aaa.iter().rev().find(|(d, _)| aaa_public(**d) < before).map(|(_, page)| page);
-        data.aaa = newest_page.map(|(page, _)| page.clone());
+        let newest_page = self.aaa.values().rev().find(|(.., public)| *public < before);
+        data.aaa = newest_page.map(|(page, ..)| page.clone());
         let forecast = self.forecasts.iter().filter(|f| f.issued < before).max_by_key(|f| (f.issued, f.file.clone()));
         data.forecast = forecast.map(|f| f.highs.clone());
         let mut newest: BTreeMap<&str, &index::IndexValue> = BTreeMap::new();
@@ -273,7 +300,7 @@ impl History {
             (Source::IndexAggs, data.index_bars.is_some(), None),
             (Source::Treasury, data.treasury.is_some(), None),
             (Source::Claims, data.claims.is_some(), None),
-            (Source::Aaa, data.aaa.is_some(), newest_page.map(|(_, f)| f.clone())),
+            (Source::Aaa, data.aaa.is_some(), newest_page.map(|(_, f, _)| f.clone())),
             (Source::NwsForecast, data.forecast.is_some(), forecast.map(|f| f.file.clone())),
         ];
         let snapshot = [(Source::IndexSnapshot, data.index_snapshot.is_some(), None)];
@@ -281,12 +308,12 @@ impl History {
             if !used {
                 continue;
             }
-            let files = self.files.get(&source).map(|f| f.join(", ")).unwrap_or_default();
+            let files = || self.files.get(&source).map(|f| f.join(", ")).unwrap_or_default();
             data.provenance.insert(
                 source.name().to_string(),
                 Provenance {
                     origin: format!("history before {}", before.to_rfc3339()),
-                    file: file.unwrap_or(files),
+                    file: file.unwrap_or_else(files),
                     age_secs: None,
                 },
             );
