@@ -4,7 +4,7 @@
 //! See `ARCHITECTURE.md` for the code map and the invariants each module keeps. The rooms, from
 //! the bottom up: the pure core (`model`, `pricing`, `rate`, `risk`, `ledger`, `paper`,
 //! `safety`, `schedule`, `strategies`, `scan`), the wire (`kalshi`), the adapters from wire to
-//! domain (`feed`), and the I/O shell (`brokers`, `session`, `daemon`, `research`).
+//! domain (`feed`), and the I/O shell (`brokers`, `session`, `daemon`, `research`, `doctor`).
 
 /// Where orders go: the broker trait, dry, paper and live brokers, their journals and controls.
 pub mod brokers;
@@ -16,6 +16,8 @@ pub mod config;
 pub mod daemon;
 /// Reading JSON and TOML files with errors that name file and field.
 pub mod decode;
+/// A read-only check of a deployment, one line per check.
+pub mod doctor;
 /// Data drivers: public sources fetched, parsed, stored; offline fixtures.
 pub mod drivers;
 /// Evidence: the scoreboard over ledgers, decisions and proposals.

@@ -91,3 +91,64 @@ fn record_then_replay_reproduces_the_books() {
     assert_eq!(t02["best_yes_bid"], book["best_yes_bid"]);
     assert_eq!(t02["best_yes_ask"], book["best_yes_ask"]);
 }
+
+fn doctor(ws: &Workspace, base_url: &str, keys: &[(&'static str, Option<String>)]) -> (Option<i32>, serde_json::Value) {
+    let out = ws.run_env(&["doctor", "--base-url", base_url, "--snapshot-timeout", "5", "--json"], &common::env(keys));
+    let doc: serde_json::Value =
+        serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+    (out.status.code(), doc)
+}
+
+fn line<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    doc["checks"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap_or_else(|| panic!("no {name}: {doc:#}"))
+}
+
+#[test]
+fn doctor_checks_a_deployment_against_the_simulator_and_names_what_fails() {
+    let ws = Workspace::new();
+    let keys = common::live_keys(&ws, "doctor-key-0001");
+    let sim = Sim::start(&ws, &["--public-key", "pub.pem"]);
+    let (code, doc) = doctor(&ws, &sim.base_url, &keys);
+    for name in [
+        "configs",
+        "policies",
+        "schedule",
+        "kill switch",
+        "trading state",
+        "credentials",
+        "exchange read",
+        "clock",
+        "websocket",
+    ] {
+        assert_eq!(line(&doc, name)["level"], "ok", "{name}: {doc:#}");
+    }
+    let credentials = line(&doc, "credentials")["detail"].as_str().unwrap();
+    assert!(credentials.contains("ed25519") && !credentials.contains("doctor-key-0001"), "{credentials}");
+    assert!(line(&doc, "exchange read")["detail"].as_str().unwrap().contains("signed read: balance"), "{doc:#}");
+    assert!(line(&doc, "websocket")["detail"].as_str().unwrap().contains("book(s) snapshotted"), "{doc:#}");
+    // A fresh workspace has no fetched data and no calibration: warnings, so exit 1.
+    assert_eq!(line(&doc, "calibration")["level"], "warn");
+    assert_eq!((code, doc["worst"].as_str()), (Some(1), Some("warn")));
+
+    // A key the exchange does not know: the signed read fails (exit 2); the local lines stay ok.
+    let stranger = Workspace::new();
+    let other_keys = common::live_keys(&stranger, "doctor-key-0002");
+    let (code, doc) = doctor(&ws, &sim.base_url, &other_keys);
+    assert_eq!(line(&doc, "exchange read")["level"], "fail", "{doc:#}");
+    assert_eq!((code, line(&doc, "configs")["level"].as_str()), (Some(2), Some("ok")));
+
+    // The exchange's clock 20 s ahead: the clock line fails.
+    let skewed = Sim::start(&ws, &["--public-key", "pub.pem", "--faults", "clock_ms=20000"]);
+    let (_, doc) = doctor(&ws, &skewed.base_url, &keys);
+    assert_eq!(line(&doc, "clock")["level"], "fail", "{doc:#}");
+
+    // Nothing listening: the read, the clock and the WebSocket fail; an engaged kill switch too.
+    std::fs::create_dir_all(ws.path("data/proc/state")).unwrap();
+    ws.write("data/proc/state/kill_switch", "");
+    let dead = "http://127.0.0.1:9/trade-api/v2";
+    let (code, doc) = doctor(&ws, dead, &keys);
+    for name in ["exchange read", "clock", "websocket", "kill switch"] {
+        assert_eq!(line(&doc, name)["level"], "fail", "{name}: {doc:#}");
+    }
+    assert_eq!(code, Some(2));
+}

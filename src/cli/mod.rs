@@ -4,6 +4,7 @@ mod auth;
 mod daemon;
 mod data;
 mod dirs;
+mod doctor;
 mod exchange;
 mod fees;
 mod ledger;
@@ -62,7 +63,12 @@ enum Command {
     Daemon(daemon::DaemonArgs),
     /// Would a run of this playbook be allowed now? Window, kill switch, heartbeat, gates. Writes nothing.
     Preflight(preflight::PreflightArgs),
-    /// Record WebSocket traffic (JSONL, one message per line, with receive times) for replay.
+    /// Check this deployment, read-only: configs, policies, schedule, kill switch, data and
+    /// calibration ages, credentials, a signed read, the clock, the WebSocket. Exit 0/1/2 by
+    /// the worst line (ok/warn/fail).
+    Doctor(doctor::DoctorArgs),
+    /// Record WebSocket traffic (JSONL: a header with the ladders, then one message per line
+    /// with receive times) for replay and policy whatif.
     Record(record::RecordArgs),
     /// Public data drivers: fetch (network, cache, fixture), show, parse a saved payload.
     Data(data::DataArgs),
@@ -104,6 +110,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Schedule(args) => schedule::run(args),
         Command::Daemon(args) => daemon::run(args),
         Command::Preflight(args) => preflight::run(args),
+        Command::Doctor(args) => doctor::run(args),
         Command::Data(args) => data::run(args),
         Command::Calibrate(args) => research::calibrate(args),
         Command::Backtest(args) => research::backtest(args),

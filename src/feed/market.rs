@@ -183,6 +183,11 @@ impl MarketFeed {
         }
     }
 
+    /// Every market the feed follows.
+    pub fn markets(&self) -> Vec<String> {
+        market_tickers(&self.ladders)
+    }
+
     /// The REST base URL the feed reads.
     pub fn source(&self) -> &str {
         &self.source
