@@ -29,10 +29,10 @@ struct HeadersArgs {
     /// Request path including /trade-api/v2 (a query string is not signed).
     #[arg(long)]
     path: String,
-    /// PEM private key (PKCS#8 or PKCS#1); default: KALSHI_PRIVATE_KEY_PEM_PATH or .env.local.
+    /// PEM private key (PKCS#8 or PKCS#1); default: KALSHI_PRIVATE_KEY_PEM_PATH, .env.local or .env.
     #[arg(long)]
     key_file: Option<PathBuf>,
-    /// API key id; default: KALSHI_API_KEY_ID or .env.local.
+    /// API key id; default: KALSHI_API_KEY_ID, .env.local or .env.
     #[arg(long)]
     key_id: Option<String>,
     /// Timestamp in unix milliseconds; default: now.
@@ -51,7 +51,7 @@ pub fn run(args: AuthArgs) -> anyhow::Result<ExitCode> {
     let (key_id, key_file) = match (a.key_id, a.key_file) {
         (Some(id), Some(file)) => (id, file),
         (id, file) => {
-            let found = credentials::find(|n| std::env::var(n).ok(), std::path::Path::new(".env.local"))?;
+            let found = credentials::find(&credentials::environment, std::path::Path::new("."))?;
             (id.unwrap_or(found.key_id), file.unwrap_or(found.key_path))
         }
     };

@@ -241,7 +241,7 @@ enum PortfolioCommand {
     Settlements,
 }
 
-/// Runs `portfolio` (credentials from KALSHI_API_KEY_ID / KALSHI_PRIVATE_KEY_PEM_PATH or .env.local).
+/// Runs `portfolio` (credentials from KALSHI_API_KEY_ID / KALSHI_PRIVATE_KEY_PEM_PATH, .env.local or .env).
 pub fn portfolio(args: PortfolioArgs) -> anyhow::Result<ExitCode> {
     let client = args.endpoint.client(true)?;
     let json = args.endpoint.json;

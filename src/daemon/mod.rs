@@ -566,7 +566,7 @@ impl RunJob {
 
 impl RunJob {
     /// The live feed an `online = true` entry reads: the allowed series, books for the events
-    /// with a view, signed with the credentials from the environment or `.env.local` if any.
+    /// with a view, signed with the credentials from the environment, `.env.local` or `.env` if any.
     fn start_feed(&self) -> Result<crate::feed::market::MarketFeed, String> {
         let config = crate::config::ScanConfig::load(&self.request.configs).map_err(|e| e.to_string())?;
         let online = crate::feed::market::OnlineConfig {

@@ -85,7 +85,7 @@ impl ArmingRefusal {
                 "live trading needs --i-understand-the-risks (real money; see README, \"Live trading\")"
             }
             ArmingRefusal::NoCredentials => {
-                "live trading needs credentials: KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PEM_PATH (or .env.local)"
+                "live trading needs credentials: KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PEM_PATH (or .env.local or .env)"
             }
             ArmingRefusal::KillSwitch => {
                 "the kill switch is engaged (data/proc/state/kill_switch): `kalshi-alpha kill reset` first"
