@@ -75,3 +75,38 @@ fn exchange_and_order_entry() {
     let groups: OrderGroupsPage = read_json(&api("current/order_groups.json")).unwrap();
     assert!(!groups.order_groups[0].is_auto_cancel_enabled);
 }
+
+/// The changes since spec 3.31: `liquidity_dollars` gone from markets, `last_update_reason`
+/// and `exchange_index` on `user_order`, and the canonical hosts.
+#[test]
+fn api_drift_since_3_31_breaks_no_read() {
+    use kalshi_alpha::kalshi::market_data::MarketResponse;
+    use kalshi_alpha::kalshi::ws::WsMessage;
+    // A current market response without `liquidity_dollars`.
+    let market: MarketResponse = serde_json::from_str(
+        r#"{"market":{"ticker":"KXHIGHNY-26DEC02-B45.5","event_ticker":"KXHIGHNY-26DEC02","status":"active",
+            "strike_type":"between","floor_strike":45,"cap_strike":46,"yes_bid_dollars":"0.3100","yes_ask_dollars":"0.3400",
+            "volume_fp":"120.00","open_interest_fp":"80.00"}}"#,
+    )
+    .unwrap();
+    assert_eq!(market.market.yes_ask_dollars.unwrap().to_string(), "0.3400");
+    // A `user_order` as the AsyncAPI file shows it, with the new reason.
+    let text = r#"{"type":"user_order","sid":22,"msg":{"order_id":"ee587a1c","user_id":"a1b2","ticker":"FED-23DEC-T3.00",
+        "exchange_index":2,"status":"canceled","side":"yes","is_yes":true,"outcome_side":"yes","book_side":"bid",
+        "yes_price_dollars":"0.3500","fill_count_fp":"0.00","remaining_count_fp":"0.00","initial_count_fp":"10.00",
+        "client_order_id":"my-order-1","last_updated_ts_ms":1733047200000,"last_update_reason":"PostOnlyCrossCancel",
+        "subaccount_number":0}}"#;
+    match WsMessage::decode(text).unwrap() {
+        WsMessage::UserOrder { order, .. } => {
+            assert_eq!(order.last_update_reason.as_deref(), Some("PostOnlyCrossCancel"));
+            assert_eq!(order.client_order_id.as_deref(), Some("my-order-1"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // The canonical hosts.
+    use kalshi_alpha::kalshi::rest::PROD_BASE_URL;
+    use kalshi_alpha::kalshi::ws_client::{PROD_WS_URL, ws_url_for};
+    assert_eq!(PROD_BASE_URL, "https://external-api.kalshi.com/trade-api/v2");
+    assert_eq!(ws_url_for(PROD_BASE_URL).unwrap(), PROD_WS_URL);
+    assert_eq!(PROD_WS_URL, "wss://external-api-ws.kalshi.com/trade-api/ws/v2");
+}

@@ -327,3 +327,78 @@ fn long_files_say_why_at_their_top() {
         unexplained.join("\n")
     );
 }
+
+/// Macros whose arguments reach a terminal or a log.
+const PRINTERS: &[&str] =
+    &["println!(", "eprintln!(", "print!(", "eprint!(", "info!(", "warn!(", "error!(", "debug!(", "trace!("];
+/// Names whose values are secrets (matched as whole identifiers inside a printer's arguments).
+const SECRET_NAMES: &[&str] = &["api_key", "private_key", "secret", "password", "pem", "token"];
+
+/// The argument text of each printer call in `code` (balanced parentheses).
+fn printer_calls(code: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for printer in PRINTERS {
+        let mut rest = code;
+        while let Some(at) = rest.find(printer) {
+            let before = rest[..at].chars().last();
+            let args = &rest[at + printer.len()..];
+            rest = args;
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                continue;
+            }
+            let mut depth = 1;
+            let end = args
+                .char_indices()
+                .find(|(_, c)| {
+                    match c {
+                        '(' => depth += 1,
+                        ')' => depth -= 1,
+                        _ => {}
+                    }
+                    depth == 0
+                })
+                .map_or(args.len(), |(i, _)| i);
+            out.push(&args[..end]);
+        }
+    }
+    out
+}
+
+fn has_identifier(text: &str, name: &str) -> bool {
+    text.match_indices(name).any(|(i, _)| {
+        let before = text[..i].chars().last();
+        let after = text[i + name.len()..].chars().next();
+        let edge = |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        edge(before) && edge(after)
+    })
+}
+
+#[test]
+fn hygiene_no_markers_and_no_printed_secrets() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    let mut offences = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        let name = file.strip_prefix(root).unwrap().display().to_string();
+        for marker in ["todo!(", "unimplemented!(", "TODO", "FIXME"] {
+            if code.contains(marker) {
+                offences.push(format!("{name}: {marker}"));
+            }
+        }
+        for args in printer_calls(code) {
+            let lower = args.to_lowercase();
+            if lower.contains("env::var(") || SECRET_NAMES.iter().any(|s| has_identifier(&lower, s)) {
+                offences.push(format!("{name}: prints `{}`", args.trim()));
+            }
+        }
+    }
+    assert!(offences.is_empty(), "{}", offences.join("\n"));
+    // The check itself finds what it is for.
+    let planted = "fn f() { println!(\"key {}\", api_key); eprintln!(\"{}\", std::env::var(\"X\").unwrap()); }";
+    let found: Vec<&str> = printer_calls(planted);
+    assert_eq!(found.len(), 2);
+    assert!(has_identifier(found[0], "api_key") && !has_identifier("massive_api_key_name", "api_key"));
+}

@@ -136,13 +136,12 @@ mod tests {
     #[test]
     fn environment_then_env_local_then_env() {
         let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".env.local"), "# creds\nexport KALSHI_API_KEY_ID=\"local-id-1234\"\n").unwrap();
         std::fs::write(
-            dir.path().join(".env.local"),
-            "# creds\nexport KALSHI_API_KEY_ID=\"local-id-1234\"\n",
+            dir.path().join(".env"),
+            "KALSHI_API_KEY_ID=env-file-id\nKALSHI_PRIVATE_KEY_PEM_PATH='/k.pem'\n",
         )
         .unwrap();
-        std::fs::write(dir.path().join(".env"), "KALSHI_API_KEY_ID=env-file-id\nKALSHI_PRIVATE_KEY_PEM_PATH='/k.pem'\n")
-            .unwrap();
         let none = |_: &str| None;
         // .env.local wins over .env; .env fills what .env.local lacks.
         let c = find(&none, dir.path()).unwrap();

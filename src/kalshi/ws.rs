@@ -277,6 +277,9 @@ pub struct UserOrderUpdate {
     /// Our key.
     #[serde(default)]
     pub client_order_id: Option<String>,
+    /// Why it last changed (since 2026-10-01; e.g. `SettlementBoundsCancel`), when given.
+    #[serde(default)]
+    pub last_update_reason: Option<String>,
 }
 
 /// `market_lifecycle_v2` payload.
