@@ -256,3 +256,27 @@ fn strategies_price_events_without_a_view_and_reports_say_which() {
     assert!(text.contains("bias +0.8, σ 1.3"), "{text}");
     assert!(text.contains("| calibration_age_hours | 0.0 |"), "{text}");
 }
+
+#[test]
+fn orders_shows_what_the_dry_and_paper_brokers_left_out() {
+    let ws = Workspace::new();
+    let orders = |broker: &str| -> serde_json::Value {
+        let out = ws.run(&["orders", "--broker", broker, "--json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_str(&stdout(&out)).unwrap()
+    };
+    assert!(orders("dry")["source"].is_null(), "nothing recorded yet");
+    assert!(ws.run(&["scan", "--offline", "--now", "2026-11-24T15:00:00Z"]).status.success());
+    let dry = orders("dry");
+    assert_eq!(dry["orders"].as_array().unwrap().len(), 6, "{dry:#}");
+    assert_eq!(dry["by_series"]["KXHIGHNY"]["orders"], 2);
+    assert_eq!(dry["by_series"]["KXHIGHNY"]["contracts"], "18.00", "10 YES 0.27 + 8 NO 0.59");
+    // Paper sessions cancel their resting orders at the end by default; kept, they are out.
+    assert!(ws.run(&["scan", "--offline", "--broker", "paper", "--now", "2026-11-24T15:00:00Z"]).status.success());
+    assert!(orders("paper")["orders"].as_array().unwrap().is_empty());
+    ws.edit("configs/paper.toml", "session_end = \"cancel\"", "session_end = \"keep\"");
+    assert!(ws.run(&["scan", "--offline", "--broker", "paper", "--now", "2026-11-24T15:05:00Z"]).status.success());
+    let paper = orders("paper");
+    assert_eq!(paper["orders"].as_array().unwrap().len(), 6, "{paper:#}");
+    assert_eq!(paper["by_series"].as_object().unwrap().len(), 3);
+}

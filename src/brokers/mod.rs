@@ -18,6 +18,8 @@ pub mod live;
 pub mod operator_kill;
 /// The live order journal on disk (fsync'd, torn-tail repair).
 pub mod order_journal;
+/// Outstanding orders of the dry and paper brokers, by series.
+pub mod outstanding;
 /// The paper broker: fills through the paper fill model, journalled before they count.
 pub mod paper;
 /// The venue's orders, fills and positions, read for reconciliation.

@@ -81,7 +81,8 @@ enum Command {
     Kill(trading::KillArgs),
     /// The trading state: ACTIVE, REDUCING (only risk-reducing orders) or HALTED (only cancels).
     State(trading::StateArgs),
-    /// Live orders: the journal beside the venue, and any difference (exit 3 when they differ).
+    /// Outstanding orders: live (the journal beside the venue, exit 3 when they differ), paper
+    /// (the ledger's open orders) or dry (the last intents), with counts by series.
     Orders(trading::OrdersArgs),
     /// Apply a recorded WebSocket session to fresh books; per market: best bid/ask, depth, messages, gaps.
     Replay(replay::ReplayArgs),

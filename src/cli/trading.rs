@@ -154,6 +154,13 @@ pub fn state(args: StateArgs) -> anyhow::Result<ExitCode> {
 /// `orders`.
 #[derive(Debug, Args)]
 pub struct OrdersArgs {
+    /// Whose orders: `live` (the journal beside the venue), `paper` (the ledger's open
+    /// orders) or `dry` (the newest dry audit's intents not taken back).
+    #[arg(long, value_enum, default_value = "live")]
+    broker: OrdersBroker,
+    /// Directory with paper.toml (the paper ledger's starting cash).
+    #[arg(long, default_value = "configs")]
+    configs: PathBuf,
     /// Root for data/.
     #[arg(long, default_value = ".")]
     out: PathBuf,
@@ -168,8 +175,50 @@ pub struct OrdersArgs {
     json: bool,
 }
 
-/// Runs `orders`: the journal's orders beside the venue's, and every difference.
+/// Which broker's orders `orders` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OrdersBroker {
+    /// The newest dry audit's intents.
+    Dry,
+    /// The paper ledger's open orders.
+    Paper,
+    /// The live journal beside the venue.
+    Live,
+}
+
+/// Prints the dry or paper broker's outstanding orders and counts by series.
+fn outstanding(args: &OrdersArgs) -> anyhow::Result<ExitCode> {
+    use kalshi_alpha::brokers::outstanding;
+    let view = if args.broker == OrdersBroker::Paper {
+        let config = kalshi_alpha::config::ScanConfig::load(&args.configs)?;
+        outstanding::paper(&args.out, config.paper.starting_cash)?
+    } else {
+        outstanding::dry(&args.out)?
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&view)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    match &view.source {
+        Some(path) => println!("{} orders outstanding in {}", view.broker.as_str(), path.display()),
+        None => println!("{}: nothing recorded yet", view.broker.as_str()),
+    }
+    for o in &view.orders {
+        println!("{:<44} {:<30} {:<4} {:>8} {:>9}", o.client_order_id, o.ticker, o.side.as_str(), o.price, o.remaining);
+    }
+    for (series, c) in &view.by_series {
+        println!("{series}: {} order(s), {} contract(s)", c.orders, c.contracts);
+    }
+    println!("{} outstanding in all", view.orders.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `orders`: the journal's orders beside the venue's, and every difference (live), or
+/// the dry or paper broker's outstanding orders.
 pub fn orders(args: OrdersArgs) -> anyhow::Result<ExitCode> {
+    if args.broker != OrdersBroker::Live {
+        return outstanding(&args);
+    }
     let path = order_journal_path(&args.out);
     let journal = OrderJournal::read_only(path.clone())?;
     let venue = if args.offline {
