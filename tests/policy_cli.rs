@@ -12,8 +12,8 @@ fn shipped_set_checks_clean() {
     let out = ws.run(&["policy", "check"]);
     assert!(out.status.success(), "{}", stdout(&out));
     let text = stdout(&out);
-    // pal, pilot, gates, lib/freshness, 3 case files, 11 playbooks
-    assert!(text.starts_with("ok: 18 files, policy set sha256="), "{text}");
+    // pal, pilot, gates, lib/freshness, 3 case files, 12 playbooks
+    assert!(text.starts_with("ok: 19 files, policy set sha256="), "{text}");
     let one =
         ws.run(&["policy", "check", "policies/pal.rhai", "scripts/cpi_release.rhai", "policies/tests/gates.toml"]);
     assert!(one.status.success(), "{}", stdout(&one));
@@ -135,6 +135,7 @@ fn playbooks_list_and_rehearse() {
             "daily_scan",
             "index_close",
             "index_hourly",
+            "nightly_calibrate",
             "paper_watch",
             "pre_cpi",
             "teny_close",
@@ -312,4 +313,45 @@ fn whatif_names_a_broken_recording_line_and_writes_nothing() {
     // A recording whose ladder never has every book says why its event was not decided.
     let r = whatif(&ws, &["--sessions", "fixtures/kalshi/ws/KXHIGHNY-26NOV25.session.jsonl"]);
     assert_eq!(r["sessions"][0]["undecided"][0][1], "never had every book: 3 of 6 market(s) booked", "{r:#}");
+}
+
+#[test]
+fn a_playbook_fetches_and_calibrates_before_it_scans() {
+    let ws = Workspace::new();
+    ws.write(
+        "scripts/fed.rhai",
+        r#"// Keep the inputs fed, then quote.
+let f = fetch(["nws_forecast", "nws_cli", "kalshi_settled"]);
+log(`forecast from ${f["nws_forecast"]["origin"]}, ${f["nws_forecast"]["rows"]} rows`);
+let c = calibrate("KXHIGHNY");
+log(`weather calibrated on ${c["observations"]} day(s)`);
+let r = scan("KXHIGHNY");
+report("KXHIGHNY");
+"#,
+    );
+    let out = ws.run(&["playbook", "run", "fed", "--now", NOW]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    // Offline: the cache is empty, so the bundled fixture; the fit reads every payload kept.
+    assert!(text.contains("forecast from fixture"), "{text}");
+    assert!(text.contains("weather calibrated on 4 day(s)"), "{text}");
+    assert!(ws.read("data/proc/calibration/weather.toml").contains("observations = 4"));
+    let record: serde_json::Value =
+        serde_json::from_str(&ws.read("reports/sessions/fed_20261124T150000Z.json")).unwrap();
+    let steps = record["steps"].as_array().unwrap();
+    assert_eq!(steps[0]["step"], "fetch");
+    assert_eq!(steps[0]["result"]["nws_forecast"]["origin"], "fixture", "{:#}", steps[0]);
+    assert!(steps[0]["result"]["nws_forecast"]["fallback_reason"].as_str().unwrap().contains("offline"));
+    assert_eq!(steps[2]["step"], "calibrate");
+    assert_eq!(steps[2]["result"]["observations"], 4, "{:#}", steps[2]);
+    assert_eq!(steps[4]["step"], "scan");
+    // A rehearsal fetches and fits nothing; an unknown source is a script error naming it.
+    let ws2 = Workspace::new();
+    ws2.write("scripts/fed.rhai", &ws.read("scripts/fed.rhai"));
+    assert!(ws2.run(&["playbook", "run", "fed", "--dry-run", "--now", NOW]).status.success());
+    assert!(!ws2.path("data/proc/calibration/weather.toml").exists());
+    ws2.write("scripts/typo.rhai", "fetch([\"nws_forecastt\"]);\n");
+    let out = ws2.run(&["playbook", "run", "typo", "--now", NOW]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("nws_forecastt"), "{}", stderr(&out));
 }

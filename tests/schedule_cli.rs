@@ -104,7 +104,7 @@ fn check_names_file_and_line() {
     let ws = Workspace::new();
     let ok = ws.run(&["schedule", "check"]);
     assert!(ok.status.success(), "{}", stdout(&ok));
-    assert!(stdout(&ok).contains("ok: 8 entries, 3 calendars"), "{}", stdout(&ok));
+    assert!(stdout(&ok).contains("ok: 9 entries, 3 calendars"), "{}", stdout(&ok));
 
     ws.write("configs/schedule.toml", &SCHEDULE.replace("0 10 * * MON-FRI", "0 25 * * MON-FRI"));
     let bad = ws.run(&["schedule", "check"]);

@@ -89,24 +89,6 @@ pub fn run(args: DataArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The data sources' API keys: the environment, else `.env.local`, else `.env`;
-/// `POLYGON_API_KEY` stands in for `MASSIVE_API_KEY` (the same service, renamed).
-fn keys() -> anyhow::Result<std::collections::BTreeMap<String, String>> {
-    use kalshi_alpha::kalshi::credentials::{Secrets, environment};
-    let secrets = Secrets::load(std::path::Path::new("."))?;
-    let get = |name: &str| secrets.get(&environment, name);
-    let mut keys = std::collections::BTreeMap::new();
-    for name in ["BLS_API_KEY", "EIA_API_KEY"] {
-        if let Some(v) = get(name) {
-            keys.insert(name.to_string(), v);
-        }
-    }
-    if let Some(v) = get("MASSIVE_API_KEY").or_else(|| get("POLYGON_API_KEY")) {
-        keys.insert("MASSIVE_API_KEY".to_string(), v);
-    }
-    Ok(keys)
-}
-
 fn fetch(
     sources: &[Source],
     offline: bool,
@@ -118,7 +100,12 @@ fn fetch(
     let config: DataConfig = kalshi_alpha::decode::read_toml(&dirs.configs.join("data.toml"))?;
     let store = DataStore::new(&dirs.out, &dirs.fixtures);
     let progress = !json && std::io::stderr().is_terminal();
-    let fetcher = Fetcher::new(config, store, FetchParams { series, ticker, keys: keys()? }, progress);
+    let fetcher = Fetcher::new(
+        config,
+        store,
+        FetchParams { series, ticker, keys: kalshi_alpha::drivers::fetch::api_keys(std::path::Path::new("."))? },
+        progress,
+    );
     let now = Utc::now();
     let today = now.with_timezone(&chrono_tz::America::New_York).date_naive();
     let mut failed = false;

@@ -60,6 +60,26 @@ pub enum FetchError {
     },
 }
 
+/// The data sources' API keys: the environment, else `.env.local`, else `.env` in `dir`;
+/// `POLYGON_API_KEY` stands in for `MASSIVE_API_KEY` (the same service, renamed).
+pub fn api_keys(
+    dir: &std::path::Path,
+) -> Result<std::collections::BTreeMap<String, String>, crate::kalshi::credentials::CredentialsError> {
+    use crate::kalshi::credentials::{Secrets, environment};
+    let secrets = Secrets::load(dir)?;
+    let get = |name: &str| secrets.get(&environment, name);
+    let mut keys = std::collections::BTreeMap::new();
+    for name in ["BLS_API_KEY", "EIA_API_KEY"] {
+        if let Some(v) = get(name) {
+            keys.insert(name.to_string(), v);
+        }
+    }
+    if let Some(v) = get("MASSIVE_API_KEY").or_else(|| get("POLYGON_API_KEY")) {
+        keys.insert("MASSIVE_API_KEY".to_string(), v);
+    }
+    Ok(keys)
+}
+
 /// Fetches sources into a store.
 #[derive(Debug, Clone)]
 pub struct Fetcher {

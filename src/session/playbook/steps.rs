@@ -82,6 +82,22 @@ pub(super) fn register_steps(host: &mut Host, shared: &Shared) {
     let s = Arc::clone(shared);
     register_documented(
         engine,
+        "fetch",
+        &["sources: Array", "Map"],
+        "Fetches each data source (fetch([\"nws_forecast\", \"nws_cli\"])): online the network first, offline the cache\nthen the bundled fixture; then reloads the strategies' inputs. Returns per source #{ok, origin, rows, as_of, fallback, error}. A rehearsal fetches nothing.",
+        move |sources: rhai::Array| lock(&s).fetch(sources),
+    );
+    let s = Arc::clone(shared);
+    register_documented(
+        engine,
+        "calibrate",
+        &["series: &str", "Map"],
+        "Fits the series' strategy on every payload kept (data/proc/calibration/), then reloads the strategies' inputs.\nReturns #{ok, strategy, observations, from, to, file, error}. A rehearsal fits nothing.",
+        move |series: &str| lock(&s).calibrate(series),
+    );
+    let s = Arc::clone(shared);
+    register_documented(
+        engine,
         "log",
         &["message: &str", "()"],
         "Prints a line with the session's New York time and records it.",
