@@ -244,15 +244,21 @@ fn a_feed_reconnect_triggers_a_reconciliation() {
     let ws = Workspace::new();
     write_fast_flow(&ws);
     ws.write("scripts/watch.rhai", "// Quote, then watch.\nscan(\"KXHIGHNY\");\nsubmit(\"KXHIGHNY\");\npause(2.5);\n");
+    // Delete the policy test cases: they exercise series this drill does not follow.
+    std::fs::remove_dir_all(ws.path("policies/tests")).unwrap();
+    let nine = "[\"KXCPI\", \"KXHIGHNY\", \"KXINXU\", \"KXJOBLESSCLAIMS\", \"KXTNOTED\", \"KXAAAGASM\", \"KXINX\", \"KXNASDAQ100\", \"KXNASDAQ100U\"]";
+    // Follow the NYC ladder only, so the connection drops on the tape, not among the snapshots.
+    ws.edit("configs/limits.toml", nine, "[\"KXHIGHNY\"]");
+    ws.edit("policies/pilot.rhai", nine, "[\"KXHIGHNY\"]");
     let vars = keys(&ws);
-    // Each WebSocket connection is closed after 40 messages; the tape makes more than that.
+    // Each WebSocket connection is closed after 15 messages; the tape makes more than that.
     let sim = Sim::start(
         &ws,
         &[
             "--public-key",
             "pub.pem",
             "--faults",
-            "ws_drop=40",
+            "ws_drop=15",
             "--flow",
             "fixtures/sim/fast_flow.jsonl",
             "--flow-after-subscribe",

@@ -75,8 +75,14 @@ fn eval_against_shows_only_flips() {
         ws.run(&["policy", "eval", "--fixtures", "fixtures", "--against", "policies_old", "--now", NOW, "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(doc["differ"], 2, "{doc:#}");
-    let flips = doc["differences"].as_array().unwrap();
+    // KXHIGHNY's two orders shrink; the daily cap they free lets later ladders send more.
+    let flips: Vec<&serde_json::Value> = doc["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["new"]["event"].as_str().is_some_and(|e| e.starts_with("KXHIGHNY")))
+        .collect();
+    assert_eq!(flips.len(), 2, "{doc:#}");
     let b49 = flips.iter().find(|d| d["new"]["bin"].as_str().unwrap().contains("B49.5")).unwrap();
     assert_eq!(b49["old"]["allowed"], "8.00");
     assert_eq!(b49["new"]["allowed"], "3.00");
@@ -90,7 +96,11 @@ fn eval_against_shows_only_flips() {
         stdout(&ws.run(&["policy", "eval", "--fixtures", "fixtures", "--against", "policies_old", "--now", NOW]));
     assert!(text.contains("8.00 → 3.00"), "{text}");
     assert!(text.contains("approved → clipped"), "{text}");
-    assert!(text.trim_end().ends_with("2 decision(s) differ between policies_old (old) and policies (new)"), "{text}");
+    let count = doc["differ"].as_u64().unwrap();
+    assert!(
+        text.trim_end().ends_with(&format!("{count} decision(s) differ between policies_old (old) and policies (new)")),
+        "{text}"
+    );
 }
 
 #[test]
@@ -255,7 +265,9 @@ fn whatif_of_an_unchanged_policy_set_shows_no_difference_and_writes_only_its_rep
     let week = whatif(&ws, &["--days", "7"]);
     // The bundled session.jsonl was recorded in 2025: outside the week.
     let files: Vec<&str> = week["sessions"].as_array().unwrap().iter().map(|s| s["file"].as_str().unwrap()).collect();
-    assert_eq!(files, vec!["data/raw/ws/KXHIGHNY-26NOV25.whatif.jsonl"], "{week:#}");
+    assert!(files.contains(&"data/raw/ws/KXHIGHNY-26NOV25.whatif.jsonl"), "{week:#}");
+    assert!(files.contains(&"data/raw/ws/KXTNOTED-26NOV25.session.jsonl"), "{week:#}");
+    assert!(!files.iter().any(|f| f.contains("KXHIGHNY-26NOV25.session") || f.contains("25DEC")), "{week:#}");
     let none = ws.run(&["policy", "whatif", "--against", "in_use", "--days", "1", "--now", "2026-11-28T12:00:00Z"]);
     assert_eq!(none.status.code(), Some(1));
     assert!(stderr(&none).contains("no recorded session to replay"), "{}", stderr(&none));

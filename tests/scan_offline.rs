@@ -41,14 +41,15 @@ fn writes_reports_proposals_and_audit_for_every_fixture_event() {
     }
     let audit = ws.read("data/proc/audit/dry_orders_2026-11-24.jsonl");
     let lines: Vec<Value> = audit.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.len(), 6);
+    // The first three ladders' six orders, then what the 25.00 daily cap leaves for the others.
+    assert_eq!(lines.len(), 10);
     assert!(
         lines
             .iter()
             .all(|l| l["mode"] == "dry" && l["post_only"] == true && l["self_trade_prevention_type"] == "maker")
     );
     let ids: std::collections::BTreeSet<_> = lines.iter().map(|l| l["client_order_id"].as_str().unwrap()).collect();
-    assert_eq!(ids.len(), 6, "client_order_ids are unique");
+    assert_eq!(ids.len(), 10, "client_order_ids are unique");
 }
 
 #[test]
@@ -268,7 +269,7 @@ fn orders_shows_what_the_dry_and_paper_brokers_left_out() {
     assert!(orders("dry")["source"].is_null(), "nothing recorded yet");
     assert!(ws.run(&["scan", "--offline", "--now", "2026-11-24T15:00:00Z"]).status.success());
     let dry = orders("dry");
-    assert_eq!(dry["orders"].as_array().unwrap().len(), 6, "{dry:#}");
+    assert_eq!(dry["orders"].as_array().unwrap().len(), 10, "{dry:#}");
     assert_eq!(dry["by_series"]["KXHIGHNY"]["orders"], 2);
     assert_eq!(dry["by_series"]["KXHIGHNY"]["contracts"], "18.00", "10 YES 0.27 + 8 NO 0.59");
     // Paper sessions cancel their resting orders at the end by default; kept, they are out.
@@ -277,6 +278,44 @@ fn orders_shows_what_the_dry_and_paper_brokers_left_out() {
     ws.edit("configs/paper.toml", "session_end = \"cancel\"", "session_end = \"keep\"");
     assert!(ws.run(&["scan", "--offline", "--broker", "paper", "--now", "2026-11-24T15:05:00Z"]).status.success());
     let paper = orders("paper");
-    assert_eq!(paper["orders"].as_array().unwrap().len(), 6, "{paper:#}");
-    assert_eq!(paper["by_series"].as_object().unwrap().len(), 3);
+    assert_eq!(paper["orders"].as_array().unwrap().len(), 10, "{paper:#}");
+    assert_eq!(paper["by_series"].as_object().unwrap().len(), 6, "series the daily cap left room for");
+}
+
+#[test]
+fn the_offline_session_prices_all_nine_ladders() {
+    let ws = Workspace::new();
+    let out = scan(&ws, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let series = [
+        "KXCPI",
+        "KXHIGHNY",
+        "KXINXU",
+        "KXJOBLESSCLAIMS",
+        "KXTNOTED",
+        "KXAAAGASM",
+        "KXINX",
+        "KXNASDAQ100",
+        "KXNASDAQ100U",
+    ];
+    for s in series {
+        assert!(text.lines().any(|l| l.starts_with(&format!("{s:<16} GO     events=1"))), "{s}: {text}");
+        // Every ladder is priced by its strategy (no view in views.toml for the new six).
+        let doc = proposals(&ws, s);
+        let rows = doc["events"][0]["rows"].as_array().unwrap();
+        let total: f64 = rows.iter().map(|r| r["model_p"].as_f64().unwrap()).sum();
+        if doc["events"][0]["kind"] == "range" {
+            assert!((total - 1.0).abs() < 1e-9, "{s}: a range ladder's bins sum to 1, got {total}");
+        }
+    }
+    // Hand check, 10-year: 4.04 published for Nov 24, one business day to Nov 25, σ 0.055
+    // (configured), yields in hundredths: P(4.035 ≤ X < 4.085) = Φ(0.045/0.055) − Φ(−0.005/0.055).
+    let doc = proposals(&ws, "KXTNOTED");
+    let row = |t: &str| doc["events"][0]["rows"].as_array().unwrap().iter().find(|r| r["ticker"] == t).unwrap().clone();
+    let p = row("KXTNOTED-26NOV25-B4.04")["model_p"].as_f64().unwrap();
+    assert!((p - 0.329_64).abs() < 5e-4, "{p}");
+    // …and the lower tail: P(X < 3.935) = Φ(−0.105/0.055).
+    let tail = row("KXTNOTED-26NOV25-T3.94")["model_p"].as_f64().unwrap();
+    assert!((tail - 0.028_13).abs() < 5e-4, "{tail}");
 }

@@ -97,7 +97,12 @@ impl Inputs {
         params: ScanParamsInput,
     ) -> Result<Inputs, SessionError> {
         let mut inputs = Inputs::configs_only(configs, params)?;
-        inputs.series = fixture_snapshots(fixtures, series, &inputs.config)?;
+        let mut snapshots = fixture_snapshots(fixtures, series, &inputs.config)?;
+        // Planned in the order limits.toml lists the series: the operator's priority for the
+        // loss caps the session's series share.
+        let allowed = &inputs.config.limits.allowed_series;
+        snapshots.sort_by_key(|s| allowed.iter().position(|a| *a == s.ticker).unwrap_or(usize::MAX));
+        inputs.series = snapshots;
         Ok(inputs)
     }
 

@@ -22,6 +22,8 @@ use crate::brokers::controls::KillSwitch;
 use crate::brokers::live::LiveSetup;
 use crate::clock::Clock;
 
+/// `fetch` and `calibrate`: keeping the inputs fed.
+mod input_steps;
 mod session;
 mod steps;
 use crate::feed::market::MarketFeed;
