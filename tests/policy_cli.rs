@@ -367,3 +367,28 @@ report("KXHIGHNY");
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("nws_forecastt"), "{}", stderr(&out));
 }
+
+#[test]
+fn index_close_quotes_both_indices_close_and_16h_ladders_and_pulls_at_t_minus_2s() {
+    let ws = Workspace::new();
+    let out = ws.run(&["playbook", "run", "index_close", "--dry-run", "--now", "2026-11-24T20:45:00Z"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let record: serde_json::Value =
+        serde_json::from_str(&ws.read("reports/sessions/index_close_20261124T204500Z.json")).unwrap();
+    let steps = record["steps"].as_array().unwrap();
+    let scans: Vec<String> = steps
+        .iter()
+        .filter(|s| s["step"] == "scan")
+        .map(|s| s["args"].as_array().unwrap().last().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        scans,
+        ["\"KXINX\"", "\"KXNASDAQ100\"", "\"KXINXU-26NOV24H1600\"", "\"KXNASDAQ100U-26NOV24H1600\""],
+        "the close ranges and the 16:00 hourly ladders (the U roll lands on 16:00)"
+    );
+    // The last step cancels everything at 15:59:58 New York, and nothing is sent after it.
+    let last = steps.last().unwrap();
+    assert_eq!((last["step"].as_str(), last["at"].as_str()), (Some("cancel_all"), Some("2026-11-24T20:59:58+00:00")));
+    let cancel_at = steps.iter().position(|s| s["step"] == "cancel_all").unwrap();
+    assert!(steps[cancel_at..].iter().all(|s| s["step"] != "submit"));
+}
