@@ -364,3 +364,24 @@ fn a_backtest_never_uses_a_payload_stamped_after_its_decision_time() {
     assert_ne!(used["events"][0]["model_bins"], event["model_bins"]);
     assert!(used["events"][0]["view"].as_str().unwrap().contains("forecast high 80"), "{}", used["events"][0]["view"]);
 }
+
+#[test]
+fn a_strategy_input_past_its_max_age_makes_the_series_no_go_naming_the_source() {
+    let ws = Workspace::new();
+    // A Treasury table fetched on Nov 1: by Nov 24 it is far past its 72 h.
+    let cached = ws.path("data/raw/treasury/2026-11-01/120000.000.csv");
+    std::fs::create_dir_all(cached.parent().unwrap()).unwrap();
+    std::fs::copy(ws.path("fixtures/data/treasury/daily-treasury-rates_2026.csv"), &cached).unwrap();
+    let fetch = ws.run(&["data", "fetch", "treasury", "--offline"]);
+    assert!(fetch.status.success(), "{}", stderr(&fetch));
+    let out = ws.run(&["scan", "--offline", "--series", "KXTNOTED", "--now", "2026-11-24T15:00:00Z"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("KXTNOTED         NO-GO"), "{}", stdout(&out));
+    let doc: serde_json::Value =
+        serde_json::from_str(&ws.read("data/proc/proposals/KXTNOTED/proposals_20261124T150000Z.json")).unwrap();
+    let reasons = doc["gate"]["reasons"].as_array().unwrap();
+    assert!(
+        reasons.iter().any(|r| r.as_str().unwrap().starts_with("MODEL_DATA_STALE: treasury: stale:")),
+        "{reasons:?}"
+    );
+}

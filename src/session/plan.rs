@@ -133,7 +133,11 @@ fn plan_series(
         snapshots.push(snapshot.clone());
         views.push(described);
     }
-    let gate = builtin_gate(kill_switch, scans.iter().map(|s| (s.event.as_str(), s.flags.as_slice())));
+    let mut gate = builtin_gate(kill_switch, scans.iter().map(|s| (s.event.as_str(), s.flags.as_slice())));
+    for reason in left_out_inputs(series, inputs) {
+        gate.go = false;
+        gate.reasons.push(reason);
+    }
     Ok(PlannedSeries {
         title: series.title.clone(),
         series: series.ticker.clone(),
@@ -146,6 +150,28 @@ fn plan_series(
         gate_inputs: GateContext::default(),
         input_age,
     })
+}
+
+/// `MODEL_DATA_STALE` for each source the series' strategy reads that was left out — past its
+/// `max_age_hours` or unreadable — when an event of the series is priced by the strategy (no
+/// view): the series must not quote on what it lacks, and the source is named.
+fn left_out_inputs(series: &SeriesSnapshot, inputs: &Inputs) -> Vec<String> {
+    let (Some(strategy), Some(context)) = (crate::strategies::Strategy::for_series(&series.ticker), &inputs.strategies)
+    else {
+        return Vec::new();
+    };
+    if series.events.iter().all(|e| inputs.config.views.events.contains_key(&e.event)) {
+        return Vec::new();
+    }
+    strategy
+        .sources()
+        .iter()
+        .filter_map(|source| {
+            let p = context.data.provenance.get(source.name())?;
+            (p.origin.starts_with("stale") || p.origin.starts_with("unreadable"))
+                .then(|| format!("MODEL_DATA_STALE: {}: {} ({})", source.name(), p.origin, p.file))
+        })
+        .collect()
 }
 
 fn describe_view(view: &crate::strategies::views::View) -> String {

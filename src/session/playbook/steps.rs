@@ -82,6 +82,14 @@ pub(super) fn register_steps(host: &mut Host, shared: &Shared) {
     let s = Arc::clone(shared);
     register_documented(
         engine,
+        "outstanding",
+        &["int"],
+        "How many orders the broker has outstanding now (this session's and any kept from earlier runs).",
+        move || i64::try_from(lock(&s).broker.open_orders()).unwrap_or(i64::MAX),
+    );
+    let s = Arc::clone(shared);
+    register_documented(
+        engine,
         "fetch",
         &["sources: Array", "Map"],
         "Fetches each data source (fetch([\"nws_forecast\", \"nws_cli\"])): online the network first, offline the cache\nthen the bundled fixture; then reloads the strategies' inputs. Returns per source #{ok, origin, rows, as_of, fallback, error}. A rehearsal fetches nothing.",
