@@ -319,3 +319,21 @@ fn the_offline_session_prices_all_nine_ladders() {
     let tail = row("KXTNOTED-26NOV25-T3.94")["model_p"].as_f64().unwrap();
     assert!((tail - 0.028_13).abs() < 5e-4, "{tail}");
 }
+
+#[test]
+fn index_ladders_get_per_window_outputs() {
+    let ws = Workspace::new();
+    assert!(scan(&ws, &[]).status.success());
+    for series in ["KXINXU", "KXINX", "KXNASDAQ100", "KXNASDAQ100U"] {
+        assert!(ws.path(&format!("reports/index_ladders/1600/{series}.csv")).exists(), "{series}");
+    }
+    let csv = ws.read("reports/index_ladders/1600/KXINXU.csv");
+    assert_eq!(csv.lines().count(), 3, "a header and the two decisions: {csv}");
+    assert!(csv.starts_with("event,ticker,label,side,role,price,asked,allowed,decision,model_p,market_p,"));
+    // Two orders of 6 clipped by the strike cap; fill-α 0.6 expects 0.6 × 12 = 7.20 to fill.
+    let md = ws.read("reports/index_ladders/1600/KXINXU.md");
+    assert!(md.contains("fill-α 0.6: 7.20 of 12.00 contracts"), "{md}");
+    assert!(md.contains("| orders approved on GO | 2 (12.00 contracts) |"), "{md}");
+    // A non-index series gets none.
+    assert!(!ws.path("reports/index_ladders/1600/KXHIGHNY.csv").exists());
+}

@@ -163,6 +163,7 @@ pub fn write_series(
     let proposals_path =
         out_root.join("data/proc/proposals").join(&plan.series).join(format!("proposals_{stamp}.json"));
     write(&proposals_path, &json)?;
+    write_index_windows(out_root, plan, inputs)?;
     let decisions = plan.scans.iter().flat_map(|s| &s.decisions);
     Ok(SeriesOutcome {
         series: plan.series.clone(),
@@ -175,6 +176,24 @@ pub fn write_series(
         report: report_path,
         proposals: proposals_path,
     })
+}
+
+/// An index series' per-window outputs: `reports/index_ladders/<HHMM>/<SERIES>.csv` and `.md`
+/// for each event settling at a New York hour.
+fn write_index_windows(out_root: &Path, plan: &PlannedSeries, inputs: &Inputs) -> Result<(), SessionError> {
+    use crate::report::index_window::{csv, markdown, window_of};
+    if crate::strategies::Strategy::for_series(&plan.series) != Some(crate::strategies::Strategy::Index) {
+        return Ok(());
+    }
+    let alpha = inputs.config.paper.fill_alpha.as_f64();
+    for scan in &plan.scans {
+        let Some(window) = window_of(&scan.event) else { continue };
+        let dir = out_root.join("reports/index_ladders").join(window);
+        write(&dir.join(format!("{}.csv", plan.series)), csv(scan, alpha).as_bytes())?;
+        let md = markdown(scan, &plan.gate_inputs, plan.gate.go, alpha);
+        write(&dir.join(format!("{}.md", plan.series)), md.as_bytes())?;
+    }
+    Ok(())
 }
 
 /// The report's paper section for one series: fills against what was asked, expected and

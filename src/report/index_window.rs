@@ -1,0 +1,105 @@
+//! The per-window outputs of the index ladders, pure: for one event settling at a New York
+//! hour (`…H1600`), the decisions as CSV and a Markdown summary — EV after fees, the fill
+//! realism the paper model assumes (fill-α and the contracts it expects to fill), the data
+//! freshness the gate saw and the calibration age. Written under
+//! `reports/index_ladders/<HHMM>/` by the session's `report` step.
+
+use std::fmt::Write;
+
+use crate::risk::ceilings::Verdict;
+use crate::risk::gate::GateContext;
+use crate::scan::EventScan;
+
+/// The window an index event settles in (`KXINXU-26NOV24H1600` → `1600`).
+pub fn window_of(event: &str) -> Option<&str> {
+    let code = event.rsplit('-').next()?;
+    let hhmm = code.get(code.len().checked_sub(4)?..)?;
+    (code.get(code.len() - 5..code.len() - 4) == Some("H") && hhmm.chars().all(|c| c.is_ascii_digit())).then_some(hhmm)
+}
+
+/// One event's decisions as CSV (a header, then one row per decision).
+pub fn csv(scan: &EventScan, alpha: f64) -> String {
+    let mut out = String::from(
+        "event,ticker,label,side,role,price,asked,allowed,decision,model_p,market_p,ev_per_contract,ev_order,fee,expected_fill\n",
+    );
+    for d in &scan.decisions {
+        let p = &d.proposal;
+        let expected = if d.verdict == Verdict::Denied { 0.0 } else { alpha * d.allowed.centis() as f64 / 100.0 };
+        let _ = writeln!(
+            out,
+            "{},{},\"{}\",{},{},{},{},{},{},{:.4},{:.4},{},{},{},{:.2}",
+            scan.event,
+            p.ticker,
+            p.label.replace('"', "\"\""),
+            p.side.as_str(),
+            p.role.as_str(),
+            p.price,
+            d.asked,
+            d.allowed,
+            verdict(d.verdict),
+            p.model_p,
+            p.market_p,
+            p.ev_per_contract,
+            p.ev_order,
+            p.fee,
+            expected
+        );
+    }
+    out
+}
+
+fn verdict(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Approved => "approved",
+        Verdict::Clipped => "clipped",
+        Verdict::Denied => "denied",
+    }
+}
+
+/// The window's Markdown summary for one event.
+pub fn markdown(scan: &EventScan, gate: &GateContext, go: bool, alpha: f64) -> String {
+    let mut out = String::new();
+    let window = window_of(&scan.event).unwrap_or("?");
+    let _ = writeln!(out, "# {} — window {window} ET\n", scan.event);
+    let sent: Vec<_> = scan.decisions.iter().filter(|d| d.verdict != Verdict::Denied && go).collect();
+    let ev: crate::model::Money = sent.iter().map(|d| d.proposal.ev_order).sum();
+    let contracts: f64 = sent.iter().map(|d| d.allowed.centis() as f64 / 100.0).sum();
+    let opt = |v: Option<f64>, unit: &str| v.map_or("unknown".to_string(), |x| format!("{x:.1} {unit}"));
+    let _ = writeln!(out, "| measure | value |\n|---|---|");
+    let _ = writeln!(out, "| gate | {} |", if go { "GO" } else { "NO-GO" });
+    let _ = writeln!(out, "| orders approved on GO | {} ({contracts:.2} contracts) |", sent.len());
+    let _ = writeln!(out, "| EV after fees of those orders | {ev} |");
+    let _ = writeln!(
+        out,
+        "| fill realism | fill-α {alpha}: {:.2} of {contracts:.2} contracts expected to fill as makers |",
+        alpha * contracts
+    );
+    let _ = writeln!(out, "| book age at the scan | {} |", opt(gate.data_age_secs, "s"));
+    let _ = writeln!(
+        out,
+        "| model data age | {} ({}) |",
+        opt(gate.model_data_age_secs, "s"),
+        if gate.model_data_source.is_empty() { "views only" } else { &gate.model_data_source }
+    );
+    let _ = writeln!(out, "| calibration age | {} |", opt(gate.calibration_age_hours, "h"));
+    let _ = writeln!(out, "| clock skew | {} |", gate.clock_skew_ms.map_or("unknown".into(), |ms| format!("{ms} ms")));
+    let _ = writeln!(
+        out,
+        "\nDecisions are in `{}.csv` beside this file (EV per contract and per order after fees, the fee, and the contracts fill-α expects to fill).",
+        scan.series
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_come_from_the_event_time() {
+        assert_eq!(window_of("KXINXU-26NOV24H1600"), Some("1600"));
+        assert_eq!(window_of("KXNASDAQ100-26NOV24H1000"), Some("1000"));
+        assert_eq!(window_of("KXHIGHNY-26NOV25"), None);
+        assert_eq!(window_of("KXCPI-25NOV"), None);
+    }
+}
