@@ -39,6 +39,8 @@ pub struct ScanConfig {
     pub views: ViewsConfig,
     /// `paper.toml`.
     pub paper: PaperConfig,
+    /// `index_execution.toml`: fill-α and slippage of the index ladders by minutes to target.
+    pub index_execution: crate::paper::ExecutionCurve,
 }
 
 /// Loads `limits.toml` alone (the core ceilings policy commands check scripts against).
@@ -47,7 +49,8 @@ pub fn load_limits(dir: &Path) -> Result<CoreCeilings, ConfigError> {
 }
 
 impl ScanConfig {
-    /// Loads and validates `limits.toml`, `fees.toml`, `views.toml` and `paper.toml` from `dir`.
+    /// Loads and validates `limits.toml`, `fees.toml`, `views.toml`, `paper.toml` and
+    /// `index_execution.toml` from `dir`.
     pub fn load(dir: &Path) -> Result<ScanConfig, ConfigError> {
         let limits = read_toml(&dir.join("limits.toml"))?;
         let fees = read_toml(&dir.join("fees.toml"))?;
@@ -55,7 +58,8 @@ impl ScanConfig {
         let views: ViewsConfig = read_toml(&views_path)?;
         views.validate().map_err(|source| ConfigError::View { path: views_path, source })?;
         let paper = read_toml(&dir.join("paper.toml"))?;
-        Ok(ScanConfig { limits, fees, views, paper })
+        let index_execution = read_toml(&dir.join("index_execution.toml"))?;
+        Ok(ScanConfig { limits, fees, views, paper, index_execution })
     }
 }
 

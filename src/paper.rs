@@ -83,6 +83,51 @@ impl From<FillAlpha> for String {
     }
 }
 
+/// `configs/index_execution.toml`: the index ladders' execution defaults as curves over the
+/// minutes left to the target (the event's settlement instant) — fill-α for resting orders and
+/// the slippage expected per contract — linearly interpolated between points, flat beyond.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutionCurve {
+    /// The points, any order (sorted on use).
+    pub points: Vec<CurvePoint>,
+}
+
+/// One point of the execution curve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CurvePoint {
+    /// Minutes left to the target.
+    pub minutes: u32,
+    /// Fill-α of maker orders placed then.
+    pub fill_alpha: FillAlpha,
+    /// Expected slippage per contract of orders placed then.
+    pub slippage: Money,
+}
+
+impl ExecutionCurve {
+    /// Fill-α and expected slippage `minutes` before the target (`None` without points).
+    pub fn at(&self, minutes: f64) -> Option<(FillAlpha, Money)> {
+        let mut points = self.points.clone();
+        points.sort_by_key(|p| p.minutes);
+        let first = points.first()?;
+        let last = points.last()?;
+        if minutes <= f64::from(first.minutes) {
+            return Some((first.fill_alpha, first.slippage));
+        }
+        if minutes >= f64::from(last.minutes) {
+            return Some((last.fill_alpha, last.slippage));
+        }
+        let pair = points.windows(2).find(|w| minutes <= f64::from(w[1].minutes))?;
+        let (a, b) = (pair[0], pair[1]);
+        let t = (minutes - f64::from(a.minutes)) / f64::from(b.minutes - a.minutes);
+        let lerp = |x: i64, y: i64| x + ((y - x) as f64 * t).round() as i64;
+        let alpha = lerp(i64::from(a.fill_alpha.0), i64::from(b.fill_alpha.0));
+        let slippage = Money::from_units(lerp(a.slippage.units(), b.slippage.units()));
+        Some((FillAlpha(u32::try_from(alpha.clamp(0, 10_000)).unwrap_or(0)), slippage))
+    }
+}
+
 /// One fill the model allows: contracts at a price.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ModelFill {
@@ -404,6 +449,20 @@ mod tests {
         assert_eq!(q.on_trade(Print { maker_side: Side::Yes, price: p("0.40"), count: c("10") }), None);
         q.on_level(c("20"));
         assert_eq!(q.ahead, c("10"));
+    }
+
+    #[test]
+    fn the_execution_curve_interpolates_between_points_and_is_flat_beyond() {
+        let curve: ExecutionCurve = toml::from_str(
+            "[[points]]\nminutes = 2\nfill_alpha = \"0.2\"\nslippage = \"0.02\"\n[[points]]\nminutes = 60\nfill_alpha = \"0.6\"\nslippage = \"0.004\"\n",
+        )
+        .unwrap();
+        let (a, s) = curve.at(31.0).unwrap();
+        // Halfway from 2 to 60 minutes: α 0.4, slippage 0.012.
+        assert_eq!((String::from(a), s.to_string()), ("0.4000".to_string(), "0.0120".to_string()));
+        assert_eq!(curve.at(0.5).unwrap().0, FillAlpha(2_000));
+        assert_eq!(curve.at(600.0).unwrap().0, FillAlpha(6_000));
+        assert!(ExecutionCurve { points: vec![] }.at(5.0).is_none());
     }
 
     #[test]

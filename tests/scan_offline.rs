@@ -332,7 +332,11 @@ fn index_ladders_get_per_window_outputs() {
     assert!(csv.starts_with("event,ticker,label,side,role,price,asked,allowed,decision,model_p,market_p,"));
     // Two orders of 6 clipped by the strike cap; fill-α 0.6 expects 0.6 × 12 = 7.20 to fill.
     let md = ws.read("reports/index_ladders/1600/KXINXU.md");
-    assert!(md.contains("fill-α 0.6: 7.20 of 12.00 contracts"), "{md}");
+    assert!(md.contains("fill-α 0.6 at 360 min to the target: 7.20 of 12.00 contracts"), "{md}");
+    // Two minutes before the hour the index curve says α 0.25 (configs/index_execution.toml).
+    assert!(ws.run(&["scan", "--offline", "--series", "KXINXU", "--now", "2026-11-24T20:58:00Z"]).status.success());
+    let md = ws.read("reports/index_ladders/1600/KXINXU.md");
+    assert!(md.contains("fill-α 0.25 at 2 min to the target") && md.contains("0.0150 per contract"), "{md}");
     assert!(md.contains("| orders approved on GO | 2 (12.00 contracts) |"), "{md}");
     // A non-index series gets none.
     assert!(!ws.path("reports/index_ladders/1600/KXHIGHNY.csv").exists());

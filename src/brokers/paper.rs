@@ -31,6 +31,8 @@ struct Resting {
 #[derive(Debug)]
 pub struct PaperBroker {
     config: PaperConfig,
+    /// Fill-α of the index ladders by minutes to their target (none: `config.fill_alpha`).
+    index_execution: Option<crate::paper::ExecutionCurve>,
     journal: Journal,
     state: LedgerState,
     resting: BTreeMap<String, Resting>,
@@ -50,7 +52,27 @@ impl PaperBroker {
                 (id.clone(), Resting { order, queue: None, fees: None })
             })
             .collect();
-        Ok(PaperBroker { config, journal, state, resting, fills: Vec::new() })
+        Ok(PaperBroker { config, journal, state, resting, fills: Vec::new(), index_execution: None })
+    }
+
+    /// Resting orders on the index ladders take their fill-α from `curve` by the minutes left
+    /// to the event's target.
+    pub fn with_index_execution(mut self, curve: crate::paper::ExecutionCurve) -> PaperBroker {
+        self.index_execution = Some(curve);
+        self
+    }
+
+    /// The fill-α of a resting order on `series`' `event` placed at `at`.
+    fn fill_alpha(&self, series: &str, event: &str, at: DateTime<Utc>) -> crate::paper::FillAlpha {
+        let index = crate::strategies::Strategy::for_series(series) == Some(crate::strategies::Strategy::Index);
+        let target = crate::strategies::event_date::parse(event).and_then(|d| d.instant());
+        match (&self.index_execution, index, target) {
+            (Some(curve), true, Some(target)) => {
+                let minutes = (target - at).num_seconds().max(0) as f64 / 60.0;
+                curve.at(minutes).map_or(self.config.fill_alpha, |(alpha, _)| alpha)
+            }
+            _ => self.config.fill_alpha,
+        }
     }
 
     /// The ledger as of the last event.
@@ -197,7 +219,8 @@ impl Broker for PaperBroker {
             }
             return Ok(Placed { filled, resting: Count::ZERO, fees: fees.charged() });
         }
-        let queue = MakerQueue::join(ctx.book, intent.side, intent.price, intent.count, self.config.fill_alpha);
+        let alpha = self.fill_alpha(&p.series, &p.event, at);
+        let queue = MakerQueue::join(ctx.book, intent.side, intent.price, intent.count, alpha);
         self.resting.insert(
             order.client_order_id.clone(),
             Resting { order, queue: Some(queue), fees: Some((*ctx.fees, fees)) },
@@ -257,5 +280,29 @@ impl PaperBroker {
                 q.on_book(book);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_ladders_take_fill_alpha_from_the_execution_curve() {
+        let dir = tempfile::tempdir().unwrap();
+        let config: PaperConfig = toml::from_str(
+            "starting_cash = \"100\"\nfill_alpha = \"0.6\"\nfee_rounding = \"cent\"\nsession_end = \"cancel\"\ndrawdown_alert = \"50\"\n",
+        )
+        .unwrap();
+        let curve: crate::paper::ExecutionCurve =
+            toml::from_str("[[points]]\nminutes = 2\nfill_alpha = \"0.25\"\nslippage = \"0.015\"\n").unwrap();
+        let broker = PaperBroker::open(config, Journal::new(dir.path().join("journal.jsonl")))
+            .unwrap()
+            .with_index_execution(curve);
+        // 15:58 New York, two minutes before the 16:00 hourly event.
+        let at: DateTime<Utc> = "2026-11-24T20:58:00Z".parse().unwrap();
+        assert_eq!(String::from(broker.fill_alpha("KXINXU", "KXINXU-26NOV24H1600", at)), "0.2500");
+        // Other ladders keep paper.toml's fill-α.
+        assert_eq!(String::from(broker.fill_alpha("KXHIGHNY", "KXHIGHNY-26NOV25", at)), "0.6000");
     }
 }

@@ -56,8 +56,21 @@ fn verdict(v: Verdict) -> &'static str {
     }
 }
 
+/// How the window's orders are expected to execute: fill-α and slippage per contract from
+/// `configs/index_execution.toml` at the minutes left to the target.
+#[derive(Debug, Clone, Copy)]
+pub struct Execution {
+    /// Minutes from the report to the target.
+    pub minutes: f64,
+    /// Fill-α of resting orders.
+    pub alpha: f64,
+    /// Expected slippage per contract.
+    pub slippage: crate::model::Money,
+}
+
 /// The window's Markdown summary for one event.
-pub fn markdown(scan: &EventScan, gate: &GateContext, go: bool, alpha: f64) -> String {
+pub fn markdown(scan: &EventScan, gate: &GateContext, go: bool, execution: Execution) -> String {
+    let alpha = execution.alpha;
     let mut out = String::new();
     let window = window_of(&scan.event).unwrap_or("?");
     let _ = writeln!(out, "# {} — window {window} ET\n", scan.event);
@@ -71,9 +84,11 @@ pub fn markdown(scan: &EventScan, gate: &GateContext, go: bool, alpha: f64) -> S
     let _ = writeln!(out, "| EV after fees of those orders | {ev} |");
     let _ = writeln!(
         out,
-        "| fill realism | fill-α {alpha}: {:.2} of {contracts:.2} contracts expected to fill as makers |",
+        "| fill realism | fill-α {alpha} at {:.0} min to the target: {:.2} of {contracts:.2} contracts expected to fill as makers |",
+        execution.minutes,
         alpha * contracts
     );
+    let _ = writeln!(out, "| expected slippage | {} per contract (index_execution.toml) |", execution.slippage);
     let _ = writeln!(out, "| book age at the scan | {} |", opt(gate.data_age_secs, "s"));
     let _ = writeln!(
         out,

@@ -41,10 +41,10 @@ impl SessionBroker {
             BrokerKind::Dry => SessionBroker::Dry(DryBroker::new(
                 out_root.join("data/proc/audit").join(format!("dry_orders_{}.jsonl", now.format("%Y-%m-%d"))),
             )),
-            BrokerKind::Paper => SessionBroker::Paper(Box::new(PaperBroker::open(
-                config.paper.clone(),
-                Journal::new(journal_path(out_root)),
-            )?)),
+            BrokerKind::Paper => SessionBroker::Paper(Box::new(
+                PaperBroker::open(config.paper.clone(), Journal::new(journal_path(out_root)))?
+                    .with_index_execution(config.index_execution.clone()),
+            )),
             BrokerKind::Live => return Err(SessionError::LiveNeedsSetup),
         })
     }

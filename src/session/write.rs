@@ -163,7 +163,7 @@ pub fn write_series(
     let proposals_path =
         out_root.join("data/proc/proposals").join(&plan.series).join(format!("proposals_{stamp}.json"));
     write(&proposals_path, &json)?;
-    write_index_windows(out_root, plan, inputs)?;
+    write_index_windows(out_root, plan, inputs, now)?;
     let decisions = plan.scans.iter().flat_map(|s| &s.decisions);
     Ok(SeriesOutcome {
         series: plan.series.clone(),
@@ -180,17 +180,26 @@ pub fn write_series(
 
 /// An index series' per-window outputs: `reports/index_ladders/<HHMM>/<SERIES>.csv` and `.md`
 /// for each event settling at a New York hour.
-fn write_index_windows(out_root: &Path, plan: &PlannedSeries, inputs: &Inputs) -> Result<(), SessionError> {
-    use crate::report::index_window::{csv, markdown, window_of};
+fn write_index_windows(
+    out_root: &Path,
+    plan: &PlannedSeries,
+    inputs: &Inputs,
+    now: DateTime<Utc>,
+) -> Result<(), SessionError> {
+    use crate::report::index_window::{Execution, csv, markdown, window_of};
     if crate::strategies::Strategy::for_series(&plan.series) != Some(crate::strategies::Strategy::Index) {
         return Ok(());
     }
-    let alpha = inputs.config.paper.fill_alpha.as_f64();
     for scan in &plan.scans {
         let Some(window) = window_of(&scan.event) else { continue };
+        let target = crate::strategies::event_date::parse(&scan.event).and_then(|d| d.instant());
+        let minutes = target.map_or(0.0, |t| (t - now).num_seconds().max(0) as f64 / 60.0);
+        let (alpha, slippage) =
+            inputs.config.index_execution.at(minutes).unwrap_or((inputs.config.paper.fill_alpha, Money::ZERO));
+        let execution = Execution { minutes, alpha: alpha.as_f64(), slippage };
         let dir = out_root.join("reports/index_ladders").join(window);
-        write(&dir.join(format!("{}.csv", plan.series)), csv(scan, alpha).as_bytes())?;
-        let md = markdown(scan, &plan.gate_inputs, plan.gate.go, alpha);
+        write(&dir.join(format!("{}.csv", plan.series)), csv(scan, execution.alpha).as_bytes())?;
+        let md = markdown(scan, &plan.gate_inputs, plan.gate.go, execution);
         write(&dir.join(format!("{}.md", plan.series)), md.as_bytes())?;
     }
     Ok(())
