@@ -385,3 +385,25 @@ fn a_strategy_input_past_its_max_age_makes_the_series_no_go_naming_the_source() 
         "{reasons:?}"
     );
 }
+
+#[test]
+fn index_calibration_fits_each_symbol_and_horizon_with_its_skew() {
+    let ws = Workspace::new();
+    let out = ws.run(&["calibrate", "KXINXU", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let c: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let params = &c["calibration"]["params"];
+    // The bundled bars are the S&P 500's: its hourly and close fits exist, the Nasdaq-100's
+    // stay with the configured volatility × ndx_vol_ratio.
+    for key in ["spx_hourly", "spx_close"] {
+        let shape = params[key]["shape"].as_f64().unwrap();
+        assert!(shape.is_finite() && shape != 0.0, "{key}: {shape}");
+        assert_eq!(params[key]["minute_vol"], params["minute_vol"]);
+    }
+    assert!(params["ndx_hourly"].is_null() && params["ndx_close"].is_null(), "{params}");
+    // The hourly ladder now prices with the hourly skew.
+    assert!(ws.run(&["scan", "--offline", "--series", "KXINXU", "--now", "2026-11-24T15:00:00Z"]).status.success());
+    let shape = params["spx_hourly"]["shape"].as_f64().unwrap();
+    let report = ws.read("reports/KXINXU/scan_20261124T150000Z.md");
+    assert!(report.contains(&format!("skew-normal shape {shape}")), "{shape}: {report}");
+}

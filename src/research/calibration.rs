@@ -166,6 +166,16 @@ pub fn fit(
             let (vol, n) = fit::minute_vol(&bars).ok_or_else(|| too_few(bars.len(), 3, "data fetch index_aggs"))?;
             let mut p = defaults.index;
             p.minute_vol = vol;
+            // Per symbol and horizon: hourly ladders (60-minute returns) and close ladders
+            // (each minute to the day's last bar), the skew matched to those returns.
+            let fitted = |symbol: &str, horizon: Option<i64>| {
+                fit::index_fit(&bars, symbol, horizon)
+                    .map(|(minute_vol, shape, _)| crate::strategies::params::IndexFit { minute_vol, shape })
+            };
+            p.spx_hourly = fitted("I:SPX", Some(60));
+            p.spx_close = fitted("I:SPX", None);
+            p.ndx_hourly = fitted("I:NDX", Some(60));
+            p.ndx_close = fitted("I:NDX", None);
             (to_table(p)?, bars.iter().map(|b| b.start.date_naive()).collect(), n)
         }
         Strategy::Cpi => {

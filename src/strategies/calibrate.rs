@@ -26,6 +26,48 @@ pub fn minute_vol(bars: &[index::IndexBar]) -> Option<(f64, usize)> {
     mean_std(&returns).map(|(_, s)| (s, n))
 }
 
+/// The skew-normal shape whose skewness is `skewness` (method of moments; the skewness is held
+/// inside the family's ±0.99).
+pub fn skew_normal_shape(skewness: f64) -> f64 {
+    let g = skewness.clamp(-0.99, 0.99).abs().powf(2.0 / 3.0);
+    let k = ((4.0 - std::f64::consts::PI) / 2.0).powf(2.0 / 3.0);
+    let delta = (std::f64::consts::FRAC_PI_2 * g / (g + k)).sqrt().copysign(skewness);
+    delta / (1.0 - delta * delta).sqrt()
+}
+
+/// Sample skewness (none under three values or without spread).
+pub fn skewness(values: &[f64]) -> Option<f64> {
+    let n = values.len() as f64;
+    let (mean, std) = mean_std(values)?;
+    (values.len() >= 3 && std > 0.0).then(|| values.iter().map(|v| ((v - mean) / std).powi(3)).sum::<f64>() / n)
+}
+
+/// Index, one symbol at one horizon: the one-minute volatility of `symbol`'s bars, and the
+/// shape matched to the skewness of its log returns over `horizon` minutes inside a day
+/// (hourly ladders: 60; close ladders: each minute to the day's last bar). Returns the
+/// volatility, the shape and how many horizon returns the shape rests on.
+pub fn index_fit(bars: &[index::IndexBar], symbol: &str, horizon: Option<i64>) -> Option<(f64, f64, usize)> {
+    let own: Vec<&index::IndexBar> = bars.iter().filter(|b| b.ticker == symbol).collect();
+    let owned: Vec<index::IndexBar> = own.iter().map(|b| (*b).clone()).collect();
+    let (vol, _) = minute_vol(&owned)?;
+    let mut returns = Vec::new();
+    for (i, b) in own.iter().enumerate() {
+        let day = b.start.date_naive();
+        let later = own[i + 1..].iter().take_while(|x| x.start.date_naive() == day);
+        let end = match horizon {
+            Some(minutes) => later.take_while(|x| (x.start - b.start).num_minutes() <= minutes).last(),
+            None => later.last(),
+        };
+        if let Some(e) = end.filter(|e| horizon.is_none_or(|m| (e.start - b.start).num_minutes() == m))
+            && b.close > 0.0
+        {
+            returns.push((e.close / b.close).ln());
+        }
+    }
+    let shape = skew_normal_shape(skewness(&returns)?);
+    Some((vol, shape, returns.len()))
+}
+
 /// CPI: the spread of (last nowcast before the first print − the print) per target month.
 pub fn nowcast_errors(points: &[nowcast::Point], series: &str, actual_series: &str) -> Vec<f64> {
     let mut errors = Vec::new();
@@ -88,6 +130,16 @@ pub fn month_label(d: NaiveDate) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shape_matches_the_skewness() {
+        assert_eq!(skew_normal_shape(0.0), 0.0);
+        // The skew-normal with shape 3 has skewness ≈ 0.6670.
+        assert!((skew_normal_shape(0.6670) - 3.0).abs() < 0.01, "{}", skew_normal_shape(0.6670));
+        assert!(skew_normal_shape(-0.6670) < -2.99);
+        assert_eq!(skewness(&[1.0, 2.0, 3.0]), Some(0.0));
+        assert_eq!(skewness(&[1.0, 1.0, 1.0]), None);
+    }
 
     #[test]
     fn fits_by_hand() {

@@ -70,10 +70,11 @@ pub fn price(series: &str, event: &str, data: &DataSet, p: &IndexParams) -> Resu
         .ok_or_else(|| format!("no {ticker} value before the event (`data fetch index_aggs index_snapshot`)"))?;
     let release_day = data.release_days.contains(&date.day());
     let minutes = session_minutes(at, target, p.late_day_bump);
-    let vol = p.minute_vol * if nasdaq { p.ndx_vol_ratio } else { 1.0 };
+    // Hourly ladders (`…U`) and close ladders each have their own fit per symbol.
+    let (vol, shape) = p.for_ladder(ticker, series.ends_with('U'));
     let variance = vol * vol * minutes * if release_day { p.event_day_scale } else { 1.0 };
     let scale = (spot * variance.sqrt()).max(spot * 1e-6);
-    let delta = p.shape / (1.0 + p.shape * p.shape).sqrt();
+    let delta = shape / (1.0 + shape * shape).sqrt();
     let location = spot - scale * delta * (2.0 / std::f64::consts::PI).sqrt();
     let note = format!(
         "strategy index: {ticker} {spot:.2} at {} ({}), {minutes:.0} weighted minute(s) to {}, vol {vol:.2e}/min{}, skew-normal shape {}",
@@ -81,11 +82,11 @@ pub fn price(series: &str, event: &str, data: &DataSet, p: &IndexParams) -> Resu
         data.describe(source),
         target.with_timezone(&New_York).format("%H:%M ET"),
         if release_day { format!(", release day ×{}", p.event_day_scale) } else { String::new() },
-        p.shape
+        shape
     );
     Ok(Priced {
         view: View {
-            model: Distribution::SkewNormal { location, scale, shape: p.shape },
+            model: Distribution::SkewNormal { location, scale, shape },
             resolution: Some(0.01),
             note: Some(note),
         },

@@ -73,6 +73,47 @@ pub struct IndexParams {
     pub late_day_bump: f64,
     /// Nasdaq-100 volatility relative to the S&P 500.
     pub ndx_vol_ratio: f64,
+    /// Fitted by `calibrate` for the S&P 500's hourly ladders (absent: the values above).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spx_hourly: Option<IndexFit>,
+    /// Fitted for the S&P 500's close ladders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spx_close: Option<IndexFit>,
+    /// Fitted for the Nasdaq-100's hourly ladders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ndx_hourly: Option<IndexFit>,
+    /// Fitted for the Nasdaq-100's close ladders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ndx_close: Option<IndexFit>,
+}
+
+/// One symbol's fitted volatility and skew at one horizon.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexFit {
+    /// Standard deviation of one minute's log return.
+    pub minute_vol: f64,
+    /// Skew-normal shape matched to the skewness of returns at the horizon.
+    pub shape: f64,
+}
+
+impl IndexParams {
+    /// The volatility per minute and the skew-normal shape for `symbol` (`I:SPX`, `I:NDX`) at
+    /// the `hourly` or close horizon: the fit when there is one, else the configured values
+    /// (the Nasdaq-100 scaled by `ndx_vol_ratio`).
+    pub fn for_ladder(&self, symbol: &str, hourly: bool) -> (f64, f64) {
+        let nasdaq = symbol == "I:NDX";
+        let fit = match (nasdaq, hourly) {
+            (false, true) => self.spx_hourly,
+            (false, false) => self.spx_close,
+            (true, true) => self.ndx_hourly,
+            (true, false) => self.ndx_close,
+        };
+        match fit {
+            Some(f) => (f.minute_vol, f.shape),
+            None => (self.minute_vol * if nasdaq { self.ndx_vol_ratio } else { 1.0 }, self.shape),
+        }
+    }
 }
 
 /// Every strategy's parameters.
