@@ -272,6 +272,12 @@ fn orders_shows_what_the_dry_and_paper_brokers_left_out() {
     assert_eq!(dry["orders"].as_array().unwrap().len(), 10, "{dry:#}");
     assert_eq!(dry["by_series"]["KXHIGHNY"]["orders"], 2);
     assert_eq!(dry["by_series"]["KXHIGHNY"]["contracts"], "18.00", "10 YES 0.27 + 8 NO 0.59");
+    // The last series' report shows what is outstanding at the broker, by series.
+    let report = ws.read("reports/KXNASDAQ100U/scan_20261124T150000Z.md");
+    assert!(
+        report.contains("- Outstanding at the broker: 10 order(s) (KXCPI 2, KXHIGHNY 2, KXINXU 2, KXJOBLESSCLAIMS 2, KXNASDAQ100U 1, KXTNOTED 1)"),
+        "{report}"
+    );
     // Paper sessions cancel their resting orders at the end by default; kept, they are out.
     assert!(ws.run(&["scan", "--offline", "--broker", "paper", "--now", "2026-11-24T15:00:00Z"]).status.success());
     assert!(orders("paper")["orders"].as_array().unwrap().is_empty());

@@ -187,6 +187,15 @@ pub enum MarketUpdate<'a> {
     },
 }
 
+/// How many of each series.
+pub fn count_by<'a>(series: impl Iterator<Item = &'a String>) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for s in series {
+        *out.entry(s.clone()).or_insert(0) += 1;
+    }
+    out
+}
+
 /// Something that accepts order intents.
 pub trait Broker {
     /// `dry`, `rehearsal`, `paper` or `live`.
@@ -200,6 +209,8 @@ pub trait Broker {
     fn cancel_series(&mut self, series: &str, reason: &str, at: DateTime<Utc>) -> Result<usize, BrokerError>;
     /// Orders still resting.
     fn open_orders(&self) -> usize;
+    /// Orders still resting, counted by series.
+    fn open_by_series(&self) -> BTreeMap<String, usize>;
     /// Market data arrived; returns the contracts it filled.
     fn on_market(&mut self, _update: MarketUpdate<'_>, _at: DateTime<Utc>) -> Result<Count, BrokerError> {
         Ok(Count::ZERO)
@@ -298,6 +309,10 @@ impl Broker for DryBroker {
 
     fn open_orders(&self) -> usize {
         self.open.len()
+    }
+
+    fn open_by_series(&self) -> BTreeMap<String, usize> {
+        count_by(self.open.values())
     }
 
     fn cancel_all(&mut self, reason: &str, at: DateTime<Utc>) -> Result<usize, BrokerError> {

@@ -249,6 +249,10 @@ impl Broker for PaperBroker {
         self.resting.len()
     }
 
+    fn open_by_series(&self) -> BTreeMap<String, usize> {
+        crate::brokers::count_by(self.resting.values().map(|r| &r.order.series))
+    }
+
     fn on_market(&mut self, update: MarketUpdate<'_>, at: DateTime<Utc>) -> Result<Count, BrokerError> {
         match update {
             MarketUpdate::Book { ticker, book } => {

@@ -29,6 +29,8 @@ pub struct ReportContext<'a> {
     pub broker: &'a str,
     /// Order intents the broker recorded for this series.
     pub orders_recorded: usize,
+    /// Orders outstanding at the broker as the report is written, by series (every series).
+    pub outstanding: &'a std::collections::BTreeMap<String, usize>,
     /// Where they were recorded.
     pub audit_path: &'a str,
     /// The series' fee schedule.
@@ -183,6 +185,13 @@ pub fn render_series_report(ctx: &ReportContext<'_>, scans: &[EventScan]) -> Str
     let _ = writeln!(out, "- Generated: {} ({})", et.format("%Y-%m-%d %H:%M:%S %Z"), ctx.generated_at.to_rfc3339());
     let _ =
         writeln!(out, "- Broker: {} — {} order(s) recorded to `{}`", ctx.broker, ctx.orders_recorded, ctx.audit_path);
+    let total: usize = ctx.outstanding.values().sum();
+    let breakdown: Vec<String> = ctx.outstanding.iter().map(|(s, n)| format!("{s} {n}")).collect();
+    let _ = writeln!(
+        out,
+        "- Outstanding at the broker: {total} order(s){}",
+        if breakdown.is_empty() { String::new() } else { format!(" ({})", breakdown.join(", ")) }
+    );
     let _ = writeln!(
         out,
         "- Fees: {} × {}, screening rounding {}",

@@ -87,6 +87,15 @@ impl SessionBroker {
     }
 
     /// Orders resting at the broker.
+    pub fn open_by_series(&self) -> std::collections::BTreeMap<String, usize> {
+        match self {
+            SessionBroker::Dry(b) => b.open_by_series(),
+            SessionBroker::Paper(b) => b.open_by_series(),
+            SessionBroker::Live(b) => b.open_by_series(),
+        }
+    }
+
+    /// Orders resting at the broker.
     pub fn open_orders(&self) -> usize {
         match self {
             SessionBroker::Dry(b) => b.open_orders(),

@@ -123,6 +123,7 @@ pub fn write_series(
 ) -> Result<SeriesOutcome, SessionError> {
     let audit_display = w.broker.audit_path().map_or_else(String::new, |p| relative(p, out_root));
     let paper = w.broker.paper().map(|broker| paper_section(plan, broker, w.sent, w.now));
+    let outstanding = w.broker.open_by_series();
     let report = render_series_report(
         &ReportContext {
             series: &plan.series,
@@ -132,6 +133,7 @@ pub fn write_series(
             gate_inputs: &plan.gate_inputs,
             broker: w.broker.mode(),
             orders_recorded: w.sent.orders,
+            outstanding: &outstanding,
             audit_path: &audit_display,
             fees: &plan.fees,
             params: &inputs.params,

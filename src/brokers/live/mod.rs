@@ -467,6 +467,10 @@ impl Broker for LiveBroker {
         self.journal.table().open().count()
     }
 
+    fn open_by_series(&self) -> std::collections::BTreeMap<String, usize> {
+        crate::brokers::count_by(self.journal.table().open().map(|o| &o.intent.series))
+    }
+
     fn finish(&mut self, at: DateTime<Utc>) -> Result<(), BrokerError> {
         // Live sessions leave nothing resting: the venue-side cancel on pause and the order
         // group are backstops, not the plan.
