@@ -14,7 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Count, Level, Money, OrderBook, Price, Role, Side};
+use crate::model::{Count, Level, Money, OrderBook, Price, Proposal, Role, Side};
 use crate::pricing::fees::{FeeSchedule, OrderFees, Rounding};
 
 /// `configs/paper.toml`: how the paper broker fills and keeps its books.
@@ -311,20 +311,17 @@ pub struct SimTerms {
 }
 
 impl SimOrder {
-    /// Places a buy of `count` `side` at `price`: `quotes` decide whether a maker would cross,
-    /// `depth` is what a taker can take and what a maker queues behind (the same book when
-    /// its depth is known).
-    #[allow(clippy::too_many_arguments)]
+    /// Places `order` (its role, side, price and size): `quotes` decide whether a maker would
+    /// cross, `depth` is what a taker can take and what a maker queues behind (the same book
+    /// when its depth is known).
     pub fn place(
-        role: Role,
-        side: Side,
-        price: Price,
-        count: Count,
+        order: &Proposal,
         quotes: &OrderBook,
         depth: &OrderBook,
         schedule: &FeeSchedule,
         terms: SimTerms,
     ) -> SimOrder {
+        let (role, side, price, count) = (order.role, order.side, order.price, order.count);
         let mut order = SimOrder {
             side,
             role,

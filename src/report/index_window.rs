@@ -13,8 +13,8 @@ use crate::scan::EventScan;
 /// The window an index event settles in (`KXINXU-26NOV24H1600` → `1600`).
 pub fn window_of(event: &str) -> Option<&str> {
     let code = event.rsplit('-').next()?;
-    let hhmm = code.get(code.len().checked_sub(4)?..)?;
-    (code.get(code.len() - 5..code.len() - 4) == Some("H") && hhmm.chars().all(|c| c.is_ascii_digit())).then_some(hhmm)
+    let (head, hhmm) = code.split_at_checked(code.len().checked_sub(4)?)?;
+    (head.ends_with('H') && hhmm.chars().all(|c| c.is_ascii_digit())).then_some(hhmm)
 }
 
 /// One event's decisions as CSV (a header, then one row per decision).
@@ -116,5 +116,8 @@ mod tests {
         assert_eq!(window_of("KXNASDAQ100-26NOV24H1000"), Some("1000"));
         assert_eq!(window_of("KXHIGHNY-26NOV25"), None);
         assert_eq!(window_of("KXCPI-25NOV"), None);
+        // Codes shorter than a time never panic.
+        assert_eq!(window_of("X-H12"), None);
+        assert_eq!(window_of("X-1200"), None);
     }
 }

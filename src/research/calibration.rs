@@ -232,6 +232,10 @@ pub fn calibrate(
     let io = |e: &dyn std::fmt::Display| CalibrateError::Io(e.to_string());
     let defaults: StrategyParams = crate::decode::read_toml(&configs.join("strategies.toml")).map_err(|e| io(&e))?;
     let history = gather(store, fit_sources(strategy), series, BTreeSet::new(), bar);
+    // A payload left out would bias the fit without a word: refuse and name it.
+    if !history.unreadable.is_empty() {
+        return Err(CalibrateError::Io(format!("payloads that do not parse: {}", history.unreadable.join("; "))));
+    }
     let Fit { params: table, dates, observations } =
         fit(strategy, &defaults, &history, from, to, DateTime::<Utc>::MAX_UTC)?;
     let too_few = |found: usize, needed: usize, hint: &str| CalibrateError::TooFew {

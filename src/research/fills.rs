@@ -51,8 +51,7 @@ pub fn fill(
     schedule: &FeeSchedule,
     terms: SimTerms,
 ) -> SimOrder {
-    let mut sim =
-        SimOrder::place(order.role, order.side, order.price, order.count, &book.quotes, &book.depth, schedule, terms);
+    let mut sim = SimOrder::place(order, &book.quotes, &book.depth, schedule, terms);
     for t in trades.iter().filter(|t| t.ticker == order.ticker) {
         if sim.resting().is_zero() {
             break;

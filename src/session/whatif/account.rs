@@ -67,10 +67,9 @@ impl Totals {
 impl Account {
     /// Sends `proposal` (at its allowed size) into `book`.
     pub fn place(&mut self, proposal: &Proposal, book: &OrderBook, schedule: &FeeSchedule, terms: SimTerms) {
-        let p = proposal;
-        let order = SimOrder::place(p.role, p.side, p.price, p.count, book, book, schedule, terms);
-        self.sent.push(Sent { series: p.series.clone(), ticker: p.ticker.clone(), order });
-        self.track(&p.series);
+        let order = SimOrder::place(proposal, book, book, schedule, terms);
+        self.sent.push(Sent { series: proposal.series.clone(), ticker: proposal.ticker.clone(), order });
+        self.track(&proposal.series);
     }
 
     /// True when an order was sent in `ticker` (its book and trades matter).

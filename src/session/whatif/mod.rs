@@ -101,6 +101,19 @@ fn started_ms(text: &str) -> Option<i64> {
     value.get("recv_ms").or_else(|| value.get("sent_ms"))?.as_i64()
 }
 
+/// The first non-blank line of a recording (a header line may be long: it is read whole).
+fn first_line(path: &Path) -> Result<String, WhatIfError> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).map_err(|e| read_error(path, e))?;
+    for line in std::io::BufReader::new(file).lines() {
+        let line = line.map_err(|e| read_error(path, e))?;
+        if !line.trim().is_empty() {
+            return Ok(line);
+        }
+    }
+    Ok(String::new())
+}
+
 /// The recordings selected, each with its text.
 fn recordings(selection: &Selection, now: DateTime<Utc>) -> Result<Vec<(PathBuf, String)>, WhatIfError> {
     let read = |path: &Path| std::fs::read_to_string(path).map_err(|e| read_error(path, e));
@@ -115,9 +128,12 @@ fn recordings(selection: &Selection, now: DateTime<Utc>) -> Result<Vec<(PathBuf,
             let since = (now - chrono::Duration::days(i64::from(*days))).timestamp_millis();
             let mut out = Vec::new();
             for path in files {
-                let text = read(&path)?;
-                let start = started_ms(&text).ok_or_else(|| read_error(&path, "line 1: no recv_ms or sent_ms"))?;
+                // Only the first line decides; the whole recording is read once it is chosen.
+                let start = first_line(&path).and_then(|line| {
+                    started_ms(&line).ok_or_else(|| read_error(&path, "line 1: no recv_ms or sent_ms"))
+                })?;
                 if start >= since && start <= now.timestamp_millis() {
+                    let text = read(&path)?;
                     out.push((path, text));
                 }
             }
@@ -157,17 +173,21 @@ fn ladders_of(path: &Path, text: &str, fixtures: &Path) -> Result<Vec<(Series, V
     Ok(ladders)
 }
 
-/// Settled results by market ticker (YES paid), from every `kalshi_settled` payload kept.
-fn settled_results(store: &DataStore) -> BTreeMap<String, bool> {
+/// Settled results by market ticker (YES paid), from every `kalshi_settled` payload kept. A
+/// payload that does not parse is an error naming it: realised P&L must not quietly count
+/// settled markets as open.
+fn settled_results(store: &DataStore) -> Result<BTreeMap<String, bool>, WhatIfError> {
     let mut out = BTreeMap::new();
     let hidden = indicatif::ProgressBar::hidden();
     for (path, bytes) in crate::research::calibration::payloads(store, Source::KalshiSettled, &hidden) {
         let file = path.display().to_string();
-        for m in crate::drivers::parse::kalshi_history::settled(&bytes, &file).unwrap_or_default() {
+        let settled =
+            crate::drivers::parse::kalshi_history::settled(&bytes, &file).map_err(|e| read_error(&path, e))?;
+        for m in settled {
             out.entry(m.ticker).or_insert(m.result == "yes");
         }
     }
-    out
+    Ok(out)
 }
 
 /// Runs the what-if and writes its report under `reports/whatif/`.
@@ -183,7 +203,7 @@ pub fn whatif(req: &WhatIfRequest) -> Result<WhatIfReport, WhatIfError> {
     let old_set = load_policies(&req.against, &inputs.config)?;
     let policies = PolicyPair { old: &old_set, new: &new_set };
     let terms = SimTerms { rounding: inputs.config.paper.fee_rounding, alpha: inputs.config.paper.fill_alpha };
-    let results = settled_results(&DataStore::new(&req.out_root, &req.fixtures));
+    let results = settled_results(&DataStore::new(&req.out_root, &req.fixtures))?;
     let files = recordings(&req.selection, req.now)?;
     let mut series: BTreeMap<String, SeriesWhatIf> = BTreeMap::new();
     let mut sessions = Vec::new();
