@@ -161,8 +161,8 @@ fn data_checks(req: &DoctorRequest, config: &ScanConfig) -> Vec<Check> {
         .limits
         .allowed_series
         .iter()
-        .filter_map(|s| crate::strategies::Strategy::for_series(s))
-        .flat_map(|s| s.sources().iter().copied())
+        .filter_map(|s| crate::strategies::Strategy::for_series(s).map(|st| st.sources(s)))
+        .flatten()
         .collect();
     sources.sort_by_key(|s| s.name());
     sources.dedup();
@@ -212,7 +212,8 @@ fn calibration_check(out_root: &Path, now: DateTime<Utc>) -> Check {
                 if age > CALIBRATION_STALE_HOURS {
                     level = level.max(Level::Warn);
                 }
-                parts.push(format!("{} {age:.0} h", c.strategy));
+                let name = path.file_stem().map_or_else(|| c.strategy.clone(), |s| s.to_string_lossy().to_string());
+                parts.push(format!("{name} {age:.0} h"));
             }
             Err(e) => {
                 level = Level::Fail;
@@ -301,6 +302,7 @@ fn websocket_check(req: &DoctorRequest, config: Option<&ScanConfig>, load: LoadS
         wanted_events: Default::default(),
         snapshot_timeout: req.snapshot_timeout,
         record: None,
+        user_channels: false,
     };
     let started = Instant::now();
     let signer = || load().ok().flatten();

@@ -240,7 +240,7 @@ fn calibrate_and_backtest_from_the_fixtures() {
     assert_eq!(c["calibration"]["params"]["bias"], 0.75);
     let std = c["calibration"]["params"]["error_std"].as_f64().unwrap();
     assert!((std - (4.75f64 / 3.0).sqrt()).abs() < 1e-12, "{std}");
-    assert!(ws.read("data/proc/calibration/weather.toml").contains("from = \"2026-11-21\""));
+    assert!(ws.read("data/proc/calibration/weather_nyc.toml").contains("from = \"2026-11-21\""));
     // A second run gives the same file content but its time.
     let again: serde_json::Value =
         serde_json::from_str(&stdout(&ws.run(&["calibrate", "KXHIGHNY", "--json"]))).unwrap();

@@ -246,10 +246,10 @@ fn a_feed_reconnect_triggers_a_reconciliation() {
     ws.write("scripts/watch.rhai", "// Quote, then watch.\nscan(\"KXHIGHNY\");\nsubmit(\"KXHIGHNY\");\npause(2.5);\n");
     // Delete the policy test cases: they exercise series this drill does not follow.
     std::fs::remove_dir_all(ws.path("policies/tests")).unwrap();
-    let nine = "[\"KXCPI\", \"KXHIGHNY\", \"KXINXU\", \"KXJOBLESSCLAIMS\", \"KXTNOTED\", \"KXAAAGASM\", \"KXINX\", \"KXNASDAQ100\", \"KXNASDAQ100U\"]";
+    let shipped = "[\"KXCPI\", \"KXHIGHNY\", \"KXINXU\", \"KXJOBLESSCLAIMS\", \"KXTNOTED\", \"KXAAAGASM\", \"KXINX\", \"KXNASDAQ100\", \"KXNASDAQ100U\", \"KXHIGHCHI\", \"KXHIGHLAX\"]";
     // Follow the NYC ladder only, so the connection drops on the tape, not among the snapshots.
-    ws.edit("configs/limits.toml", nine, "[\"KXHIGHNY\"]");
-    ws.edit("policies/pilot.rhai", nine, "[\"KXHIGHNY\"]");
+    ws.edit("configs/limits.toml", shipped, "[\"KXHIGHNY\"]");
+    ws.edit("policies/pilot.rhai", shipped, "[\"KXHIGHNY\"]");
     let vars = keys(&ws);
     // Each WebSocket connection is closed after 15 messages; the tape makes more than that.
     let sim = Sim::start(

@@ -347,7 +347,7 @@ report("KXHIGHNY");
     // Offline: the cache is empty, so the bundled fixture; the fit reads every payload kept.
     assert!(text.contains("forecast from fixture"), "{text}");
     assert!(text.contains("weather calibrated on 4 day(s)"), "{text}");
-    assert!(ws.read("data/proc/calibration/weather.toml").contains("observations = 4"));
+    assert!(ws.read("data/proc/calibration/weather_nyc.toml").contains("observations = 4"));
     let record: serde_json::Value =
         serde_json::from_str(&ws.read("reports/sessions/fed_20261124T150000Z.json")).unwrap();
     let steps = record["steps"].as_array().unwrap();
@@ -361,7 +361,7 @@ report("KXHIGHNY");
     let ws2 = Workspace::new();
     ws2.write("scripts/fed.rhai", &ws.read("scripts/fed.rhai"));
     assert!(ws2.run(&["playbook", "run", "fed", "--dry-run", "--now", NOW]).status.success());
-    assert!(!ws2.path("data/proc/calibration/weather.toml").exists());
+    assert!(!ws2.path("data/proc/calibration/weather_nyc.toml").exists());
     ws2.write("scripts/typo.rhai", "fetch([\"nws_forecastt\"]);\n");
     let out = ws2.run(&["playbook", "run", "typo", "--now", NOW]);
     assert_eq!(out.status.code(), Some(1));

@@ -241,7 +241,8 @@ fn strategies_price_events_without_a_view_and_reports_say_which() {
     let out = scan(&ws, &["--series", "KXHIGHNY"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        report("KXHIGHNY").contains("strategy weather: forecast high 49 (nws_forecast (fixture)) + bias -0.4, σ 2.2"),
+        report("KXHIGHNY")
+            .contains("strategy weather: Central Park forecast high 49 (nws_forecast (fixture)) + bias -0.4, σ 2.2"),
         "{}",
         report("KXHIGHNY")
     );
@@ -346,4 +347,66 @@ fn index_ladders_get_per_window_outputs() {
     assert!(md.contains("| orders approved on GO | 2 (12.00 contracts) |"), "{md}");
     // A non-index series gets none.
     assert!(!ws.path("reports/index_ladders/1600/KXHIGHNY.csv").exists());
+}
+
+#[test]
+fn weather_cities_price_from_their_own_station_and_calibrate_from_settled_history() {
+    let ws = Workspace::new();
+    let row = |series: &str, ticker: &str| -> f64 {
+        let doc = proposals(&ws, series);
+        let rows = doc["events"][0]["rows"].as_array().unwrap().clone();
+        rows.iter().find(|r| r["ticker"] == ticker).unwrap()["model_p"].as_f64().unwrap()
+    };
+    for series in ["KXHIGHCHI", "KXHIGHLAX"] {
+        let out = scan(&ws, &["--series", series]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            stdout(&out).lines().any(|l| l.starts_with(&format!("{series:<16} GO     events=1"))),
+            "{}",
+            stdout(&out)
+        );
+    }
+    // Configured values (bias −0.4, σ 2.2) on each station's own forecast for Nov 25: Midway
+    // 36 → mean 35.6, P(36 ≤ high ≤ 37) = Φ(1.9/2.2) − Φ(−0.1/2.2) = 0.32423; LAX 71 → 70.6.
+    assert!((row("KXHIGHCHI", "KXHIGHCHI-26NOV25-B36.5") - 0.324_233_656_748_886_7).abs() < 1e-9);
+    assert!((row("KXHIGHLAX", "KXHIGHLAX-26NOV25-B71.5") - 0.324_233_656_748_886_3).abs() < 1e-9);
+    let chicago = ws.read(&format!("reports/KXHIGHCHI/scan_{STAMP}.md"));
+    assert!(
+        chicago.contains(
+            "strategy weather: Chicago Midway forecast high 36 (nws_forecast_chi (fixture)) + bias -0.4, σ 2.2"
+        ),
+        "{chicago}"
+    );
+
+    // Calibration per station from its settled history (Kalshi settlements and the CLI):
+    // Midway's errors +1, −1, +2, +2 → bias 1.0, σ √2; LAX's −1, +1, −1, −1 → bias −0.5, σ 1.
+    let fitted = |series: &str| -> serde_json::Value {
+        let out = ws.run(&["calibrate", series, "--json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_str(&stdout(&out)).unwrap()
+    };
+    let c = fitted("KXHIGHCHI");
+    assert_eq!((c["calibration"]["observations"].as_u64(), c["calibration"]["city"].as_str()), (Some(4), Some("chi")));
+    assert_eq!(c["calibration"]["params"]["bias"], 1.0);
+    assert!((c["calibration"]["params"]["error_std"].as_f64().unwrap() - 2f64.sqrt()).abs() < 1e-12);
+    let l = fitted("KXHIGHLAX");
+    assert_eq!(
+        (l["calibration"]["params"]["bias"].as_f64(), l["calibration"]["params"]["error_std"].as_f64()),
+        (Some(-0.5), Some(1.0))
+    );
+    assert!(ws.path("data/proc/calibration/weather_chi.toml").exists());
+    assert!(ws.path("data/proc/calibration/weather_lax.toml").exists());
+    assert!(!ws.path("data/proc/calibration/weather_nyc.toml").exists(), "New York was not fitted");
+    // Each city prices with its own fit: Midway 36 + 1.0, σ √2 → P(36–37) = 0.49374.
+    assert!(scan(&ws, &["--series", "KXHIGHCHI"]).status.success());
+    assert!((row("KXHIGHCHI", "KXHIGHCHI-26NOV25-B36.5") - 0.493_741_011_910_876).abs() < 1e-9);
+    assert!(ws.read(&format!("reports/KXHIGHCHI/scan_{STAMP}.md")).contains("| calibration_age_hours | 0.0 |"));
+    // New York's gate still says it has no calibration of its own.
+    assert!(scan(&ws, &["--series", "KXHIGHNY"]).status.success());
+    assert!(ws.read(&format!("reports/KXHIGHNY/scan_{STAMP}.md")).contains("| calibration_age_hours | unknown |"));
+
+    // A climate report from another station is refused, naming it.
+    let out = ws.run(&["data", "parse", "nws_cli_chi", "fixtures/data/nws_cli/cli_nyc_2026-11-24.json"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("the report is CLINYC, not CLIMDW"), "{}", stderr(&out));
 }

@@ -56,7 +56,7 @@ fn snap_print_and_preflight_write_nothing() {
     let p: serde_json::Value = serde_json::from_str(&stdout(&pre)).unwrap();
     assert_eq!(p["window_open"], false);
     assert_eq!(p["allowed_now"], false);
-    assert_eq!(p["gates"].as_array().unwrap().len(), 9, "one gate per shipped ladder");
+    assert_eq!(p["gates"].as_array().unwrap().len(), 11, "one gate per shipped ladder");
     assert!(p["gates"][0]["inputs"]["data_age_secs"].is_number());
     let open = ws.run(&["preflight", "cpi_release", "--now", "2026-12-10T13:10:00Z", "--json"]);
     let p: serde_json::Value = serde_json::from_str(&stdout(&open)).unwrap();

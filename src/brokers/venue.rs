@@ -73,6 +73,7 @@ pub fn venue_state(
                     .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
                 venue_fills.push(VenueFill {
                     fill_id,
+                    trade_id: (!f.trade_id.is_empty()).then(|| f.trade_id.clone()),
                     order_id: f.order_id,
                     client_order_id: f.client_order_id,
                     count,

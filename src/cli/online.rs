@@ -58,7 +58,7 @@ fn signer() -> anyhow::Result<Option<Signer>> {
     Ok(credentials::optional_signer_from_env()?)
 }
 
-fn online_config(args: &OnlineArgs, series: &[String], config: &ScanConfig) -> OnlineConfig {
+fn online_config(args: &OnlineArgs, series: &[String], config: &ScanConfig, user_channels: bool) -> OnlineConfig {
     let series = if series.is_empty() { config.limits.allowed_series.clone() } else { series.to_vec() };
     let wanted: BTreeSet<String> = config.views.events.keys().cloned().collect();
     OnlineConfig {
@@ -67,13 +67,20 @@ fn online_config(args: &OnlineArgs, series: &[String], config: &ScanConfig) -> O
         wanted_events: wanted,
         snapshot_timeout: Duration::from_secs(args.snapshot_timeout),
         record: args.record.clone(),
+        user_channels,
     }
 }
 
 /// Starts the feed for `series` (default: the allowed series in limits.toml), following the
-/// events that have a view.
-pub fn start_feed(args: &OnlineArgs, series: &[String], config: &ScanConfig) -> anyhow::Result<MarketFeed> {
-    let online = online_config(args, series, config);
+/// events that have a view; `user_channels` adds the account's `fill` and `user_orders`
+/// channels (a live broker's).
+pub fn start_feed(
+    args: &OnlineArgs,
+    series: &[String],
+    config: &ScanConfig,
+    user_channels: bool,
+) -> anyhow::Result<MarketFeed> {
+    let online = online_config(args, series, config, user_channels);
     MarketFeed::start(online, signer()?, signer()?).with_context(|| format!("online feed from {}", args.base_url))
 }
 
@@ -81,12 +88,12 @@ pub fn start_feed(args: &OnlineArgs, series: &[String], config: &ScanConfig) -> 
 pub fn fetch_once(args: &OnlineArgs, series: &[String], config: &ScanConfig) -> anyhow::Result<Fetched> {
     if args.books == BookSource::Rest {
         anyhow::ensure!(args.record.is_none(), "--record keeps WebSocket traffic: it needs --books ws");
-        let online = online_config(args, series, config);
+        let online = online_config(args, series, config, false);
         let (series, gate) =
             rest_snapshots(&online, &config.fees).with_context(|| format!("REST books from {}", args.base_url))?;
         return Ok(Fetched { series, gate, source: args.base_url.clone() });
     }
-    let feed = start_feed(args, series, config)?;
+    let feed = start_feed(args, series, config, false)?;
     let snapshots = feed.snapshots(&config.fees).context("live books")?;
     let fetched = Fetched { series: snapshots, gate: feed.gate_inputs(), source: feed.source().to_string() };
     feed.stop();

@@ -117,8 +117,10 @@ pub fn run(args: PlaybookArgs) -> anyhow::Result<ExitCode> {
 fn run_one(args: RunArgs) -> anyhow::Result<ExitCode> {
     let online = args.online.then(|| {
         let exchange = args.exchange.clone();
+        // A live broker also follows its own fills as they happen.
+        let user_channels = args.broker == BrokerKind::Live;
         let open: FeedOpener = Box::new(move |config| {
-            crate::cli::online::start_feed(&exchange, &[], config).map_err(|e| format!("{e:#}"))
+            crate::cli::online::start_feed(&exchange, &[], config, user_channels).map_err(|e| format!("{e:#}"))
         });
         (args.exchange.base_url.clone(), open)
     });

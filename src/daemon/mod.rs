@@ -576,6 +576,7 @@ impl RunJob {
             snapshot_timeout: Duration::from_secs(15),
             // Scheduled sessions do not keep recordings (`record` and `--record` do).
             record: None,
+            user_channels: self.entry.broker == BrokerKind::Live,
         };
         let signer = || crate::kalshi::credentials::signer_from_env().ok();
         crate::feed::market::MarketFeed::start(online, signer(), signer())

@@ -221,6 +221,13 @@ impl Fetcher {
                     let bytes = self.send(&client, &Request::Get { url: url.clone() }, None, &bar).await?;
                     Ok((bytes, url))
                 }
+                Request::NwsPointForecast { points_url } => {
+                    let point = self.send(&client, &Request::Get { url: points_url.clone() }, None, &bar).await?;
+                    let url = point_forecast_url(&point, points_url)
+                        .ok_or_else(|| format!("{points_url}: no properties.forecast gridpoint URL"))?;
+                    let bytes = self.send(&client, &Request::Get { url: url.clone() }, None, &bar).await?;
+                    Ok((bytes, url))
+                }
                 other => {
                     let key =
                         matches!(source, Source::IndexAggs | Source::IndexSnapshot).then_some(massive_key).flatten();
@@ -293,7 +300,9 @@ impl Fetcher {
         let mut last = String::new();
         for attempt in 0..=self.config.retries {
             let mut builder = match request {
-                Request::Get { url } | Request::NwsLatestProduct { list_url: url } => client.get(url),
+                Request::Get { url }
+                | Request::NwsLatestProduct { list_url: url }
+                | Request::NwsPointForecast { points_url: url } => client.get(url),
                 Request::PostJson { url, body } => {
                     client.post(url).header("content-type", "application/json").body(body.clone())
                 }
@@ -334,7 +343,18 @@ fn request_url(request: &Request) -> &str {
     match request {
         Request::Get { url } | Request::PostJson { url, .. } | Request::PostForm { url, .. } => url,
         Request::NwsLatestProduct { list_url } => list_url,
+        Request::NwsPointForecast { points_url } => points_url,
     }
+}
+
+/// The forecast URL a `/points` answer names (`properties.forecast`), asked of the same base
+/// as the lookup (the path from `/gridpoints/` on), so a configured base URL holds for both.
+fn point_forecast_url(bytes: &[u8], points_url: &str) -> Option<String> {
+    let point: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let named = point["properties"]["forecast"].as_str()?;
+    let path = &named[named.find("/gridpoints/")?..];
+    let base = points_url.split("/points/").next()?;
+    Some(format!("{base}{path}"))
 }
 
 /// The newest product id in an NWS product list (`@graph[]{id, issuanceTime}`).
@@ -349,6 +369,17 @@ fn latest_product_id(bytes: &[u8]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_point_lookup_names_the_forecast_on_the_configured_base() {
+        let answer =
+            br#"{"properties":{"gridId":"LOT","forecast":"https://api.weather.gov/gridpoints/LOT/72,69/forecast"}}"#;
+        assert_eq!(
+            super::point_forecast_url(answer, "http://127.0.0.1:9/points/41.7868,-87.7522").as_deref(),
+            Some("http://127.0.0.1:9/gridpoints/LOT/72,69/forecast")
+        );
+        assert_eq!(super::point_forecast_url(b"{}", "http://x/points/1,2"), None);
+    }
+
     #[test]
     fn no_key_survives_in_an_error_message() {
         let keys = ["s3cr3t-key".to_string(), String::new()];

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::Deserialize;
 
+use crate::drivers::city::City;
 use crate::drivers::parse::{self, DataError, Table};
 
 /// Every source a driver reads.
@@ -28,10 +29,10 @@ pub enum Source {
     Fred,
     /// Cleveland Fed inflation nowcast.
     Nowcast,
-    /// NWS gridpoint forecast, Central Park.
-    NwsForecast,
-    /// NWS Daily Climate Report, Central Park.
-    NwsCli,
+    /// NWS gridpoint forecast for a city's station.
+    NwsForecast(City),
+    /// NWS Daily Climate Report from a city's station.
+    NwsCli(City),
     /// AAA national average gasoline.
     Aaa,
     /// EIA weekly retail gasoline.
@@ -50,7 +51,7 @@ pub enum Source {
 
 impl Source {
     /// Every source.
-    pub const ALL: [Source; 17] = [
+    pub const ALL: [Source; 21] = [
         Source::Bls,
         Source::Claims,
         Source::ClaimsStates,
@@ -59,8 +60,12 @@ impl Source {
         Source::TreasuryXml,
         Source::Fred,
         Source::Nowcast,
-        Source::NwsForecast,
-        Source::NwsCli,
+        Source::NwsForecast(City::NewYork),
+        Source::NwsCli(City::NewYork),
+        Source::NwsForecast(City::Chicago),
+        Source::NwsCli(City::Chicago),
+        Source::NwsForecast(City::LosAngeles),
+        Source::NwsCli(City::LosAngeles),
         Source::Aaa,
         Source::Eia,
         Source::IndexAggs,
@@ -81,8 +86,13 @@ impl Source {
             Source::TreasuryXml => "treasury_xml",
             Source::Fred => "fred",
             Source::Nowcast => "nowcast",
-            Source::NwsForecast => "nws_forecast",
-            Source::NwsCli => "nws_cli",
+            // New York's keep their first names (tables and configs already use them).
+            Source::NwsForecast(City::NewYork) => "nws_forecast",
+            Source::NwsCli(City::NewYork) => "nws_cli",
+            Source::NwsForecast(City::Chicago) => "nws_forecast_chi",
+            Source::NwsCli(City::Chicago) => "nws_cli_chi",
+            Source::NwsForecast(City::LosAngeles) => "nws_forecast_lax",
+            Source::NwsCli(City::LosAngeles) => "nws_cli_lax",
             Source::Aaa => "aaa",
             Source::Eia => "eia",
             Source::IndexAggs => "index_aggs",
@@ -115,8 +125,8 @@ impl Source {
             Source::TreasuryXml => parse::treasury::parse_xml(bytes, file),
             Source::Fred => parse::treasury::parse_fred(bytes, file),
             Source::Nowcast => parse::nowcast::parse(bytes, file),
-            Source::NwsForecast => parse::nws::parse_forecast(bytes, file),
-            Source::NwsCli => parse::nws::parse_cli(bytes, file),
+            Source::NwsForecast(_) => parse::nws::parse_forecast(bytes, file),
+            Source::NwsCli(city) => parse::nws::parse_cli(bytes, file, city.cli_site()),
             Source::Aaa => parse::gasoline::parse_aaa(bytes, file),
             Source::Eia => parse::gasoline::parse_eia(bytes, file),
             Source::IndexAggs => parse::index::parse_aggs(bytes, file),
@@ -195,6 +205,12 @@ pub enum Request {
     NwsLatestProduct {
         /// The list URL.
         list_url: String,
+    },
+    /// The NWS point lookup, then the forecast it names (`properties.forecast`, asked of
+    /// the same base URL).
+    NwsPointForecast {
+        /// The `/points/{lat},{lon}` URL.
+        points_url: String,
     },
 }
 
@@ -287,11 +303,18 @@ impl DataConfig {
                     self.base(source, "clevelandfed")?
                 ),
             },
-            Source::NwsForecast => {
-                Request::Get { url: format!("{}/gridpoints/OKX/33,37/forecast", self.base(source, "nws")?) }
+            Source::NwsForecast(city) => {
+                let base = self.base(source, "nws")?;
+                match city.gridpoint() {
+                    Some(grid) => Request::Get { url: format!("{base}/gridpoints/{grid}/forecast") },
+                    None => {
+                        let (lat, lon) = city.point();
+                        Request::NwsPointForecast { points_url: format!("{base}/points/{lat},{lon}") }
+                    }
+                }
             }
-            Source::NwsCli => Request::NwsLatestProduct {
-                list_url: format!("{}/products/types/CLI/locations/NYC", self.base(source, "nws")?),
+            Source::NwsCli(city) => Request::NwsLatestProduct {
+                list_url: format!("{}/products/types/CLI/locations/{}", self.base(source, "nws")?, city.cli_site()),
             },
             Source::Aaa => Request::Get { url: format!("{}/", self.base(source, "aaa")?) },
             Source::Eia => {

@@ -141,7 +141,8 @@ fn freshness(place: &EvidencePlace, series: &str, now: DateTime<Utc>) -> Freshne
         fresh.unknown.push("no strategy prices this series".to_string());
         return fresh;
     };
-    let calibration = place.out.join("data/proc/calibration").join(format!("{}.toml", strategy.name()));
+    let calibration =
+        place.out.join("data/proc/calibration").join(format!("{}.toml", strategy.calibration_name(series)));
     if !calibration.exists() {
         fresh.unknown.push(format!("calibration: not calibrated ({} missing)", calibration.display()));
     } else {
@@ -152,8 +153,8 @@ fn freshness(place: &EvidencePlace, series: &str, now: DateTime<Utc>) -> Freshne
     }
     let store = DataStore::new(&place.out, &place.fixtures);
     let mut oldest: Option<f64> = None;
-    for source in strategy.sources() {
-        match store.meta(*source) {
+    for source in strategy.sources(series) {
+        match store.meta(source) {
             Ok(Some(meta)) => match meta.age_secs(now) {
                 Some(secs) => oldest = Some(oldest.map_or(secs / 3600.0, |o: f64| o.max(secs / 3600.0))),
                 None => fresh.unknown.push(format!("{}: bundled fixture, age unknown", source.name())),

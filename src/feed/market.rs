@@ -16,7 +16,7 @@ use crate::kalshi::market_data::{Event, Series};
 use crate::kalshi::replay::{RecordedLadder, header_line};
 use crate::kalshi::rest::{RestClient, RestError};
 use crate::kalshi::signing::Signer;
-use crate::kalshi::ws::{TradeUpdate, WsMessage};
+use crate::kalshi::ws::{FillUpdate, TradeUpdate, WsMessage};
 use crate::kalshi::ws_client::{WsClient, WsClientError, WsConfig, WsEvent, ws_url_for};
 use crate::pricing::fees::FeeConfig;
 use crate::risk::gate::GateInputs;
@@ -72,6 +72,9 @@ pub struct OnlineConfig {
     /// Keep the session's WebSocket traffic in this JSONL file (`record`'s format, header
     /// first), for `replay` and `policy whatif`.
     pub record: Option<std::path::PathBuf>,
+    /// Also subscribe the account's `fill` and `user_orders` channels (a live broker's fills
+    /// as they happen; the handshake must be signed).
+    pub user_channels: bool,
 }
 
 /// What the WebSocket task shares with the session.
@@ -81,6 +84,8 @@ struct Shared {
     alive_ms: AtomicI64,
     reconnects: AtomicU32,
     trades: Mutex<VecDeque<TradeUpdate>>,
+    /// Our fills from the `fill` channel, since the last drain.
+    fills: Mutex<Vec<FillUpdate>>,
     stop: AtomicBool,
     failed: Mutex<Option<String>>,
     /// The session's recording, while it can be written.
@@ -130,7 +135,11 @@ impl MarketFeed {
         let markets = market_tickers(&ladders);
         let ws = WsConfig {
             url: ws_url,
-            channels: vec!["orderbook_delta".into(), "trade".into()],
+            channels: if config.user_channels {
+                vec!["orderbook_delta".into(), "trade".into(), "fill".into(), "user_orders".into()]
+            } else {
+                vec!["orderbook_delta".into(), "trade".into()]
+            },
             markets: markets.clone(),
             use_yes_price: false,
             max_reconnects: 20,
@@ -266,6 +275,11 @@ impl MarketFeed {
         self.shared.trades.lock().unwrap_or_else(|p| p.into_inner()).drain(..).collect()
     }
 
+    /// Our fills pushed on the `fill` channel since the last drain, oldest first.
+    pub fn drain_fills(&self) -> Vec<FillUpdate> {
+        std::mem::take(&mut *self.shared.fills.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
     /// The REST client (settlements, status).
     pub fn rest(&self) -> &RestClient {
         &self.rest
@@ -381,12 +395,17 @@ fn on_ws_event(shared: &Shared, event: &WsEvent) {
     match event {
         WsEvent::Received { text, at_ms } => {
             shared.alive_ms.store(*at_ms, Ordering::Relaxed);
-            if let Ok(WsMessage::Trade { trade, .. }) = WsMessage::decode(text) {
-                let mut trades = shared.trades.lock().unwrap_or_else(|p| p.into_inner());
-                if trades.len() >= TRADE_BUFFER {
-                    trades.pop_front();
+            match WsMessage::decode(text) {
+                Ok(WsMessage::Trade { trade, .. }) => {
+                    let mut trades = shared.trades.lock().unwrap_or_else(|p| p.into_inner());
+                    if trades.len() >= TRADE_BUFFER {
+                        trades.pop_front();
+                    }
+                    trades.push_back(trade);
                 }
-                trades.push_back(trade);
+                // Our own fills are never dropped: REST would find them later, but late.
+                Ok(WsMessage::Fill { fill, .. }) => shared.fills.lock().unwrap_or_else(|p| p.into_inner()).push(fill),
+                _ => {}
             }
         }
         WsEvent::Alive { at_ms } => shared.alive_ms.store(*at_ms, Ordering::Relaxed),

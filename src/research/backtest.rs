@@ -87,11 +87,12 @@ fn tally(totals: &mut FillTotals, order: &crate::model::Proposal, got: &SimOrder
 /// before it, else the configured ones; with a note saying which.
 fn params_at(
     strategy: Strategy,
+    series: &str,
     defaults: &StrategyParams,
     history: &crate::research::history::History,
     cutoff: DateTime<Utc>,
 ) -> Result<(StrategyParams, String), BacktestError> {
-    match fit(strategy, defaults, history, None, None, cutoff) {
+    match fit(strategy, series, defaults, history, None, None, cutoff) {
         Ok(Fit { params, dates, observations }) => {
             let (Some(from), Some(to)) = (dates.iter().min(), dates.iter().max()) else {
                 return Ok((*defaults, "configured parameters (no dated observation)".into()));
@@ -102,6 +103,7 @@ fn params_at(
                 from: *from,
                 to: *to,
                 observations,
+                city: crate::research::calibration::city_of(strategy, series),
                 params,
             };
             let fitted = defaults.with(&calibration).map_err(BacktestError)?;
@@ -202,8 +204,12 @@ pub fn backtest(req: &BacktestRequest<'_>, bar: &ProgressBar) -> Result<Backtest
     }
     let mut trades: Vec<kalshi_history::PublicTrade> = trades.into_values().collect();
     trades.sort_by(|a, b| (a.time, &a.trade_id).cmp(&(b.time, &b.trade_id)));
-    let mut sources: Vec<Source> = strategy.sources().to_vec();
-    sources.extend(fit_sources(strategy).iter().filter(|s| !strategy.sources().contains(s)));
+    let mut sources: Vec<Source> = strategy.sources(req.series);
+    for source in fit_sources(strategy, req.series) {
+        if !sources.contains(&source) {
+            sources.push(source);
+        }
+    }
     let history = gather(req.store, &sources, req.series, cpi_releases, bar);
     let table = LimitTable::new(config.limits.clone(), None, None);
     let mut scored = Vec::new();
@@ -223,7 +229,7 @@ pub fn backtest(req: &BacktestRequest<'_>, bar: &ProgressBar) -> Result<Backtest
                 continue;
             }
         };
-        let (params, params_note) = params_at(strategy, &defaults, &history, cutoff)?;
+        let (params, params_note) = params_at(strategy, req.series, &defaults, &history, cutoff)?;
         let data = history.as_of(cutoff);
         let priced = match crate::strategies::price(req.series, event, &data, &params) {
             Ok(Some(p)) => p,

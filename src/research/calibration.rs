@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDate, Utc};
 use indicatif::ProgressBar;
 
+use crate::drivers::city::City;
 use crate::drivers::parse::nws;
 use crate::drivers::source::Source;
 use crate::drivers::store::DataStore;
@@ -61,15 +62,17 @@ fn within(d: NaiveDate, from: Option<NaiveDate>, to: Option<NaiveDate>) -> bool 
     from.is_none_or(|f| d >= f) && to.is_none_or(|t| d <= t)
 }
 
-/// The sources a strategy's fit reads.
-pub fn fit_sources(strategy: Strategy) -> &'static [Source] {
+/// The sources the fit for `series` reads (weather: the series' city's).
+pub fn fit_sources(strategy: Strategy, series: &str) -> Vec<Source> {
     match strategy {
-        Strategy::Weather => &[Source::NwsForecast, Source::KalshiSettled, Source::NwsCli],
-        Strategy::Index => &[Source::IndexAggs],
-        Strategy::Cpi => &[Source::Nowcast],
-        Strategy::Claims => &[Source::Claims],
-        Strategy::Teny => &[Source::Treasury],
-        Strategy::Gasoline => &[Source::Eia],
+        Strategy::Weather => City::for_series(series)
+            .map(|c| vec![Source::NwsForecast(c), Source::KalshiSettled, Source::NwsCli(c)])
+            .unwrap_or_default(),
+        Strategy::Index => vec![Source::IndexAggs],
+        Strategy::Cpi => vec![Source::Nowcast],
+        Strategy::Claims => vec![Source::Claims],
+        Strategy::Teny => vec![Source::Treasury],
+        Strategy::Gasoline => vec![Source::Eia],
     }
 }
 
@@ -130,10 +133,14 @@ pub struct Fit {
     pub observations: usize,
 }
 
-/// Fits `strategy` on the observations of `history` dated in the window and public before
-/// `before` (a backtest's decision time; `DateTime::<Utc>::MAX_UTC` for everything kept).
+/// Fits `strategy` for `series` on the observations of `history` dated in the window and
+/// public before `before` (a backtest's decision time; `DateTime::<Utc>::MAX_UTC` for
+/// everything kept). A weather fit is the series' city's [`WeatherFit`].
+///
+/// [`WeatherFit`]: crate::strategies::params::WeatherFit
 pub fn fit(
     strategy: Strategy,
+    series: &str,
     defaults: &StrategyParams,
     history: &History,
     from: Option<NaiveDate>,
@@ -148,16 +155,21 @@ pub fn fit(
     };
     let (params, dates, observations) = match strategy {
         Strategy::Weather => {
-            let mut actuals = history.outcomes_before(before);
+            let city = City::for_series(series).ok_or_else(|| CalibrateError::NoStrategy(series.to_string()))?;
+            let mut actuals = history.outcomes_before(city, before);
             actuals.retain(|(d, ..)| within(*d, from, to));
-            let pairs = weather_pairs(&history.forecasts_before(before), &actuals);
+            let pairs = weather_pairs(&history.forecasts_before(city, before), &actuals);
             let (bias, error_std) = fit::weather(&pairs.iter().map(|(_, f, a)| (*f, *a)).collect::<Vec<_>>())
                 .ok_or_else(|| {
-                    too_few(pairs.len(), 2, "data fetch nws_forecast, nws_cli; kalshi_settled --series KXHIGHNY")
+                    let hint = format!(
+                        "data fetch {}, {}; kalshi_settled --series {}",
+                        Source::NwsForecast(city),
+                        Source::NwsCli(city),
+                        city.series()
+                    );
+                    too_few(pairs.len(), 2, &hint)
                 })?;
-            let mut p = defaults.weather;
-            p.bias = bias;
-            p.error_std = error_std.max(0.5);
+            let p = crate::strategies::params::WeatherFit { bias, error_std: error_std.max(0.5) };
             (to_table(p)?, pairs.iter().map(|(d, ..)| *d).collect(), pairs.len())
         }
         Strategy::Index => {
@@ -215,6 +227,11 @@ pub fn fit(
     Ok(Fit { params, dates, observations })
 }
 
+/// The city a weather calibration of `series` is for (`None` for other strategies).
+pub fn city_of(strategy: Strategy, series: &str) -> Option<String> {
+    (strategy == Strategy::Weather).then(|| City::for_series(series).map(|c| c.code().to_string())).flatten()
+}
+
 /// Fits the strategy of `series` on everything kept and writes its calibration file; returns
 /// it and its path.
 #[allow(clippy::too_many_arguments)]
@@ -231,13 +248,13 @@ pub fn calibrate(
     let strategy = Strategy::for_series(series).ok_or_else(|| CalibrateError::NoStrategy(series.to_string()))?;
     let io = |e: &dyn std::fmt::Display| CalibrateError::Io(e.to_string());
     let defaults: StrategyParams = crate::decode::read_toml(&configs.join("strategies.toml")).map_err(|e| io(&e))?;
-    let history = gather(store, fit_sources(strategy), series, BTreeSet::new(), bar);
+    let history = gather(store, &fit_sources(strategy, series), series, BTreeSet::new(), bar);
     // A payload left out would bias the fit without a word: refuse and name it.
     if !history.unreadable.is_empty() {
         return Err(CalibrateError::Io(format!("payloads that do not parse: {}", history.unreadable.join("; "))));
     }
     let Fit { params: table, dates, observations } =
-        fit(strategy, &defaults, &history, from, to, DateTime::<Utc>::MAX_UTC)?;
+        fit(strategy, series, &defaults, &history, from, to, DateTime::<Utc>::MAX_UTC)?;
     let too_few = |found: usize, needed: usize, hint: &str| CalibrateError::TooFew {
         strategy: strategy.to_string(),
         found,
@@ -251,11 +268,12 @@ pub fn calibrate(
         from: first,
         to: last,
         observations,
+        city: city_of(strategy, series),
         params: table,
     };
     // The fitted values must read back as the strategy's parameters.
     defaults.with(&calibration).map_err(|e| io(&e))?;
-    let path = out_root.join("data/proc/calibration").join(format!("{strategy}.toml"));
+    let path = out_root.join("data/proc/calibration").join(format!("{}.toml", strategy.calibration_name(series)));
     let text = toml::to_string(&calibration).map_err(|e| io(&e))?;
     crate::storage::write_atomic(&path, text.as_bytes()).map_err(|e| io(&e))?;
     Ok((calibration, path))

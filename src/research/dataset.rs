@@ -7,19 +7,24 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::drivers::city::City;
 use crate::drivers::parse;
 use crate::drivers::source::{DataConfig, Source};
 use crate::drivers::store::{DataStore, Origin};
 use crate::strategies::data::{DataSet, Provenance};
 
 /// The sources strategies read.
-const INPUTS: [Source; 10] = [
+const INPUTS: [Source; 14] = [
     Source::Bls,
     Source::Nowcast,
     Source::Aaa,
     Source::Eia,
-    Source::NwsForecast,
-    Source::NwsCli,
+    Source::NwsForecast(City::NewYork),
+    Source::NwsCli(City::NewYork),
+    Source::NwsForecast(City::Chicago),
+    Source::NwsCli(City::Chicago),
+    Source::NwsForecast(City::LosAngeles),
+    Source::NwsCli(City::LosAngeles),
     Source::IndexAggs,
     Source::IndexSnapshot,
     Source::Treasury,
@@ -111,8 +116,12 @@ pub fn from_payloads(inputs: Vec<(Source, Vec<u8>, Provenance)>) -> DataSet {
                 Source::Nowcast => data.nowcast = Some(parse::nowcast::points(&bytes, &file)?),
                 Source::Aaa => data.aaa = Some(parse::gasoline::aaa(&bytes, &file)?),
                 Source::Eia => data.eia = Some(parse::gasoline::eia(&bytes, &file)?),
-                Source::NwsForecast => data.forecast = Some(parse::nws::forecast_highs(&bytes, &file)?),
-                Source::NwsCli => data.climate = Some(parse::nws::climate_report(&bytes, &file)?),
+                Source::NwsForecast(city) => {
+                    data.forecast.insert(city, parse::nws::forecast_highs(&bytes, &file)?);
+                }
+                Source::NwsCli(city) => {
+                    data.climate.insert(city, parse::nws::station_report(&bytes, &file, city.cli_site())?);
+                }
                 Source::IndexAggs => data.index_bars = Some(parse::index::aggregates(&bytes, &file)?.0),
                 Source::IndexSnapshot => data.index_snapshot = Some(parse::index::snapshot(&bytes, &file)?),
                 Source::Treasury => data.treasury = Some(parse::treasury::curve_csv(&bytes, &file)?),

@@ -14,7 +14,7 @@
 //! | national claims, week ending W | 08:30 ET on W + 5 days (the Thursday release) |
 //! | AAA page as of D | 08:00 ET on D |
 //! | EIA week of Monday M | 12:00 ET on M + 1 day |
-//! | weather outcome of day D (CLI final, Kalshi settlement) | 06:00 ET on D + 1 day |
+//! | weather outcome of day D (CLI final, Kalshi settlement) | 06:00 local time at the station on D + 1 day |
 //!
 //! The climate report is the weather outcome itself: it is an input to calibration (the
 //! actuals), never to a model scoring that day.
@@ -23,9 +23,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Days, Months, NaiveDate, NaiveTime, Utc};
 
+use crate::drivers::city::City;
 use crate::drivers::parse::{bls, claims, gasoline, index, kalshi_history, nowcast, nws, treasury};
 use crate::drivers::source::Source;
-use crate::schedule::clock_et::et_instant;
+use crate::schedule::clock_et::{et_instant, local_instant};
 use crate::strategies::data::{DataSet, Provenance};
 
 /// The instant `hh:mm` New York time on `day`.
@@ -69,9 +70,15 @@ pub fn eia_public(monday: NaiveDate) -> DateTime<Utc> {
     et(monday.checked_add_days(Days::new(1)).unwrap_or(NaiveDate::MAX), 12, 0)
 }
 
-/// When the weather outcome of `day` (the final climate report, Kalshi's settlement) was public.
-pub fn weather_outcome_public(day: NaiveDate) -> DateTime<Utc> {
-    et(day.checked_add_days(Days::new(1)).unwrap_or(NaiveDate::MAX), 6, 0)
+/// The instant `hh:00` local time at `city`'s station on `day`.
+fn station_time(city: City, day: NaiveDate, hour: u32) -> DateTime<Utc> {
+    local_instant(city.timezone(), day.and_time(NaiveTime::from_hms_opt(hour, 0, 0).unwrap_or(NaiveTime::MIN)))
+}
+
+/// When the weather outcome of `day` at `city` (the final climate report, Kalshi's
+/// settlement) was public: 06:00 local time the next day.
+pub fn weather_outcome_public(city: City, day: NaiveDate) -> DateTime<Utc> {
+    station_time(city, day.checked_add_days(Days::new(1)).unwrap_or(NaiveDate::MAX), 6)
 }
 
 /// When a minute bar starting at `start` was complete.
@@ -82,6 +89,7 @@ pub fn bar_public(start: DateTime<Utc>) -> DateTime<Utc> {
 /// One NWS forecast as issued.
 #[derive(Debug, Clone)]
 struct Forecast {
+    city: City,
     issued: DateTime<Utc>,
     highs: Vec<nws::ForecastHigh>,
     file: String,
@@ -96,8 +104,8 @@ struct Outcome {
 }
 
 impl Outcome {
-    fn of(day: NaiveDate, value: f64) -> Outcome {
-        Outcome { value, public: weather_outcome_public(day), day_start: et(day, 0, 0) }
+    fn of(city: City, day: NaiveDate, value: f64) -> Outcome {
+        Outcome { value, public: weather_outcome_public(city, day), day_start: station_time(city, day, 0) }
     }
 }
 
@@ -126,8 +134,8 @@ pub struct History {
     snapshot: Vec<index::IndexValue>,
     treasury: BTreeMap<NaiveDate, (treasury::Yield, DateTime<Utc>)>,
     claims: BTreeMap<NaiveDate, (claims::NationalWeek, DateTime<Utc>)>,
-    /// Weather outcomes by day (°F): final climate reports and Kalshi settlements.
-    outcomes: BTreeMap<NaiveDate, Outcome>,
+    /// Weather outcomes by city and day (°F): final climate reports and Kalshi settlements.
+    outcomes: BTreeMap<(City, NaiveDate), Outcome>,
     /// Files read, by source.
     files: BTreeMap<Source, Vec<String>>,
     /// CPI release days (from `configs/calendars/cpi_release.toml`).
@@ -184,26 +192,27 @@ impl History {
                     self.eia.entry(w.period).or_insert((w, public));
                 }
             }
-            Source::NwsForecast => {
+            Source::NwsForecast(city) => {
                 let highs = nws::forecast_highs(bytes, file)?;
                 if let Some(issued) = highs.first().and_then(|h| h.updated) {
-                    self.forecasts.push(Forecast { issued: issued.with_timezone(&Utc), highs, file: file.to_string() });
+                    let issued = issued.with_timezone(&Utc);
+                    self.forecasts.push(Forecast { city, issued, highs, file: file.to_string() });
                 }
             }
-            Source::NwsCli => {
-                let r = nws::climate_report(bytes, file)?;
+            Source::NwsCli(city) => {
+                let r = nws::station_report(bytes, file, city.cli_site())?;
                 if let (false, Some(max)) = (r.preliminary, r.max_f) {
-                    self.outcomes.insert(r.date, Outcome::of(r.date, max as f64));
+                    self.outcomes.insert((city, r.date), Outcome::of(city, r.date, max as f64));
                 }
             }
             Source::KalshiSettled => {
-                let Some(series) = outcome_series else { return Ok(()) };
+                let Some(city) = outcome_series.and_then(City::for_series) else { return Ok(()) };
                 for m in kalshi_history::settled(bytes, file)? {
-                    let ours = m.event.split('-').next() == Some(series);
+                    let ours = m.event.split('-').next() == Some(city.series());
                     let day = crate::strategies::event_date::parse(&m.event).map(|d| d.day());
                     let value = m.expiration_value.as_deref().and_then(|v| v.parse::<f64>().ok());
                     if let (true, Some(day), Some(v)) = (ours, day, value) {
-                        self.outcomes.entry(day).or_insert_with(|| Outcome::of(day, v));
+                        self.outcomes.entry((city, day)).or_insert_with(|| Outcome::of(city, day, v));
                     }
                 }
             }
@@ -260,14 +269,23 @@ impl History {
         before_cut(self.claims.values(), before)
     }
 
-    /// Weather outcomes public before `before`, by day: (day, °F, the day's start in New York).
-    pub fn outcomes_before(&self, before: DateTime<Utc>) -> Vec<(NaiveDate, f64, DateTime<Utc>)> {
-        self.outcomes.iter().filter(|(_, o)| o.public < before).map(|(d, o)| (*d, o.value, o.day_start)).collect()
+    /// `city`'s weather outcomes public before `before`, by day: (day, °F, the day's start
+    /// at the station).
+    pub fn outcomes_before(&self, city: City, before: DateTime<Utc>) -> Vec<(NaiveDate, f64, DateTime<Utc>)> {
+        self.outcomes
+            .iter()
+            .filter(|((c, _), o)| *c == city && o.public < before)
+            .map(|((_, d), o)| (*d, o.value, o.day_start))
+            .collect()
     }
 
-    /// Every forecast issued before `before`: (issue instant, highs).
-    pub fn forecasts_before(&self, before: DateTime<Utc>) -> Vec<(DateTime<Utc>, &[nws::ForecastHigh])> {
-        self.forecasts.iter().filter(|f| f.issued < before).map(|f| (f.issued, f.highs.as_slice())).collect()
+    /// Every forecast for `city` issued before `before`: (issue instant, highs).
+    pub fn forecasts_before(&self, city: City, before: DateTime<Utc>) -> Vec<(DateTime<Utc>, &[nws::ForecastHigh])> {
+        self.forecasts
+            .iter()
+            .filter(|f| f.city == city && f.issued < before)
+            .map(|f| (f.issued, f.highs.as_slice()))
+            .collect()
     }
 
     /// What a strategy deciding at `before` could have read: each source's rows public
@@ -283,8 +301,18 @@ impl History {
         data.claims = some(self.claims_before(before));
         let newest_page = self.aaa.values().rev().find(|(.., public)| *public < before);
         data.aaa = newest_page.map(|(page, ..)| page.clone());
-        let forecast = self.forecasts.iter().filter(|f| f.issued < before).max_by_key(|f| (f.issued, f.file.clone()));
-        data.forecast = forecast.map(|f| f.highs.clone());
+        let mut forecast_files = Vec::new();
+        for city in City::ALL {
+            let newest = self
+                .forecasts
+                .iter()
+                .filter(|f| f.city == city && f.issued < before)
+                .max_by_key(|f| (f.issued, f.file.clone()));
+            if let Some(f) = newest {
+                data.forecast.insert(city, f.highs.clone());
+                forecast_files.push((Source::NwsForecast(city), f.file.clone()));
+            }
+        }
         let mut newest: BTreeMap<&str, &index::IndexValue> = BTreeMap::new();
         for v in self.snapshot.iter().filter(|v| v.updated < before) {
             let slot = newest.entry(v.ticker.as_str()).or_insert(v);
@@ -293,7 +321,7 @@ impl History {
             }
         }
         data.index_snapshot = some(newest.into_values().cloned().collect());
-        let present: [(Source, bool, Option<String>); 8] = [
+        let present: [(Source, bool, Option<String>); 7] = [
             (Source::Bls, data.bls.is_some(), None),
             (Source::Nowcast, data.nowcast.is_some(), None),
             (Source::Eia, data.eia.is_some(), None),
@@ -301,10 +329,10 @@ impl History {
             (Source::Treasury, data.treasury.is_some(), None),
             (Source::Claims, data.claims.is_some(), None),
             (Source::Aaa, data.aaa.is_some(), newest_page.map(|(_, f, _)| f.clone())),
-            (Source::NwsForecast, data.forecast.is_some(), forecast.map(|f| f.file.clone())),
         ];
         let snapshot = [(Source::IndexSnapshot, data.index_snapshot.is_some(), None)];
-        for (source, used, file) in present.into_iter().chain(snapshot) {
+        let forecasts = forecast_files.into_iter().map(|(source, file)| (source, true, Some(file)));
+        for (source, used, file) in present.into_iter().chain(snapshot).chain(forecasts) {
             if !used {
                 continue;
             }
@@ -340,7 +368,9 @@ mod tests {
         // Claims for the week ending Sat Nov 21: Thursday Nov 26 08:30 ET.
         assert_eq!(claims_public(d("2026-11-21")).to_rfc3339(), "2026-11-26T13:30:00+00:00");
         assert_eq!(treasury_public(d("2026-07-01")).to_rfc3339(), "2026-07-01T22:00:00+00:00");
-        assert_eq!(weather_outcome_public(d("2026-11-23")).to_rfc3339(), "2026-11-24T11:00:00+00:00");
+        assert_eq!(weather_outcome_public(City::NewYork, d("2026-11-23")).to_rfc3339(), "2026-11-24T11:00:00+00:00");
+        // Los Angeles: 06:00 PST is 14:00 UTC.
+        assert_eq!(weather_outcome_public(City::LosAngeles, d("2026-11-23")).to_rfc3339(), "2026-11-24T14:00:00+00:00");
         let start: DateTime<Utc> = "2026-11-24T14:59:00Z".parse().unwrap();
         assert_eq!(bar_public(start).to_rfc3339(), "2026-11-24T15:00:00+00:00");
     }
@@ -353,19 +383,29 @@ mod tests {
             )
         };
         let mut h = History::new(BTreeSet::new());
-        h.add(Source::NwsForecast, forecast("2026-11-23T18:00:00+00:00", 50).as_bytes(), "a.json", None);
-        h.add(Source::NwsForecast, forecast("2026-11-24T12:01:00+00:00", 70).as_bytes(), "b.json", None);
-        h.add(Source::NwsForecast, b"not json", "c.json", None);
+        let nyc = Source::NwsForecast(City::NewYork);
+        h.add(nyc, forecast("2026-11-23T18:00:00+00:00", 50).as_bytes(), "a.json", None);
+        h.add(nyc, forecast("2026-11-24T12:01:00+00:00", 70).as_bytes(), "b.json", None);
+        h.add(nyc, b"not json", "c.json", None);
+        h.add(
+            Source::NwsForecast(City::Chicago),
+            forecast("2026-11-23T19:00:00+00:00", 40).as_bytes(),
+            "chi.json",
+            None,
+        );
         assert_eq!(h.unreadable.len(), 1);
         let cutoff: DateTime<Utc> = "2026-11-24T12:00:00Z".parse().unwrap();
         let data = h.as_of(cutoff);
-        let highs = data.forecast.expect("the forecast issued before the cutoff");
+        let highs = &data.forecast[&City::NewYork];
         assert_eq!(highs[0].high_f, 50.0);
         assert_eq!(data.provenance["nws_forecast"].file, "a.json");
+        // Each city keeps its own newest forecast.
+        assert_eq!(data.forecast[&City::Chicago][0].high_f, 40.0);
+        assert_eq!(data.provenance["nws_forecast_chi"].file, "chi.json");
         // One minute later the newer forecast is public.
         let later = h.as_of(cutoff + chrono::Duration::minutes(2));
-        assert_eq!(later.forecast.unwrap()[0].high_f, 70.0);
+        assert_eq!(later.forecast[&City::NewYork][0].high_f, 70.0);
         // Before both: nothing.
-        assert!(h.as_of("2026-11-20T00:00:00Z".parse().unwrap()).forecast.is_none());
+        assert!(h.as_of("2026-11-20T00:00:00Z".parse().unwrap()).forecast.is_empty());
     }
 }

@@ -97,6 +97,10 @@ pub enum OrderRecord {
         client_order_id: String,
         /// The exchange's fill id (dedup key).
         fill_id: String,
+        /// The exchange's trade id, the id both the REST fills list and the `fill` WebSocket
+        /// channel carry (dedup key across the two; absent in journals written before).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        trade_id: Option<String>,
         /// Contracts.
         count: Count,
         /// Price of the contract bought.
@@ -181,7 +185,7 @@ pub struct RecordError(pub String);
 pub struct OrderTable {
     /// Orders by client order id.
     pub orders: BTreeMap<String, LiveOrder>,
-    /// Fill ids already counted.
+    /// Fill and trade ids already counted.
     pub fills_seen: BTreeSet<String>,
     /// The latest session's order group.
     pub order_group_id: Option<String>,
@@ -248,11 +252,16 @@ impl OrderTable {
                     o.status = OrderStatus::Closed;
                 }
             }
-            OrderRecord::Fill { at, client_order_id, fill_id, count, .. } => {
-                if !self.fills_seen.insert(fill_id.clone()) {
+            OrderRecord::Fill { at, client_order_id, fill_id, trade_id, count, .. } => {
+                // Seen under either id (REST's fill id or the trade id both paths carry).
+                let seen =
+                    self.fills_seen.contains(fill_id) || trade_id.as_ref().is_some_and(|t| self.fills_seen.contains(t));
+                if seen {
                     self.duplicate_fills += 1;
                     return Ok(());
                 }
+                self.fills_seen.insert(fill_id.clone());
+                self.fills_seen.extend(trade_id.iter().cloned());
                 let o = self.orders.get_mut(client_order_id).ok_or_else(|| missing(client_order_id))?;
                 o.filled = o.filled + *count;
                 self.fill_count += 1;
@@ -358,13 +367,25 @@ mod tests {
             at,
             client_order_id: "a".into(),
             fill_id: "f1".into(),
+            trade_id: Some("t1".into()),
             count: Count::from_whole(2).unwrap(),
             price: Price::from_cents(40).unwrap(),
             fee: Money::ZERO,
         };
         t.apply(&fill).unwrap();
         t.apply(&fill).unwrap();
-        assert_eq!((t.orders["a"].filled, t.duplicate_fills), (Count::from_whole(2).unwrap(), 1));
+        // The same trade arriving by the WebSocket (keyed by its trade id only) is a duplicate too.
+        let pushed = OrderRecord::Fill {
+            at,
+            client_order_id: "a".into(),
+            fill_id: "t1".into(),
+            trade_id: Some("t1".into()),
+            count: Count::from_whole(2).unwrap(),
+            price: Price::from_cents(40).unwrap(),
+            fee: Money::ZERO,
+        };
+        t.apply(&pushed).unwrap();
+        assert_eq!((t.orders["a"].filled, t.duplicate_fills), (Count::from_whole(2).unwrap(), 2));
         assert!(t.apply(&intent("a", "M1")).is_err());
     }
 }

@@ -31,6 +31,8 @@ pub struct VenueOrder {
 pub struct VenueFill {
     /// Fill id (dedup key).
     pub fill_id: String,
+    /// Trade id (the key the `fill` WebSocket channel shares), when given.
+    pub trade_id: Option<String>,
     /// Exchange order id.
     pub order_id: String,
     /// Our id, when the venue reports it.
@@ -173,7 +175,8 @@ pub fn reconcile(
     let mut differences = Vec::new();
     let mut new_fills = BTreeSet::new();
     for f in &venue.fills {
-        if table.fills_seen.contains(&f.fill_id) || !new_fills.insert(f.fill_id.clone()) {
+        let seen = |id: &String| table.fills_seen.contains(id);
+        if seen(&f.fill_id) || f.trade_id.as_ref().is_some_and(seen) || !new_fills.insert(f.fill_id.clone()) {
             continue;
         }
         let cid = if table.orders.contains_key(&f.client_order_id) {
@@ -192,6 +195,7 @@ pub fn reconcile(
                     at: f.at,
                     client_order_id: cid,
                     fill_id: f.fill_id.clone(),
+                    trade_id: f.trade_id.clone(),
                     count: f.count,
                     price,
                     fee: f.fee,
@@ -282,6 +286,7 @@ mod tests {
             ],
             fills: vec![VenueFill {
                 fill_id: "f1".into(),
+                trade_id: None,
                 order_id: "o1".into(),
                 client_order_id: String::new(),
                 count: two,

@@ -11,7 +11,12 @@ use chrono_tz::Tz;
 
 /// The instant a New York wall time stands for, under the rules above.
 pub fn et_instant(local: NaiveDateTime) -> DateTime<Utc> {
-    match New_York.from_local_datetime(&local) {
+    local_instant(New_York, local)
+}
+
+/// The instant a wall time in `zone` stands for, under the same rules.
+pub fn local_instant(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+    match zone.from_local_datetime(&local) {
         LocalResult::Single(t) => t.with_timezone(&Utc),
         LocalResult::Ambiguous(first, _) => first.with_timezone(&Utc),
         LocalResult::None => {
@@ -20,7 +25,7 @@ pub fn et_instant(local: NaiveDateTime) -> DateTime<Utc> {
             let mut probe = local.with_second(0).unwrap_or(local);
             for _ in 0..(24 * 60) {
                 probe += Duration::minutes(1);
-                if let Some(t) = New_York.from_local_datetime(&probe).earliest() {
+                if let Some(t) = zone.from_local_datetime(&probe).earliest() {
                     return t.with_timezone(&Utc);
                 }
             }

@@ -34,7 +34,7 @@ pub struct StrategyContext {
     pub data: crate::strategies::data::DataSet,
     /// Parameters.
     pub params: crate::strategies::params::StrategyParams,
-    /// Calibrations applied, by strategy.
+    /// Calibrations applied, by file name (the strategy, or `weather_<city>`).
     pub calibrations: BTreeMap<String, crate::strategies::params::Calibration>,
 }
 
@@ -68,7 +68,10 @@ impl StrategyContext {
                 path: path.clone(),
                 source: std::io::Error::other(message),
             })?;
-            calibrations.insert(calibration.strategy.clone(), calibration);
+            // By file name: `weather_chi` and `weather_lax` are calibrations of one strategy.
+            let name =
+                path.file_stem().map_or_else(|| calibration.strategy.clone(), |s| s.to_string_lossy().to_string());
+            calibrations.insert(name, calibration);
         }
         let store = crate::drivers::store::DataStore::new(out_root, fixtures);
         let mut data = crate::research::dataset::load(&store, &data_config, now, online, wanted);
@@ -84,7 +87,7 @@ impl StrategyContext {
     /// Hours since the calibration the series' strategy uses was fitted (none: configured values).
     pub fn calibration_age_hours(&self, series: &str, now: DateTime<Utc>) -> Option<f64> {
         let strategy = crate::strategies::Strategy::for_series(series)?;
-        self.calibrations.get(strategy.name()).map(|c| c.age_hours(now))
+        self.calibrations.get(&strategy.calibration_name(series)).map(|c| c.age_hours(now))
     }
 }
 
@@ -133,8 +136,8 @@ impl Inputs {
         let mut wanted: Vec<crate::drivers::source::Source> = self
             .series
             .iter()
-            .filter_map(|s| crate::strategies::Strategy::for_series(&s.ticker))
-            .flat_map(|s| s.sources().iter().copied())
+            .filter_map(|s| crate::strategies::Strategy::for_series(&s.ticker).map(|st| st.sources(&s.ticker)))
+            .flatten()
             .collect();
         wanted.sort_by_key(|s| s.name());
         wanted.dedup();

@@ -164,8 +164,8 @@ fn left_out_inputs(series: &SeriesSnapshot, inputs: &Inputs) -> Vec<String> {
         return Vec::new();
     }
     strategy
-        .sources()
-        .iter()
+        .sources(&series.ticker)
+        .into_iter()
         .filter_map(|source| {
             let p = context.data.provenance.get(source.name())?;
             (p.origin.starts_with("stale") || p.origin.starts_with("unreadable"))

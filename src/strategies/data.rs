@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 
+use crate::drivers::city::City;
 use crate::drivers::parse::{bls, claims, gasoline, index, nowcast, nws, treasury};
 
 /// Where one input came from and its age.
@@ -59,10 +60,10 @@ pub struct DataSet {
     pub aaa: Option<gasoline::AaaPage>,
     /// EIA weekly retail gasoline.
     pub eia: Option<Vec<gasoline::EiaWeek>>,
-    /// NWS forecast highs.
-    pub forecast: Option<Vec<nws::ForecastHigh>>,
-    /// NWS climate report.
-    pub climate: Option<nws::ClimateReport>,
+    /// NWS forecast highs, by city.
+    pub forecast: BTreeMap<City, Vec<nws::ForecastHigh>>,
+    /// NWS climate report, by city.
+    pub climate: BTreeMap<City, nws::ClimateReport>,
     /// S&P 500 minute bars.
     pub index_bars: Option<Vec<index::IndexBar>>,
     /// Index snapshot values.

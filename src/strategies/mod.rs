@@ -69,7 +69,7 @@ impl Strategy {
             "KXCPI" | "KXCPICORE" => Strategy::Cpi,
             "KXJOBLESSCLAIMS" => Strategy::Claims,
             "KXTNOTED" | "KXTNOTEW" => Strategy::Teny,
-            "KXHIGHNY" => Strategy::Weather,
+            "KXHIGHNY" | "KXHIGHCHI" | "KXHIGHLAX" => Strategy::Weather,
             "KXAAAGASD" | "KXAAAGASW" | "KXAAAGASM" => Strategy::Gasoline,
             "KXINX" | "KXINXU" | "KXNASDAQ100" | "KXNASDAQ100U" => Strategy::Index,
             _ => return None,
@@ -88,16 +88,27 @@ impl Strategy {
         }
     }
 
-    /// The driver sources its pricing reads.
-    pub fn sources(self) -> &'static [crate::drivers::source::Source] {
+    /// The driver sources its pricing of `series` reads (weather: the series' city's).
+    pub fn sources(self, series: &str) -> Vec<crate::drivers::source::Source> {
         use crate::drivers::source::Source;
         match self {
-            Strategy::Cpi => &[Source::Nowcast, Source::Aaa],
-            Strategy::Claims => &[Source::Claims],
-            Strategy::Teny => &[Source::Treasury],
-            Strategy::Weather => &[Source::NwsForecast, Source::NwsCli],
-            Strategy::Gasoline => &[Source::Aaa, Source::Eia],
-            Strategy::Index => &[Source::IndexAggs, Source::IndexSnapshot],
+            Strategy::Cpi => vec![Source::Nowcast, Source::Aaa],
+            Strategy::Claims => vec![Source::Claims],
+            Strategy::Teny => vec![Source::Treasury],
+            Strategy::Weather => crate::drivers::city::City::for_series(series)
+                .map(|c| vec![Source::NwsForecast(c), Source::NwsCli(c)])
+                .unwrap_or_default(),
+            Strategy::Gasoline => vec![Source::Aaa, Source::Eia],
+            Strategy::Index => vec![Source::IndexAggs, Source::IndexSnapshot],
+        }
+    }
+
+    /// The calibration file's name (without `.toml`) for `series`: the strategy's name, or
+    /// `weather_<city>` for a daily-high city (each station is fitted on its own).
+    pub fn calibration_name(self, series: &str) -> String {
+        match (self, crate::drivers::city::City::for_series(series)) {
+            (Strategy::Weather, Some(city)) => format!("weather_{}", city.code()),
+            _ => self.name().to_string(),
         }
     }
 
@@ -127,7 +138,7 @@ pub fn price(
         Strategy::Cpi => cpi::price(series, event, data, &params.cpi),
         Strategy::Claims => claims::price(event, data, &params.claims),
         Strategy::Teny => teny::price(event, data, &params.teny),
-        Strategy::Weather => weather::price(event, data, &params.weather),
+        Strategy::Weather => weather::price(series, event, data, &params.weather),
         Strategy::Gasoline => gasoline::price(event, data, &params.gasoline),
         Strategy::Index => index::price(series, event, data, &params.index),
     };
@@ -150,6 +161,7 @@ mod tests {
     use chrono::NaiveDate;
 
     use super::*;
+    use crate::drivers::city::City;
     use crate::drivers::parse::{gasoline, nowcast, nws};
     use crate::model::{Ladder, Rung, Strike};
     use crate::pricing::distribution::{Distribution, model_pmf};
@@ -168,7 +180,11 @@ mod tests {
     #[test]
     fn weather_pmf_by_hand() {
         let data = DataSet {
-            forecast: Some(vec![nws::ForecastHigh { date: day(2026, 11, 25), high_f: 49.0, updated: None }]),
+            forecast: [(
+                City::NewYork,
+                vec![nws::ForecastHigh { date: day(2026, 11, 25), high_f: 49.0, updated: None }],
+            )]
+            .into(),
             ..DataSet::default()
         };
         let priced = price("KXHIGHNY", "KXHIGHNY-26NOV25", &data, &params()).unwrap().unwrap();
@@ -184,16 +200,35 @@ mod tests {
         assert!((pmf.yes_prob[1] - 0.324_233_656_748_886_66).abs() < 1e-12, "{}", pmf.yes_prob[1]);
         // A final climate report for the day pins it.
         let pinned = DataSet {
-            climate: Some(nws::ClimateReport {
-                date: day(2026, 11, 25),
-                max_f: Some(51),
-                record: false,
-                preliminary: false,
-            }),
-            ..data
+            climate: [(
+                City::NewYork,
+                nws::ClimateReport {
+                    date: day(2026, 11, 25),
+                    max_f: Some(51),
+                    record: false,
+                    preliminary: false,
+                    site: Some("NYC".into()),
+                },
+            )]
+            .into(),
+            ..data.clone()
         };
         let p = price("KXHIGHNY", "KXHIGHNY-26NOV25", &pinned, &params()).unwrap().unwrap();
         assert_eq!(p.view.model, Distribution::Normal { mean: 51.0, std: 0.2 });
+        // Another city reads only its own station: New York's forecast does not price Chicago,
+        // and Chicago's fit is its own.
+        let err = price("KXHIGHCHI", "KXHIGHCHI-26NOV25", &data, &params()).unwrap_err();
+        assert!(err.message.contains("no NWS forecast for Chicago Midway"), "{err}");
+        let mut chicago = data.clone();
+        chicago
+            .forecast
+            .insert(City::Chicago, vec![nws::ForecastHigh { date: day(2026, 11, 25), high_f: 38.0, updated: None }]);
+        let mut fitted = params();
+        fitted.weather.chi = Some(params::WeatherFit { bias: 1.5, error_std: 3.0 });
+        let p = price("KXHIGHCHI", "KXHIGHCHI-26NOV25", &chicago, &fitted).unwrap().unwrap();
+        assert_eq!(p.view.model, Distribution::Normal { mean: 39.5, std: 3.0 });
+        let p = price("KXHIGHNY", "KXHIGHNY-26NOV25", &chicago, &fitted).unwrap().unwrap();
+        assert_eq!(p.view.model, Distribution::Normal { mean: 48.6, std: 2.2 }, "New York keeps the configured values");
     }
 
     #[test]

@@ -5,6 +5,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::drivers::city::City;
+
 /// CPI m/m.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,7 +41,7 @@ pub struct TenyParams {
     pub daily_std: f64,
 }
 
-/// NYC daily high.
+/// Daily highs: configured values for every city, and each city's own fit when calibrated.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WeatherParams {
@@ -47,6 +49,46 @@ pub struct WeatherParams {
     pub bias: f64,
     /// Standard deviation of the same, °F.
     pub error_std: f64,
+    /// Fitted for New York (Central Park) by `calibrate KXHIGHNY`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nyc: Option<WeatherFit>,
+    /// Fitted for Chicago (Midway).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chi: Option<WeatherFit>,
+    /// Fitted for Los Angeles (LAX).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lax: Option<WeatherFit>,
+}
+
+/// One station's fitted forecast error.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeatherFit {
+    /// Mean of (CLI maximum − forecast high), °F.
+    pub bias: f64,
+    /// Standard deviation of the same, °F.
+    pub error_std: f64,
+}
+
+impl WeatherParams {
+    /// The city's slot for a fit.
+    fn slot(&mut self, city: City) -> &mut Option<WeatherFit> {
+        match city {
+            City::NewYork => &mut self.nyc,
+            City::Chicago => &mut self.chi,
+            City::LosAngeles => &mut self.lax,
+        }
+    }
+
+    /// Bias and spread for `city`: its fit when there is one, else the configured values.
+    pub fn for_city(&self, city: City) -> WeatherFit {
+        let fit = match city {
+            City::NewYork => self.nyc,
+            City::Chicago => self.chi,
+            City::LosAngeles => self.lax,
+        };
+        fit.unwrap_or(WeatherFit { bias: self.bias, error_std: self.error_std })
+    }
 }
 
 /// Gasoline.
@@ -148,6 +190,10 @@ pub struct Calibration {
     pub to: NaiveDate,
     /// Observations used.
     pub observations: usize,
+    /// The city a weather fit is for (`nyc`, `chi`, `lax`; file `weather_<city>.toml`):
+    /// `params` is then that city's bias and spread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
     /// The fitted parameters, as the strategy's table in `strategies.toml`.
     pub params: toml::Table,
 }
@@ -171,7 +217,16 @@ impl StrategyParams {
             crate::strategies::Strategy::Cpi => self.cpi = table.try_into().map_err(err)?,
             crate::strategies::Strategy::Claims => self.claims = table.try_into().map_err(err)?,
             crate::strategies::Strategy::Teny => self.teny = table.try_into().map_err(err)?,
-            crate::strategies::Strategy::Weather => self.weather = table.try_into().map_err(err)?,
+            crate::strategies::Strategy::Weather => match calibration.city.as_deref() {
+                None => self.weather = table.try_into().map_err(err)?,
+                Some(code) => {
+                    let city = City::ALL
+                        .into_iter()
+                        .find(|c| c.code() == code)
+                        .ok_or_else(|| format!("calibration weather: unknown city `{code}`"))?;
+                    *self.weather.slot(city) = Some(table.try_into().map_err(err)?);
+                }
+            },
             crate::strategies::Strategy::Gasoline => self.gasoline = table.try_into().map_err(err)?,
             crate::strategies::Strategy::Index => self.index = table.try_into().map_err(err)?,
         }

@@ -90,6 +90,8 @@ pub struct SyncSummary {
     pub runs: usize,
     /// Records they added.
     pub records: usize,
+    /// Fills that arrived on the `fill` WebSocket channel before any reconciliation saw them.
+    pub pushed_fills: usize,
     /// Differences at the last one (untracked exposure).
     pub differences: Vec<Difference>,
 }

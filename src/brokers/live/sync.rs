@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use super::*;
 use crate::brokers::venue::fetch_venue;
 use crate::brokers::{Broker, BrokerError};
+use crate::kalshi::ws::FillUpdate;
 use crate::ledger::{Fill, LedgerEvent, Mode};
 use crate::safety::orders::{OrderRecord, OrderStatus};
 use crate::safety::reconcile::reconcile;
@@ -107,6 +108,46 @@ impl LiveBroker {
         self.last_sync_ms = at.timestamp_millis();
         self.reconciled = true;
         Ok(&self.sync)
+    }
+
+    /// Fills pushed on the `fill` WebSocket channel, recorded as they happen; returns how many
+    /// were new. Each is keyed by its trade id, the id the REST fills list also carries, so a
+    /// later reconciliation skips it (and a fill REST already recorded is skipped here). A
+    /// fill of an order the journal does not know is left to the reconciliation, which
+    /// reports it as untracked exposure.
+    pub fn on_pushed_fills(&mut self, fills: &[FillUpdate], at: DateTime<Utc>) -> Result<usize, BrokerError> {
+        let mut added = 0;
+        for f in fills {
+            let table = self.journal.table();
+            if f.trade_id.is_empty() || table.fills_seen.contains(&f.trade_id) {
+                continue;
+            }
+            let cid = match f.client_order_id.as_ref().filter(|c| table.orders.contains_key(*c)) {
+                Some(cid) => cid.clone(),
+                None => match table.orders.iter().find(|(_, o)| o.order_id.as_deref() == Some(f.order_id.as_str())) {
+                    Some((cid, _)) => cid.clone(),
+                    None => continue,
+                },
+            };
+            let (Some(yes_price), Some(count)) = (f.yes_price_dollars, f.count_fp) else { continue };
+            let price = match table.orders[&cid].intent.side {
+                crate::model::Side::Yes => yes_price,
+                crate::model::Side::No => yes_price.complement(),
+            };
+            let when = f.ts_ms.and_then(DateTime::<Utc>::from_timestamp_millis).unwrap_or(at);
+            self.record(OrderRecord::Fill {
+                at: when,
+                client_order_id: cid,
+                fill_id: f.trade_id.clone(),
+                trade_id: Some(f.trade_id.clone()),
+                count,
+                price,
+                fee: f.fee_cost.unwrap_or(crate::model::Money::ZERO),
+            })?;
+            added += 1;
+        }
+        self.sync.pushed_fills += added;
+        Ok(added)
     }
 
     /// The feed reconnected (`count` so far): whatever happened while it was away is read

@@ -1,9 +1,10 @@
-//! National Weather Service, two payloads for `KXHIGHNY`:
+//! National Weather Service, two payloads per daily-high city (`KXHIGHNY`, `KXHIGHCHI`, …):
 //!
 //! * the gridpoint forecast (`/gridpoints/OKX/33,37/forecast`, GeoJSON): `properties.updateTime`
 //!   and `properties.periods[]` with `startTime`, `isDaytime`, `temperature`,
 //!   `temperatureUnit`; the daytime period's temperature is the forecast high for its date;
-//! * the Daily Climate Report (CLI) for Central Park, as the product JSON (`productText`) or
+//! * the Daily Climate Report (CLI) of the city's station (`CLINYC`, `CLIMDW`, `CLILAX`; a
+//!   report of another station is refused), as the product JSON (`productText`) or
 //!   the bare text: the date from the `CLIMATE SUMMARY FOR` line (never the issuance time),
 //!   the first token after `MAXIMUM` in the `TEMPERATURE (F)` block (it may end in `R`, a
 //!   record, or read `MM`, missing). A report "VALID TODAY AS OF …" (the `TODAY` block) is
@@ -87,6 +88,8 @@ pub struct ClimateReport {
     pub record: bool,
     /// "VALID TODAY AS OF": the day is not over; the maximum so far.
     pub preliminary: bool,
+    /// The station site from the product's `CLIxxx` line (`NYC`, `MDW`, …), when present.
+    pub site: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -135,6 +138,11 @@ pub fn climate_report(bytes: &[u8], file: &str) -> Result<ClimateReport, DataErr
         .ok_or_else(|| err(None, "no \"CLIMATE SUMMARY FOR <MONTH> <D> <YEAR>\" line"))?;
     let date = date.ok_or_else(|| err(Some(summary_line), "the summary date is not a date"))?;
     let preliminary = text.contains("VALID TODAY AS OF");
+    // The AWIPS id line: `CLI` and the three-letter site, alone on its line.
+    let site = lines.iter().map(|l| l.trim()).find_map(|l| {
+        let code = l.strip_prefix("CLI")?;
+        (code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())).then(|| code.to_string())
+    });
     let block = lines
         .iter()
         .position(|l| l.trim_start().starts_with("TEMPERATURE (F)"))
@@ -159,7 +167,22 @@ pub fn climate_report(bytes: &[u8], file: &str) -> Result<ClimateReport, DataErr
                 .map_err(|_| err(Some(max_line), &format!("MAXIMUM `{token}` is not a temperature")))?,
         )
     };
-    Ok(ClimateReport { date, max_f, record, preliminary })
+    Ok(ClimateReport { date, max_f, record, preliminary, site })
+}
+
+/// The CLI report of station `site` (`NYC`, `MDW`, `LAX`): a report naming another station is
+/// an error (a ladder never settles on a neighbour's maximum).
+pub fn station_report(bytes: &[u8], file: &str, site: &str) -> Result<ClimateReport, DataError> {
+    let report = climate_report(bytes, file)?;
+    match report.site.as_deref() {
+        Some(found) if found != site => Err(DataError::new(
+            "nws_cli",
+            file,
+            Some("productText".into()),
+            format!("the report is CLI{found}, not CLI{site}: another station"),
+        )),
+        _ => Ok(report),
+    }
 }
 
 /// Forecast highs as a table.
@@ -181,9 +204,9 @@ pub fn parse_forecast(bytes: &[u8], file: &str) -> Result<Table, DataError> {
     })
 }
 
-/// A climate report as a one-row table.
-pub fn parse_cli(bytes: &[u8], file: &str) -> Result<Table, DataError> {
-    let r = climate_report(bytes, file)?;
+/// Station `site`'s climate report as a one-row table.
+pub fn parse_cli(bytes: &[u8], file: &str, site: &str) -> Result<Table, DataError> {
+    let r = station_report(bytes, file, site)?;
     Ok(Table {
         columns: vec!["date", "max_f", "record", "preliminary"],
         as_of: Some(r.date),
@@ -211,8 +234,14 @@ mod tests {
                 date: NaiveDate::from_ymd_opt(2025, 11, 25).unwrap(),
                 max_f: Some(49),
                 record: false,
-                preliminary: false
+                preliminary: false,
+                site: Some("NYC".into())
             }
+        );
+        assert!(station_report(FINAL.as_bytes(), "cli.txt", "NYC").is_ok());
+        assert_eq!(
+            station_report(FINAL.as_bytes(), "cli.txt", "MDW").unwrap_err().to_string(),
+            "nws_cli: cli.txt: productText: the report is CLINYC, not CLIMDW: another station"
         );
         let json = serde_json::json!({ "@id": "x", "productText": FINAL.replace("  49 ", " 72R ") }).to_string();
         let r = climate_report(json.as_bytes(), "cli.json").unwrap();

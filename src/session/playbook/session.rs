@@ -209,7 +209,10 @@ impl Session {
         let feed_silent = self.feed.as_ref().map(|f| f.silent_secs(at.timestamp_millis()));
         let reconnects = self.feed.as_ref().map_or(0, MarketFeed::reconnects);
         let heartbeat = HeartbeatFile::under(&self.req.out_root).age_secs(at);
+        let pushed = self.feed.as_ref().map(MarketFeed::drain_fills).unwrap_or_default();
         let Some(live) = self.broker.live() else { return Ok(()) };
+        // Fills pushed by the exchange first; the reconciliation below is the backstop.
+        live.on_pushed_fills(&pushed, at).map_err(|e| runtime_error(format!("live fills: {e}")))?;
         live.feed_reconnected(reconnects, at).map_err(|e| runtime_error(format!("live: {e}")))?;
         live.tick(at).map_err(|e| runtime_error(format!("live: {e}")))?;
         live.watchdog(feed_silent, heartbeat, at).map_err(|e| runtime_error(format!("live watchdog: {e}")))?;
