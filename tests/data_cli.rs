@@ -407,3 +407,26 @@ fn index_calibration_fits_each_symbol_and_horizon_with_its_skew() {
     let report = ws.read("reports/KXINXU/scan_20261124T150000Z.md");
     assert!(report.contains(&format!("skew-normal shape {shape}")), "{shape}: {report}");
 }
+
+#[test]
+fn a_city_without_a_known_gridpoint_looks_its_forecast_up_from_the_station_point() {
+    let ws = Workspace::new();
+    let forecast = std::fs::read("fixtures/data/nws_forecast_chi/lot_forecast_2026-11-24.json").unwrap();
+    // weather.gov names the forecast by its own host; the fetch asks the configured base.
+    let point = br#"{"properties":{"gridId":"LOT","gridX":72,"gridY":69,"forecast":"https://api.weather.gov/gridpoints/LOT/72,69/forecast"}}"#;
+    let server = serve(vec![
+        ("/points/41.7868,-87.7522", vec![(200, point.to_vec())]),
+        ("/gridpoints/LOT/72,69/forecast", vec![(200, forecast)]),
+    ]);
+    point_at(&ws, &server.base);
+    let out = ws.run(&["data", "fetch", "nws_forecast_chi"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let seen: Vec<String> = server.seen.lock().unwrap().iter().map(|(line, _)| line.clone()).collect();
+    assert_eq!(
+        seen,
+        ["GET /points/41.7868,-87.7522 HTTP/1.1", "GET /gridpoints/LOT/72,69/forecast HTTP/1.1"],
+        "the point, then the forecast it names"
+    );
+    let shown = ws.run(&["data", "show", "nws_forecast_chi", "--json"]);
+    assert!(stdout(&shown).contains("2026-11-25"), "{}", stdout(&shown));
+}

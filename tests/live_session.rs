@@ -74,6 +74,20 @@ fn an_armed_session_trades_journals_and_matches_the_venue() {
         ]
     );
     assert_eq!(show["fees_paid"], "0.08");
+    // Fills came on the account's `fill` channel as they happened (keyed by the trade id; the
+    // REST backstop keys its own `fill-<trade>`): each trade is journaled once across both
+    // paths, and the trades are exactly those the venue's REST fills list.
+    let fills: Vec<&serde_json::Value> = records.iter().filter(|r| r["kind"] == "fill").collect();
+    let journaled: std::collections::BTreeSet<String> =
+        fills.iter().map(|f| f["trade_id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(journaled.len(), fills.len(), "each trade once: {fills:?}");
+    assert!(fills.iter().any(|f| f["fill_id"] == f["trade_id"]), "pushed on the WebSocket: {fills:?}");
+    let rest = ws.run_env(&["portfolio", "fills", "--json", "--base-url", &sim.base_url], &env(&vars));
+    assert!(rest.status.success(), "{}", stderr(&rest));
+    let rest: serde_json::Value = serde_json::from_str(&stdout(&rest)).unwrap();
+    let venue: std::collections::BTreeSet<String> =
+        rest.as_array().unwrap().iter().map(|f| f["trade_id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(journaled, venue, "the WebSocket and REST fills are the same trades");
     let ledger = jsonl(&ws, "data/proc/ledger/live_journal.jsonl");
     assert!(ledger.iter().filter(|e| e["kind"] == "fill").all(|e| e["mode"] == "live"));
 
@@ -270,4 +284,82 @@ fn a_feed_reconnect_triggers_a_reconciliation() {
     assert!(audit.iter().any(|a| a["event"] == "feed_reconnected"), "{audit:?}");
     let orders = ws.run_env(&["orders", "--json", "--base-url", &sim.base_url], &env(&vars));
     assert!(orders.status.success(), "{}", stdout(&orders));
+}
+
+#[test]
+fn index_close_pulls_every_resting_order_at_t_minus_2s_and_sends_nothing_after() {
+    let ws = Workspace::new();
+    std::fs::remove_dir_all(ws.path("policies/tests")).unwrap();
+    // The four 16:00 ladders quote from operator views (the index data would have to be
+    // fetched online); the index data source points at a closed loopback port.
+    let view = |event: &str, mean: f64, std: f64| {
+        format!(
+            "\n[events.{event}]\nresolution = 0.01\nmodel = {{ distribution = \"normal\", mean = {mean}, std = {std} }}\nnote = \"drill\"\n"
+        )
+    };
+    let mut views = ws.read("configs/views.toml");
+    views.push_str(&view("KXINX-26NOV24H1600", 6830.0, 12.0));
+    views.push_str(&view("KXINXU-26NOV24H1600", 6830.0, 12.0));
+    views.push_str(&view("KXNASDAQ100-26NOV24H1600", 25090.0, 50.0));
+    views.push_str(&view("KXNASDAQ100U-26NOV24H1600", 25090.0, 50.0));
+    ws.write("configs/views.toml", &views);
+    ws.edit("configs/data.toml", "massive = \"https://api.massive.com\"", "massive = \"http://127.0.0.1:9\"");
+    ws.edit("configs/data.toml", "retries = 3", "retries = 0");
+    // Orders left resting at the end would stay out: only the pull can take them in.
+    ws.edit("configs/paper.toml", "session_end = \"cancel\"", "session_end = \"keep\"");
+    let sim = Sim::start(&ws, &[]);
+    // The shipped playbook ten seconds before the close (15:59:50 ET), paper broker on the
+    // simulator's books: quote, wait for 15:59:58, pull everything.
+    let out = ws.run(&[
+        "playbook",
+        "run",
+        "index_close",
+        "--online",
+        "--base-url",
+        &sim.base_url,
+        "--broker",
+        "paper",
+        "--now",
+        "2026-11-24T20:59:50Z",
+    ]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let session: serde_json::Value =
+        serde_json::from_str(&ws.read("reports/sessions/index_close_20261124T205950Z.json")).unwrap();
+    let steps = session["steps"].as_array().unwrap();
+    let submitted: u64 =
+        steps.iter().filter(|s| s["step"] == "submit").map(|s| s["result"]["orders"].as_u64().unwrap_or(0)).sum();
+    assert!(submitted > 0, "orders rested before the pull: {steps:#?}");
+    let pull = steps.iter().position(|s| s["step"] == "cancel_all").expect("the T−2 s pull ran");
+    assert!(steps[pull]["at"].as_str().unwrap().starts_with("2026-11-24T20:59:58"), "{}", steps[pull]);
+    assert_eq!(steps[pull]["result"]["cancelled"].as_u64(), Some(submitted), "{}", steps[pull]);
+    assert!(steps[pull + 1..].iter().all(|s| s["step"] != "submit"), "nothing placed after the pull");
+    let paper = ws.run(&["orders", "--broker", "paper", "--json"]);
+    let paper: serde_json::Value = serde_json::from_str(&stdout(&paper)).unwrap();
+    assert!(paper["orders"].as_array().unwrap().is_empty(), "nothing rests after T−2 s: {paper:#}");
+}
+
+#[test]
+fn a_pull_cancels_every_order_resting_at_the_venue() {
+    let ws = Workspace::new();
+    std::fs::remove_dir_all(ws.path("policies/tests")).unwrap();
+    // Live runs on the machine's clock: the drill pulls two seconds from now, as index_close
+    // does two seconds before the close.
+    let pull_at = (chrono::Utc::now() + chrono::Duration::seconds(3)).to_rfc3339();
+    ws.write(
+        "scripts/pull.rhai",
+        &format!("// Quote, then pull.\nscan(\"KXHIGHNY\");\nsubmit(\"KXHIGHNY\");\nwait_until(\"{pull_at}\");\ncancel_all(\"drill: T-2s\");\n"),
+    );
+    let vars = keys(&ws);
+    let sim = Sim::start(&ws, &["--public-key", "pub.pem"]);
+    let out = ws.run_env(&live_args("pull", &sim.base_url), &env(&vars));
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let records = jsonl(&ws, "data/proc/live/orders.jsonl");
+    let acked = records.iter().filter(|r| r["kind"] == "acked").count();
+    assert_eq!(acked, 2, "two orders rested at the venue: {records:?}");
+    let resting = ws.run_env(&["portfolio", "orders", "--json", "--base-url", &sim.base_url], &env(&vars));
+    assert!(resting.status.success(), "{}", stderr(&resting));
+    let resting: serde_json::Value = serde_json::from_str(&stdout(&resting)).unwrap();
+    let still: Vec<&serde_json::Value> =
+        resting.as_array().unwrap().iter().filter(|o| o["status"] == "resting").collect();
+    assert!(still.is_empty(), "nothing rests at the venue after the pull: {still:?}");
 }
