@@ -338,14 +338,49 @@ fn online_entries_read_the_exchange() {
 #[test]
 fn the_shipped_schedule_runs_a_release_day_without_failures() {
     let ws = Workspace::new();
-    // 2026-12-10: a CPI release day, a claims Thursday and a trading day.
-    let out = ws.run(&["daemon", "--from", "2026-12-10T12:00:00Z", "--rehearse-until", "2026-12-11T04:00:00Z"]);
+    // 2026-12-10: a CPI release day, a claims Thursday and a trading day. The rehearsal root
+    // holds that day's ladders (fixtures/rehearsal/redate.py) beside the bundled data.
+    common::copy_tree(&ws.path("fixtures/data"), &ws.path("fixtures/rehearsal/data"));
+    let out = ws.run(&[
+        "daemon",
+        "--fixtures",
+        "fixtures/rehearsal",
+        "--from",
+        "2026-12-10T07:00:00Z",
+        "--rehearse-until",
+        "2026-12-11T08:00:00Z",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let all = runs(&ws);
     let entries: Vec<&str> = all.iter().map(|(e, _, _)| e.as_str()).collect();
-    for entry in ["today", "claims", "pre_cpi", "index_hourly", "weather_daily", "teny_close", "index_close"] {
+    for entry in [
+        "today",
+        "claims",
+        "pre_cpi",
+        "index_hourly",
+        "weather_daily",
+        "teny_close",
+        "index_close",
+        "nightly_calibrate",
+    ] {
         assert!(entries.contains(&entry), "{entry} did not run: {all:?}");
     }
+    assert_eq!(entries.iter().filter(|e| **e == "index_hourly").count(), 6, "09:45 to 14:45: {all:?}");
     let bad: Vec<_> = all.iter().filter(|(_, _, outcome)| outcome != "completed").collect();
     assert!(bad.is_empty(), "{bad:?}\n{}", ws.read("data/proc/runs.jsonl"));
+    // Every run had markets to scan: no session logged "no … markets".
+    for session in std::fs::read_dir(ws.path("reports/sessions")).unwrap().map(|e| e.unwrap().path()) {
+        let text = std::fs::read_to_string(&session).unwrap();
+        assert!(!(text.contains("no ") && text.contains(" markets to scan")), "{}: {text}", session.display());
+    }
+    // The hourly ladders rolled to the next hour, and the close pulled at T−2 s.
+    let close = ws.read("reports/sessions/index_close_20261210T204500Z.json");
+    assert!(close.contains("KXINXU-26DEC10H1600") && close.contains("2026-12-10T20:59:58"), "{close}");
+    assert!(ws.read("reports/sessions/index_hourly_20261210T144500Z.json").contains("KXINXU-26DEC10H1000"));
+    // A ladder the bundled data cannot price is NO-GO with the strategy's own reason.
+    let weather = ws.read("reports/sessions/weather_daily_20261210T150000Z.json");
+    assert!(
+        weather.contains("NO_MODEL: KXHIGHCHI-26DEC11: the forecast has no daytime period on 2026-12-11"),
+        "{weather}"
+    );
 }

@@ -101,6 +101,8 @@ fn plan_series(
     let mut views = Vec::new();
     let mut skipped = series.skipped.clone();
     let mut input_age = crate::strategies::data::InputAge::default();
+    // Events the strategy could not price, with why: when none could, that is the reason.
+    let mut unpriced = Vec::new();
     for snapshot in &series.events {
         let (view, described) = match inputs.config.views.events.get(&snapshot.event) {
             Some(view) => (view.clone(), format!("views.toml: {}", describe_view(view))),
@@ -116,6 +118,7 @@ fn plan_series(
                         (p.view, described)
                     }
                     Some(Err(e)) => {
+                        unpriced.push(format!("NO_MODEL: {}: {}", snapshot.event, e.message));
                         skipped.push((snapshot.event.clone(), e.to_string()));
                         continue;
                     }
@@ -137,6 +140,10 @@ fn plan_series(
     for reason in left_out_inputs(series, inputs) {
         gate.go = false;
         gate.reasons.push(reason);
+    }
+    if scans.is_empty() && !unpriced.is_empty() {
+        gate.go = false;
+        gate.reasons.extend(unpriced);
     }
     Ok(PlannedSeries {
         title: series.title.clone(),
