@@ -430,3 +430,21 @@ fn a_city_without_a_known_gridpoint_looks_its_forecast_up_from_the_station_point
     let shown = ws.run(&["data", "show", "nws_forecast_chi", "--json"]);
     assert!(stdout(&shown).contains("2026-11-25"), "{}", stdout(&shown));
 }
+
+#[test]
+fn the_release_pdf_reads_with_an_embedded_font() {
+    // The bundled release's text set in an embedded TrueType subset (glyph ids in hex strings
+    // and a ToUnicode map, as word processors write them; made with fpdf2 and DejaVu Serif).
+    let ws = Workspace::new();
+    let pdf = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/claims_release_embedded_font.pdf");
+    for file in [pdf, "fixtures/data/claims_release/ui_claims_2025-11-26.pdf"] {
+        let out = ws.run(&["data", "parse", "claims_release", file]);
+        assert!(out.status.success(), "{file}: {}", stderr(&out));
+        assert!(stdout(&out).contains("2025-11-22  216000"), "{file}: {}", stdout(&out));
+    }
+    // A file that is not a PDF's text is an error naming it, not a panic.
+    ws.write("broken.pdf", "%PDF-1.7\n1 0 obj << /Type /Catalog >>\n%%EOF\n");
+    let out = ws.run(&["data", "parse", "claims_release", "broken.pdf"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("broken.pdf") && stderr(&out).contains("cannot be read"), "{}", stderr(&out));
+}

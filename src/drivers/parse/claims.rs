@@ -168,10 +168,13 @@ pub struct Release {
 /// the year from the release's date line ("…, November 26, 2025").
 pub fn release(bytes: &[u8], file: &str) -> Result<Release, DataError> {
     const SOURCE: &str = "claims_release";
-    let text =
-        if bytes.starts_with(b"%PDF") { super::pdf::text(bytes) } else { String::from_utf8_lossy(bytes).to_string() };
-    let squeezed: String = text.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
     let err = |m: &str| DataError::new(SOURCE, file, None, m);
+    let text = if bytes.starts_with(b"%PDF") {
+        super::pdf::text(bytes).map_err(|why| err(&why))?
+    } else {
+        String::from_utf8_lossy(bytes).to_string()
+    };
+    let squeezed: String = text.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
     let key = "theadvancefigureforseasonallyadjustedinitialclaimswas";
     let at = squeezed
         .find(key)
