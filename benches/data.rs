@@ -168,6 +168,7 @@ fn backtest_year(c: &mut Criterion) {
             maker_only: true,
             rounding: config.fees.rounding,
             kelly_cap: 0.25,
+            sizing: kalshi_alpha::scan::Sizing::Fixed,
         },
     };
     let report = kalshi_alpha::research::backtest::backtest(&request, &indicatif::ProgressBar::hidden()).unwrap();

@@ -25,6 +25,7 @@ fn scan_params(config: &ScanConfig) -> ScanParams {
         maker_only: true,
         rounding: config.fees.rounding,
         kelly_cap: 0.25,
+        sizing: kalshi_alpha::scan::Sizing::Fixed,
     }
 }
 
@@ -56,7 +57,7 @@ fn pipeline(c: &mut Criterion) {
                     .view
             }
         };
-        let input = EventInput { snapshot, view: &view };
+        let input = EventInput { snapshot, view: &view, bankroll: None };
         c.bench_function(&format!("scan_event/{}", snapshot.event), |b| {
             b.iter(|| {
                 let mut decider = Decider::new(&table, None, Ledger::default());
@@ -107,7 +108,7 @@ fn book_update_to_decision(c: &mut Criterion) {
                 books.apply(&down, 2);
                 let snapshot = from_live(series, &ev.event, &books, 3, &config.fees).unwrap();
                 let mut decider = Decider::new(&table, None, Ledger::default());
-                scan_event(EventInput { snapshot: &snapshot, view }, &params, &mut decider).unwrap()
+                scan_event(EventInput { snapshot: &snapshot, view, bankroll: None }, &params, &mut decider).unwrap()
             },
             criterion::BatchSize::SmallInput,
         )

@@ -135,6 +135,7 @@ fn whatif_week(c: &mut Criterion) {
             max_bins: 2,
             maker_only: true,
             kelly_cap: 0.25,
+            sizing: None,
         },
         now: Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap(),
     };

@@ -41,6 +41,19 @@ pub struct ScanConfig {
     pub paper: PaperConfig,
     /// `index_execution.toml`: fill-α and slippage of the index ladders by minutes to target.
     pub index_execution: crate::paper::ExecutionCurve,
+    /// `sizing.toml`: how proposals are sized, and each series' bankroll share for Kelly.
+    pub sizing: SizingConfig,
+}
+
+/// `configs/sizing.toml`.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SizingConfig {
+    /// The sizing sessions use unless `--sizing` says otherwise.
+    pub mode: crate::scan::Sizing,
+    /// Each series' bankroll share in dollars (Kelly stakes its fraction of it); a series
+    /// without one is sized to nothing under Kelly.
+    pub bankroll: std::collections::BTreeMap<String, crate::model::Money>,
 }
 
 /// Loads `limits.toml` alone (the core ceilings policy commands check scripts against).
@@ -49,8 +62,8 @@ pub fn load_limits(dir: &Path) -> Result<CoreCeilings, ConfigError> {
 }
 
 impl ScanConfig {
-    /// Loads and validates `limits.toml`, `fees.toml`, `views.toml`, `paper.toml` and
-    /// `index_execution.toml` from `dir`.
+    /// Loads and validates `limits.toml`, `fees.toml`, `views.toml`, `paper.toml`,
+    /// `index_execution.toml` and `sizing.toml` from `dir`.
     pub fn load(dir: &Path) -> Result<ScanConfig, ConfigError> {
         let limits = read_toml(&dir.join("limits.toml"))?;
         let fees = read_toml(&dir.join("fees.toml"))?;
@@ -59,7 +72,8 @@ impl ScanConfig {
         views.validate().map_err(|source| ConfigError::View { path: views_path, source })?;
         let paper = read_toml(&dir.join("paper.toml"))?;
         let index_execution = read_toml(&dir.join("index_execution.toml"))?;
-        Ok(ScanConfig { limits, fees, views, paper, index_execution })
+        let sizing = read_toml(&dir.join("sizing.toml"))?;
+        Ok(ScanConfig { limits, fees, views, paper, index_execution, sizing })
     }
 }
 

@@ -211,6 +211,9 @@ pub trait Broker {
     fn open_orders(&self) -> usize;
     /// Orders still resting, counted by series.
     fn open_by_series(&self) -> BTreeMap<String, usize>;
+    /// What the book holds: positions at their average price, and resting orders as if
+    /// filled — the holdings the live VaR check counts.
+    fn holdings(&self) -> crate::safety::var::BookHoldings;
     /// Market data arrived; returns the contracts it filled.
     fn on_market(&mut self, _update: MarketUpdate<'_>, _at: DateTime<Utc>) -> Result<Count, BrokerError> {
         Ok(Count::ZERO)
@@ -227,8 +230,8 @@ pub trait Broker {
 pub struct DryBroker {
     audit_path: Option<PathBuf>,
     seen: BTreeSet<String>,
-    /// Open intents: client order id → series.
-    open: BTreeMap<String, String>,
+    /// Open intents: client order id → series and the order as a holding.
+    open: BTreeMap<String, (String, crate::safety::var::Holding)>,
 }
 
 #[derive(Serialize)]
@@ -303,7 +306,13 @@ impl Broker for DryBroker {
             ev_order: ctx.proposal.ev_order,
         };
         self.append(&line)?;
-        self.open.insert(intent.client_order_id.clone(), ctx.proposal.series.clone());
+        let holding = crate::safety::var::Holding {
+            ticker: intent.ticker.clone(),
+            side: intent.side,
+            price: intent.price,
+            count: intent.count,
+        };
+        self.open.insert(intent.client_order_id.clone(), (ctx.proposal.series.clone(), holding));
         Ok(Placed { filled: Count::ZERO, resting: intent.count, fees: Money::ZERO })
     }
 
@@ -312,7 +321,12 @@ impl Broker for DryBroker {
     }
 
     fn open_by_series(&self) -> BTreeMap<String, usize> {
-        count_by(self.open.values())
+        count_by(self.open.values().map(|(series, _)| series))
+    }
+
+    fn holdings(&self) -> crate::safety::var::BookHoldings {
+        let resting = self.open.values().map(|(_, h)| h.clone()).collect();
+        crate::safety::var::BookHoldings { positions: Vec::new(), resting }
     }
 
     fn cancel_all(&mut self, reason: &str, at: DateTime<Utc>) -> Result<usize, BrokerError> {
@@ -330,7 +344,7 @@ impl Broker for DryBroker {
     }
 
     fn cancel_series(&mut self, series: &str, reason: &str, at: DateTime<Utc>) -> Result<usize, BrokerError> {
-        let ids: Vec<String> = self.open.iter().filter(|(_, s)| *s == series).map(|(id, _)| id.clone()).collect();
+        let ids: Vec<String> = self.open.iter().filter(|(_, (s, _))| *s == series).map(|(id, _)| id.clone()).collect();
         for id in &ids {
             let line = CancelLine {
                 ts: at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),

@@ -253,6 +253,10 @@ impl Broker for PaperBroker {
         crate::brokers::count_by(self.resting.values().map(|r| &r.order.series))
     }
 
+    fn holdings(&self) -> crate::safety::var::BookHoldings {
+        crate::safety::var::ledger_holdings(&self.state)
+    }
+
     fn on_market(&mut self, update: MarketUpdate<'_>, at: DateTime<Utc>) -> Result<Count, BrokerError> {
         match update {
             MarketUpdate::Book { ticker, book } => {

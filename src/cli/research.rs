@@ -109,6 +109,7 @@ pub fn backtest(args: BacktestArgs) -> anyhow::Result<ExitCode> {
         maker_only: input.maker_only,
         rounding: config.fees.rounding,
         kelly_cap: input.kelly_cap,
+        sizing: input.sizing.unwrap_or(config.sizing.mode),
     };
     let bar = progress(args.json, "backtesting");
     let request = kalshi_alpha::research::backtest::BacktestRequest {

@@ -71,9 +71,14 @@ pub struct ScannerArgs {
     /// Also propose taker orders (the limits may still refuse them).
     #[arg(long)]
     allow_taker: bool,
-    /// Cap on the reported Kelly fraction.
+    /// Cap on the Kelly fraction (reported; sizes under `--sizing kelly`).
     #[arg(long, default_value_t = 0.25)]
     kelly_cap: f64,
+    /// How proposals are sized: `fixed` (`--contracts` each) or `kelly` (the capped Kelly
+    /// fraction × the series' bankroll share in configs/sizing.toml, whole contracts); default:
+    /// sizing.toml's `mode`. The limits apply after either.
+    #[arg(long)]
+    sizing: Option<kalshi_alpha::scan::Sizing>,
 }
 
 impl ScannerArgs {
@@ -90,6 +95,7 @@ impl ScannerArgs {
             max_bins: self.max_bins,
             maker_only: !self.allow_taker,
             kelly_cap: self.kelly_cap,
+            sizing: self.sizing,
         })
     }
 }

@@ -63,10 +63,31 @@ pub fn kelly_fraction(win_prob: f64, cost: f64, cap: f64) -> f64 {
     ((win_prob - cost) / (1.0 - cost)).clamp(0.0, cap.max(0.0))
 }
 
+/// Whole contracts a Kelly stake buys: `fraction` of `bankroll`, at an all-in `cost` per
+/// contract, rounded down (stake and cost in micro-dollars, so 0.2 × 50.00 at 0.50 is exactly
+/// 20, not 19 through a float's last digit).
+pub fn kelly_contracts(fraction: f64, bankroll: Money, cost: f64) -> i64 {
+    if !fraction.is_finite() || fraction <= 0.0 || !(cost > 0.0 && cost < 1.0) || bankroll.units() <= 0 {
+        return 0;
+    }
+    let stake_micros = (fraction * (bankroll.units() / 100) as f64 + 1e-6).floor() as i64;
+    let cost_micros = (cost * 1e6).round() as i64;
+    stake_micros / cost_micros.max(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::pricing::fees::FeeMultiplier;
+
+    #[test]
+    fn kelly_contracts_round_down_exactly() {
+        let m = |s: &str| s.parse::<Money>().unwrap();
+        assert_eq!(kelly_contracts(0.2, m("50.00"), 0.5), 20);
+        assert_eq!(kelly_contracts(0.25, m("100.00"), 0.27), 92, "25.00 / 0.27 = 92.6");
+        assert_eq!(kelly_contracts(0.0, m("100.00"), 0.27), 0);
+        assert_eq!(kelly_contracts(0.1, Money::ZERO, 0.27), 0, "no bankroll share: nothing");
+    }
 
     #[test]
     fn ev_after_fees_by_hand() {

@@ -49,6 +49,8 @@ pub struct ReportContext<'a> {
     pub paper: Option<&'a PaperSection>,
     /// A banner above everything (`FORCE-RUN (DRY)` for runs forced outside their window).
     pub banner: Option<&'a str>,
+    /// The pilot header, mispricings and kinks, net ladder exposure, fill and slippage.
+    pub depth: &'a crate::report::depth::SeriesDepth,
 }
 
 /// One paper fill's expected and realised value.
@@ -180,6 +182,7 @@ pub fn render_series_report(ctx: &ReportContext<'_>, scans: &[EventScan]) -> Str
     if !ctx.gate.reasons.is_empty() {
         out.push('\n');
     }
+    crate::report::depth::render_pilot(&mut out, &ctx.depth.pilot);
     let c = ctx.ceilings;
     let p = ctx.params;
     let _ = writeln!(out, "- Generated: {} ({})", et.format("%Y-%m-%d %H:%M:%S %Z"), ctx.generated_at.to_rfc3339());
@@ -228,6 +231,7 @@ pub fn render_series_report(ctx: &ReportContext<'_>, scans: &[EventScan]) -> Str
     if let Some(paper) = ctx.paper {
         render_paper(&mut out, paper);
     }
+    crate::report::depth::render_sections(&mut out, ctx.depth);
     for (scan, view) in scans.iter().zip(ctx.views) {
         render_event(&mut out, scan, view);
     }

@@ -212,6 +212,7 @@ pub fn backtest(req: &BacktestRequest<'_>, bar: &ProgressBar) -> Result<Backtest
     }
     let history = gather(req.store, &sources, req.series, cpi_releases, bar);
     let table = LimitTable::new(config.limits.clone(), None, None);
+    let bankroll = config.sizing.bankroll.get(req.series).copied();
     let mut scored = Vec::new();
     let mut skipped: Vec<(String, String)> =
         history.unreadable.iter().map(|why| ("(payload left out)".to_string(), why.clone())).collect();
@@ -269,13 +270,15 @@ pub fn backtest(req: &BacktestRequest<'_>, bar: &ProgressBar) -> Result<Backtest
             source: "backtest".into(),
         };
         let mut decider = Decider::new(&table, None, Ledger::default());
-        let scan = match scan_event(EventInput { snapshot: &snapshot, view: &priced.view }, &req.scan, &mut decider) {
-            Ok(s) => s,
-            Err(e) => {
-                skipped.push((event.clone(), e.to_string()));
-                continue;
-            }
-        };
+        let scan =
+            match scan_event(EventInput { snapshot: &snapshot, view: &priced.view, bankroll }, &req.scan, &mut decider)
+            {
+                Ok(s) => s,
+                Err(e) => {
+                    skipped.push((event.clone(), e.to_string()));
+                    continue;
+                }
+            };
         // Results in the scan's (ladder) order.
         let result_of = |ticker: &str| markets.iter().find(|m| m.ticker == ticker).is_some_and(|m| m.result == "yes");
         let results: Vec<bool> = scan.rows.iter().map(|r| result_of(&r.ticker)).collect();

@@ -54,6 +54,50 @@ pub struct Holding {
     pub count: Count,
 }
 
+/// What a book holds: positions, and resting orders (each counted as if filled).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BookHoldings {
+    /// Positions at their average price.
+    pub positions: Vec<Holding>,
+    /// Resting orders' remaining contracts at their prices.
+    pub resting: Vec<Holding>,
+}
+
+impl BookHoldings {
+    /// Positions and resting orders together (what VaR counts).
+    pub fn all(&self) -> Vec<Holding> {
+        self.positions.iter().chain(&self.resting).cloned().collect()
+    }
+}
+
+/// A ledger's holdings: each position at its average price (rounded down to the micro-dollar),
+/// and each resting order's remaining contracts at its price.
+pub fn ledger_holdings(ledger: &crate::ledger::LedgerState) -> BookHoldings {
+    let positions = ledger.positions.values().filter(|p| !p.count.is_zero()).map(|p| Holding {
+        ticker: p.ticker.clone(),
+        side: p.side,
+        price: average_price(p.cost, p.count),
+        count: p.count,
+    });
+    let resting = ledger.open_orders.values().map(|o| Holding {
+        ticker: o.order.ticker.clone(),
+        side: o.order.side,
+        price: o.order.price,
+        count: o.remaining,
+    });
+    BookHoldings { positions: positions.collect(), resting: resting.collect() }
+}
+
+/// The average price paid per contract, rounded down to the micro-dollar (one dollar for no
+/// contracts: nothing is held at a known price).
+pub fn average_price(cost: Money, count: Count) -> Price {
+    if count.is_zero() {
+        return Price::ONE;
+    }
+    let per = cost.per_contract_floor(count);
+    Price::from_micros(per.units() / 100).unwrap_or(Price::ONE)
+}
+
 /// The P&L of `holdings` in each outcome bin (holdings on markets outside the event are ignored).
 pub fn pnl_by_bin(outcomes: &EventOutcomes, holdings: &[Holding]) -> Vec<Money> {
     let mut pnl = vec![Money::ZERO; outcomes.probs.len()];

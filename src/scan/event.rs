@@ -6,7 +6,7 @@ use thiserror::Error;
 
 use crate::model::{Count, Ladder, LadderError, LadderKind, Money, OrderBook, Price, Proposal, Role, Rung, Side};
 use crate::pricing::distribution::{DistributionError, model_pmf};
-use crate::pricing::ev::{kelly_fraction, order_ev};
+use crate::pricing::ev::{kelly_contracts, kelly_fraction, order_ev};
 use crate::pricing::fees::{FeeSchedule, Rounding};
 use crate::pricing::market_pmf::{PmfFlag, market_pmf};
 use crate::risk::ceilings::Decision;
@@ -27,8 +27,60 @@ pub struct ScanParams {
     pub maker_only: bool,
     /// Fee rounding used for screening.
     pub rounding: Rounding,
-    /// Cap on the reported Kelly fraction.
+    /// Cap on the Kelly fraction (reported; sizes under [`Sizing::Kelly`]).
     pub kelly_cap: f64,
+    /// How proposals are sized.
+    pub sizing: Sizing,
+}
+
+/// How a proposal's size is chosen before the limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sizing {
+    /// `contracts` per proposal.
+    #[default]
+    Fixed,
+    /// The capped Kelly fraction × the series' bankroll share, in whole contracts.
+    Kelly,
+}
+
+impl Sizing {
+    /// `fixed` or `kelly`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sizing::Fixed => "fixed",
+            Sizing::Kelly => "kelly",
+        }
+    }
+}
+
+impl std::str::FromStr for Sizing {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Sizing, String> {
+        match s {
+            "fixed" => Ok(Sizing::Fixed),
+            "kelly" => Ok(Sizing::Kelly),
+            other => Err(format!("unknown sizing `{other}` (fixed or kelly)")),
+        }
+    }
+}
+
+/// How one proposal was sized under Kelly.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KellySize {
+    /// Market ticker.
+    pub ticker: String,
+    /// Contract bought.
+    pub side: Side,
+    /// The capped Kelly fraction.
+    pub kelly: f64,
+    /// The series' bankroll share.
+    pub bankroll: Money,
+    /// All-in cost per contract (price and fee).
+    pub cost: f64,
+    /// Whole contracts asked (zero: the proposal was dropped).
+    pub contracts: i64,
 }
 
 /// An event that cannot be scanned.
@@ -61,6 +113,9 @@ pub struct EventInput<'a> {
     pub snapshot: &'a LadderSnapshot,
     /// The operator's view of the outcome.
     pub view: &'a View,
+    /// The series' bankroll share (`configs/sizing.toml`); read only under Kelly sizing, where
+    /// none means nothing is sized above zero.
+    pub bankroll: Option<Money>,
 }
 
 /// One rung as the report shows it.
@@ -103,6 +158,8 @@ pub struct EventScan {
     pub flags: Vec<PmfFlag>,
     /// Proposals after the limits, best EV first.
     pub decisions: Vec<Decision>,
+    /// How Kelly sized each candidate (empty under fixed sizing).
+    pub kelly_sizes: Vec<KellySize>,
 }
 
 /// Scans one event.
@@ -141,6 +198,11 @@ pub fn scan_event(
     }
     candidates.sort_by(|a, b| b.ev_per_contract.cmp(&a.ev_per_contract).then_with(|| a.ticker.cmp(&b.ticker)));
     candidates.truncate(params.max_bins);
+    let mut kelly_sizes = Vec::new();
+    if params.sizing == Sizing::Kelly {
+        candidates =
+            kelly_sized(candidates, input.bankroll.unwrap_or(Money::ZERO), &snap.fees, params, &mut kelly_sizes);
+    }
     let decisions = decider.decide(candidates, &snap.fees, params.rounding);
 
     Ok(EventScan {
@@ -153,7 +215,37 @@ pub fn scan_event(
         model_bins: model.bins,
         flags: market.flags,
         decisions,
+        kelly_sizes,
     })
+}
+
+/// Resizes each candidate to its Kelly size (the capped fraction × `bankroll`, in whole
+/// contracts at its all-in cost), with EV and fees at that size; a candidate sized to zero
+/// is dropped. Every sizing is recorded in `sizes`.
+fn kelly_sized(
+    candidates: Vec<Proposal>,
+    bankroll: Money,
+    fees: &FeeSchedule,
+    params: &ScanParams,
+    sizes: &mut Vec<KellySize>,
+) -> Vec<Proposal> {
+    let mut out = Vec::new();
+    for p in candidates {
+        let cost = p.price.as_probability() + p.fee.as_f64() * 100.0 / p.count.centis().max(1) as f64;
+        let contracts = kelly_contracts(p.kelly, bankroll, cost);
+        sizes.push(KellySize { ticker: p.ticker.clone(), side: p.side, kelly: p.kelly, bankroll, cost, contracts });
+        let Ok(count) = Count::from_whole(contracts) else { continue };
+        if count.is_zero() {
+            continue;
+        }
+        let yes_prob = match p.side {
+            Side::Yes => p.model_p,
+            Side::No => 1.0 - p.model_p,
+        };
+        let ev = order_ev(fees, params.rounding, p.role, p.side, yes_prob, p.price, count);
+        out.push(Proposal { count, ev_order: ev.ev_order, fee: ev.fee, max_loss: ev.max_loss, ..p });
+    }
+    out
 }
 
 struct RungContext<'a> {

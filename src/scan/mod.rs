@@ -3,7 +3,8 @@
 //! PMFs, EV after fees and the limit decisions come out. No I/O and no clock.
 
 pub mod event;
+pub mod kinks;
 pub mod snapshot;
 
-pub use event::{EventInput, EventScan, RungRow, ScanError, ScanParams, scan_event};
+pub use event::{EventInput, EventScan, KellySize, RungRow, ScanError, ScanParams, Sizing, scan_event};
 pub use snapshot::{LadderSnapshot, RungSnapshot, SeriesSnapshot};

@@ -143,6 +143,24 @@ impl SessionBroker {
         Ok(())
     }
 
+    /// What the book holds (positions and resting orders), as the live VaR check counts it.
+    pub fn holdings(&self) -> crate::safety::var::BookHoldings {
+        match self {
+            SessionBroker::Dry(b) => b.holdings(),
+            SessionBroker::Paper(b) => b.holdings(),
+            SessionBroker::Live(b) => b.holdings(),
+        }
+    }
+
+    /// This session's fills (none for the dry broker).
+    pub fn session_fills(&self) -> &[crate::ledger::Fill] {
+        match self {
+            SessionBroker::Dry(_) => &[],
+            SessionBroker::Paper(b) => b.session_fills(),
+            SessionBroker::Live(b) => b.session_fills(),
+        }
+    }
+
     /// The paper or live ledger.
     pub fn ledger(&self) -> Option<&LedgerState> {
         match self {

@@ -119,6 +119,7 @@ impl Inputs {
             maker_only: params.maker_only,
             rounding: config.fees.rounding,
             kelly_cap: params.kelly_cap,
+            sizing: params.sizing.unwrap_or(config.sizing.mode),
         };
         Ok(Inputs { config, series: Vec::new(), params, strategies: None, honesty: None })
     }

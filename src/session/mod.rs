@@ -8,6 +8,7 @@
 /// Arming's last condition: the gate on the live books, then the live broker's setup.
 pub mod arming;
 mod broker;
+mod depth;
 /// One writer per data directory (an exclusive `flock`).
 pub mod dir_lock;
 /// Peak equity across sessions, for the drawdown monitor.
@@ -84,6 +85,8 @@ pub struct ScanParamsInput {
     pub maker_only: bool,
     /// See [`ScanParams::kelly_cap`].
     pub kelly_cap: f64,
+    /// `--sizing`; none: `configs/sizing.toml`'s mode.
+    pub sizing: Option<crate::scan::Sizing>,
 }
 
 /// Why the session stopped before writing anything (or, for write errors, part-way).
@@ -196,8 +199,15 @@ pub fn run_scan(
     let mut outcomes = Vec::with_capacity(planned.len());
     for plan in &planned {
         let sent = submit(plan, &mut broker, now)?;
-        let written =
-            Written { broker: &broker, sent: &sent, now, stamp: &stamp, policy: policies.digest(), banner: None };
+        let written = Written {
+            broker: &broker,
+            sent: &sent,
+            now,
+            stamp: &stamp,
+            policy: policies.digest(),
+            banner: None,
+            later_marks: None,
+        };
         outcomes.push(write_series(&req.out_root, plan, inputs, &written)?);
     }
     broker.broker().finish(now)?;

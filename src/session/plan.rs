@@ -129,7 +129,8 @@ fn plan_series(
                 }
             }
         };
-        let input = EventInput { snapshot, view: &view };
+        let bankroll = inputs.config.sizing.bankroll.get(&series.ticker).copied();
+        let input = EventInput { snapshot, view: &view, bankroll };
         let scan = scan_event(input, &inputs.params, decider)
             .map_err(|source| SessionError::Scan { source_name: snapshot.source.clone(), source })?;
         scans.push(scan);

@@ -34,6 +34,10 @@ struct ProposalsFile<'a> {
     fees: &'a crate::pricing::fees::FeeSchedule,
     skipped: &'a [(String, String)],
     events: &'a [EventScan],
+    /// The report's depth under stable keys: `pilot`, `mispricings_and_kinks`,
+    /// `net_ladder_exposure`, `fill_and_slippage`.
+    #[serde(flatten)]
+    depth: &'a crate::report::depth::SeriesDepth,
 }
 
 pub(super) fn write_heartbeat(
@@ -112,6 +116,8 @@ pub struct Written<'a> {
     pub policy: &'a str,
     /// A banner for the report (`FORCE-RUN (DRY)`).
     pub banner: Option<&'a str>,
+    /// YES mids as the report is written (a live feed's books), when the session has them.
+    pub later_marks: Option<&'a BTreeMap<String, Price>>,
 }
 
 /// Writes one series' Markdown report and proposals JSON (atomically) under `out_root`.
@@ -124,6 +130,19 @@ pub fn write_series(
     let audit_display = w.broker.audit_path().map_or_else(String::new, |p| relative(p, out_root));
     let paper = w.broker.paper().map(|broker| paper_section(plan, broker, w.sent, w.now));
     let outstanding = w.broker.open_by_series();
+    let holdings = w.broker.holdings();
+    let depth = crate::session::depth::series_depth(
+        plan,
+        inputs,
+        &crate::session::depth::DepthInputs {
+            broker: w.broker.mode(),
+            holdings: &holdings,
+            outstanding_orders: w.broker.open_orders(),
+            fills: w.broker.session_fills(),
+            later_marks: w.later_marks,
+            now: w.now,
+        },
+    );
     let report = render_series_report(
         &ReportContext {
             series: &plan.series,
@@ -143,6 +162,7 @@ pub fn write_series(
             views: &plan.views,
             paper: paper.as_ref(),
             banner: w.banner,
+            depth: &depth,
         },
         &plan.scans,
     );
@@ -160,6 +180,7 @@ pub fn write_series(
         fees: &plan.fees,
         skipped: &plan.skipped,
         events: &plan.scans,
+        depth: &depth,
     };
     let json = serde_json::to_vec_pretty(&proposals).expect("proposals serialise");
     let proposals_path =

@@ -35,7 +35,7 @@ use crate::safety::pretrade::Sent;
 use crate::safety::queue::{QueuedRequest, RequestQueue};
 use crate::safety::reconcile::Difference;
 use crate::safety::state::{Changer, TradingState};
-use crate::safety::var::EventOutcomes;
+use crate::safety::var::{EventOutcomes, Holding};
 
 /// How many times a session tries its first reconciliation before it is refused.
 const FIRST_RECONCILE_ATTEMPTS: u32 = 4;
@@ -471,6 +471,23 @@ impl Broker for LiveBroker {
 
     fn open_by_series(&self) -> std::collections::BTreeMap<String, usize> {
         crate::brokers::count_by(self.journal.table().open().map(|o| &o.intent.series))
+    }
+
+    fn holdings(&self) -> crate::safety::var::BookHoldings {
+        let mut book = crate::safety::var::ledger_holdings(&self.ledger);
+        // The journal knows resting orders the ledger may not have mirrored yet (unknown outcome).
+        book.resting = self
+            .journal
+            .table()
+            .open()
+            .map(|o| Holding {
+                ticker: o.intent.ticker.clone(),
+                side: o.intent.side,
+                price: o.price,
+                count: o.remaining,
+            })
+            .collect();
+        book
     }
 
     fn finish(&mut self, at: DateTime<Utc>) -> Result<(), BrokerError> {

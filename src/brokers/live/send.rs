@@ -31,14 +31,13 @@ impl LiveBroker {
         self.ledger.positions.get(ticker).is_some_and(|p| p.side != side && count <= p.count)
     }
 
-    pub(super) fn holdings(&self) -> BTreeMap<String, Vec<Holding>> {
+    pub(super) fn holdings_by_event(&self) -> BTreeMap<String, Vec<Holding>> {
         let mut out: BTreeMap<String, Vec<Holding>> = BTreeMap::new();
         let event_of: BTreeMap<&str, &str> =
             self.journal.table().orders.values().map(|o| (o.intent.ticker.as_str(), o.intent.event.as_str())).collect();
         for p in self.ledger.positions.values() {
             if let Some(event) = event_of.get(p.ticker.as_str()) {
-                let price = p.cost.per_contract_floor(p.count);
-                let price = Price::from_micros(price.units() / 100).unwrap_or(Price::ONE);
+                let price = crate::safety::var::average_price(p.cost, p.count);
                 out.entry(event.to_string()).or_default().push(Holding {
                     ticker: p.ticker.clone(),
                     side: p.side,
@@ -86,7 +85,7 @@ impl LiveBroker {
         let quiet_ms = i64::try_from(self.config.cancel_all_quiet_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
         let quiet_until_ms = self.last_cancel_all_ms(now_ms).map(|t| t.saturating_add(quiet_ms));
         let reduces = self.reduces(&intent.ticker, intent.side, intent.count);
-        let holdings = self.holdings();
+        let holdings = self.holdings_by_event();
         let core = &self.setup_core;
         let book = pretrade::Book {
             armed: self.armed,

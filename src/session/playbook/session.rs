@@ -261,6 +261,13 @@ impl Session {
             "(dry run: no report written)".to_string()
         } else {
             let sent = self.sent.get(series).cloned().unwrap_or_default();
+            // The books as they stand now: the fills' later mids.
+            let later = match &self.feed {
+                Some(feed) => Some(crate::session::write::marks(
+                    &feed.snapshots(&self.inputs.config.fees).map_err(|e| runtime_error(format!("live books: {e}")))?,
+                )),
+                None => None,
+            };
             let written = Written {
                 broker: &self.broker,
                 sent: &sent,
@@ -268,6 +275,7 @@ impl Session {
                 stamp: &self.stamp,
                 policy: active.set.digest(),
                 banner: self.req.banner.as_deref(),
+                later_marks: later.as_ref(),
             };
             let outcome = write_series(&self.req.out_root, &plan, &self.inputs, &written)
                 .map_err(|e| runtime_error(format!("report {series}: {e}")))?;
