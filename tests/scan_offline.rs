@@ -344,6 +344,8 @@ fn index_ladders_get_per_window_outputs() {
     assert!(ws.run(&["scan", "--offline", "--series", "KXINXU", "--now", "2026-11-24T20:58:00Z"]).status.success());
     let md = ws.read("reports/index_ladders/1600/KXINXU.md");
     assert!(md.contains("fill-α 0.25 at 2 min to the target") && md.contains("0.0150 per contract"), "{md}");
+    // A dry scan fills nothing: the drift against the tape waits for fills.
+    assert!(md.contains("| slippage drift | no fill yet (expected 0.0150 per contract) |"), "{md}");
     assert!(md.contains("| orders approved on GO | 2 (12.00 contracts) |"), "{md}");
     // A non-index series gets none.
     assert!(!ws.path("reports/index_ladders/1600/KXHIGHNY.csv").exists());

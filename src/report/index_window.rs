@@ -1,11 +1,13 @@
 //! The per-window outputs of the index ladders, pure: for one event settling at a New York
 //! hour (`…H1600`), the decisions as CSV and a Markdown summary — EV after fees, the fill
-//! realism the paper model assumes (fill-α and the contracts it expects to fill), the data
-//! freshness the gate saw and the calibration age. Written under
+//! realism the paper model assumes (fill-α and the contracts it expects to fill), the
+//! expected slippage and the drift of what the fills got from it, the data freshness the gate
+//! saw and the calibration age. Written under
 //! `reports/index_ladders/<HHMM>/` by the session's `report` step.
 
 use std::fmt::Write;
 
+use crate::report::depth::FillSlippage;
 use crate::risk::ceilings::Verdict;
 use crate::risk::gate::GateContext;
 use crate::scan::EventScan;
@@ -68,8 +70,27 @@ pub struct Execution {
     pub slippage: crate::model::Money,
 }
 
-/// The window's Markdown summary for one event.
-pub fn markdown(scan: &EventScan, gate: &GateContext, go: bool, execution: Execution) -> String {
+/// Slippage drift: what the fills of the window's event got against their decision mids, per
+/// contract (count-weighted), beside the execution default; "no fill yet" when none.
+pub fn slippage_drift(fills: &[&FillSlippage], expected: crate::model::Money) -> String {
+    let measured: Vec<(i64, i64)> =
+        fills.iter().filter_map(|f| Some((f.vs_mid?.units(), f.count.centis()))).filter(|(_, c)| *c > 0).collect();
+    let contracts: i64 = measured.iter().map(|(_, c)| c).sum();
+    if contracts == 0 {
+        return format!("no fill yet (expected {expected} per contract)");
+    }
+    // Σ (per-contract slippage × centi-contracts) / Σ centi-contracts, in money units.
+    let realised = crate::model::Money::from_units(measured.iter().map(|(u, c)| u * c).sum::<i64>() / contracts);
+    format!(
+        "fills got {realised} per contract against their decision mids ({} fill(s), {} contracts); expected {expected}: drift {}",
+        measured.len(),
+        crate::model::Count::from_centis(contracts).unwrap_or(crate::model::Count::ZERO),
+        realised - expected
+    )
+}
+
+/// The window's Markdown summary for one event; `drift` is [`slippage_drift`]'s line.
+pub fn markdown(scan: &EventScan, gate: &GateContext, go: bool, execution: Execution, drift: &str) -> String {
     let alpha = execution.alpha;
     let mut out = String::new();
     let window = window_of(&scan.event).unwrap_or("?");
@@ -89,6 +110,7 @@ pub fn markdown(scan: &EventScan, gate: &GateContext, go: bool, execution: Execu
         alpha * contracts
     );
     let _ = writeln!(out, "| expected slippage | {} per contract (index_execution.toml) |", execution.slippage);
+    let _ = writeln!(out, "| slippage drift | {drift} |");
     let _ = writeln!(out, "| book age at the scan | {} |", opt(gate.data_age_secs, "s"));
     let _ = writeln!(
         out,
@@ -109,6 +131,34 @@ pub fn markdown(scan: &EventScan, gate: &GateContext, go: bool, execution: Execu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slippage_drift_weighs_fills_by_contracts() {
+        use crate::model::{Count, Money, Price, Role, Side};
+        let fill = |vs_mid: &str, count: i64| FillSlippage {
+            ticker: "KXINXU-26NOV24H1600-T6800".into(),
+            side: Side::Yes,
+            role: Role::Maker,
+            count: Count::from_whole(count).unwrap(),
+            price: Price::from_cents(40).unwrap(),
+            decision_mid: None,
+            model_p: None,
+            vs_mid: Some(vs_mid.parse().unwrap()),
+            vs_model: None,
+            later_mid: None,
+            minutes_later: None,
+            drift: None,
+            expected_slippage: None,
+        };
+        let expected: Money = "0.004".parse().unwrap();
+        // (−0.02 × 10 + 0.01 × 5) / 15 = −0.01 per contract; − 0.004 expected = −0.014.
+        let (a, b) = (fill("-0.02", 10), fill("0.01", 5));
+        assert_eq!(
+            slippage_drift(&[&a, &b], expected),
+            "fills got -0.01 per contract against their decision mids (2 fill(s), 15.00 contracts); expected 0.0040: drift -0.0140"
+        );
+        assert_eq!(slippage_drift(&[], expected), "no fill yet (expected 0.0040 per contract)");
+    }
 
     #[test]
     fn windows_come_from_the_event_time() {

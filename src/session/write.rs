@@ -186,7 +186,7 @@ pub fn write_series(
     let proposals_path =
         out_root.join("data/proc/proposals").join(&plan.series).join(format!("proposals_{stamp}.json"));
     write(&proposals_path, &json)?;
-    write_index_windows(out_root, plan, inputs, now)?;
+    write_index_windows(out_root, plan, inputs, now, &depth.fill_and_slippage)?;
     let decisions = plan.scans.iter().flat_map(|s| &s.decisions);
     Ok(SeriesOutcome {
         series: plan.series.clone(),
@@ -208,8 +208,9 @@ fn write_index_windows(
     plan: &PlannedSeries,
     inputs: &Inputs,
     now: DateTime<Utc>,
+    fills: &[crate::report::depth::FillSlippage],
 ) -> Result<(), SessionError> {
-    use crate::report::index_window::{Execution, csv, markdown, window_of};
+    use crate::report::index_window::{Execution, csv, markdown, slippage_drift, window_of};
     if crate::strategies::Strategy::for_series(&plan.series) != Some(crate::strategies::Strategy::Index) {
         return Ok(());
     }
@@ -222,7 +223,9 @@ fn write_index_windows(
         let execution = Execution { minutes, alpha: alpha.as_f64(), slippage };
         let dir = out_root.join("reports/index_ladders").join(window);
         write(&dir.join(format!("{}.csv", plan.series)), csv(scan, execution.alpha).as_bytes())?;
-        let md = markdown(scan, &plan.gate_inputs, plan.gate.go, execution);
+        let event_fills: Vec<_> = fills.iter().filter(|f| f.ticker.starts_with(&format!("{}-", scan.event))).collect();
+        let drift = slippage_drift(&event_fills, slippage);
+        let md = markdown(scan, &plan.gate_inputs, plan.gate.go, execution, &drift);
         write(&dir.join(format!("{}.md", plan.series)), md.as_bytes())?;
     }
     Ok(())
