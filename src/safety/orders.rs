@@ -363,28 +363,19 @@ mod tests {
         assert!(t.blocked_markets().is_empty());
         assert_eq!(t.open().count(), 2);
         // Duplicate fills count once; a second intent with the same id is refused.
-        let fill = OrderRecord::Fill {
+        let fill = |fill_id: &str| OrderRecord::Fill {
             at,
             client_order_id: "a".into(),
-            fill_id: "f1".into(),
+            fill_id: fill_id.into(),
             trade_id: Some("t1".into()),
             count: Count::from_whole(2).unwrap(),
             price: Price::from_cents(40).unwrap(),
             fee: Money::ZERO,
         };
-        t.apply(&fill).unwrap();
-        t.apply(&fill).unwrap();
+        t.apply(&fill("f1")).unwrap();
+        t.apply(&fill("f1")).unwrap();
         // The same trade arriving by the WebSocket (keyed by its trade id only) is a duplicate too.
-        let pushed = OrderRecord::Fill {
-            at,
-            client_order_id: "a".into(),
-            fill_id: "t1".into(),
-            trade_id: Some("t1".into()),
-            count: Count::from_whole(2).unwrap(),
-            price: Price::from_cents(40).unwrap(),
-            fee: Money::ZERO,
-        };
-        t.apply(&pushed).unwrap();
+        t.apply(&fill("t1")).unwrap();
         assert_eq!((t.orders["a"].filled, t.duplicate_fills), (Count::from_whole(2).unwrap(), 2));
         assert!(t.apply(&intent("a", "M1")).is_err());
     }
