@@ -2,6 +2,7 @@
 
 pub mod backtest;
 pub mod depth;
+pub mod html;
 /// The index ladders' per-window CSV and Markdown.
 pub mod index_window;
 pub mod markdown;

@@ -143,32 +143,35 @@ pub fn write_series(
             now: w.now,
         },
     );
-    let report = render_series_report(
-        &ReportContext {
-            series: &plan.series,
-            title: &plan.title,
-            generated_at: w.now,
-            gate: &plan.gate,
-            gate_inputs: &plan.gate_inputs,
-            broker: w.broker.mode(),
-            orders_recorded: w.sent.orders,
-            outstanding: &outstanding,
-            audit_path: &audit_display,
-            fees: &plan.fees,
-            params: &inputs.params,
-            ceilings: &inputs.config.limits,
-            policy: w.policy,
-            skipped: &plan.skipped,
-            views: &plan.views,
-            paper: paper.as_ref(),
-            banner: w.banner,
-            depth: &depth,
-        },
-        &plan.scans,
-    );
+    let context = ReportContext {
+        series: &plan.series,
+        title: &plan.title,
+        generated_at: w.now,
+        gate: &plan.gate,
+        gate_inputs: &plan.gate_inputs,
+        broker: w.broker.mode(),
+        orders_recorded: w.sent.orders,
+        outstanding: &outstanding,
+        audit_path: &audit_display,
+        fees: &plan.fees,
+        params: &inputs.params,
+        ceilings: &inputs.config.limits,
+        policy: w.policy,
+        skipped: &plan.skipped,
+        views: &plan.views,
+        paper: paper.as_ref(),
+        banner: w.banner,
+        depth: &depth,
+    };
+    let report = render_series_report(&context, &plan.scans);
+    let page = crate::report::html::series_page(&context, &plan.scans).map_err(|e| SessionError::Write {
+        path: out_root.join("reports").join(&plan.series),
+        source: std::io::Error::other(e.to_string()),
+    })?;
     let (now, stamp) = (w.now, w.stamp);
     let report_path = out_root.join("reports").join(&plan.series).join(format!("scan_{stamp}.md"));
     write(&report_path, report.as_bytes())?;
+    write(&report_path.with_extension("html"), page.as_bytes())?;
     let proposals = ProposalsFile {
         banner: w.banner,
         generated_at: now.to_rfc3339(),
