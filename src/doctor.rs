@@ -86,6 +86,14 @@ pub type LoadSigner<'a> = &'a dyn Fn() -> Result<Option<Signer>, String>;
 
 /// Runs every check, local ones first.
 pub fn doctor(req: &DoctorRequest, signer: LoadSigner<'_>) -> Vec<Check> {
+    let (mut out, config) = local_checks(req);
+    out.extend(exchange_checks(req, config.as_ref(), signer));
+    out
+}
+
+/// The checks that read only local files (configs, policies, schedule, kill switch, trading
+/// state, data ages, calibration ages), and the configs when they load.
+pub fn local_checks(req: &DoctorRequest) -> (Vec<Check>, Option<ScanConfig>) {
     let mut out = Vec::new();
     let config = match ScanConfig::load(&req.configs) {
         Ok(c) => {
@@ -109,8 +117,7 @@ pub fn doctor(req: &DoctorRequest, signer: LoadSigner<'_>) -> Vec<Check> {
         out.extend(data_checks(req, config));
     }
     out.push(calibration_check(&req.out_root, req.now));
-    out.extend(exchange_checks(req, config.as_ref(), signer));
-    out
+    (out, config)
 }
 
 fn schedule_check(req: &DoctorRequest) -> Check {

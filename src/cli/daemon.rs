@@ -114,6 +114,13 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<ExitCode> {
             board: daemon.board(),
             out_root: config.out_root.clone(),
             kill_switch: config.kill_switch.clone(),
+            console: Some(kalshi_alpha::daemon::console::ConsolePaths {
+                configs: args.dirs.configs.clone(),
+                policies: args.dirs.policies.clone(),
+                scripts: args.dirs.scripts.clone(),
+                fixtures: args.dirs.fixtures.clone(),
+                out_root: config.out_root.clone(),
+            }),
         };
         let address = kalshi_alpha::daemon::status::serve(port, source).context("cannot serve the status page")?;
         println!("status page on http://{address}/ (and /status.json)");

@@ -1,6 +1,7 @@
 //! Command-line interface: argument definitions and dispatch. No business logic lives here.
 
 mod auth;
+mod console;
 mod daemon;
 mod data;
 mod dirs;
@@ -61,6 +62,10 @@ enum Command {
     Schedule(schedule::ScheduleArgs),
     /// Run the schedule's playbooks at their New York times (or rehearse a stretch of it).
     Daemon(daemon::DaemonArgs),
+    /// The operator console on 127.0.0.1 without running the schedule: trading state, series
+    /// GO/NO-GO, positions, P&L against the caps, data and calibration ages, alarms, runs,
+    /// links to the latest reports (`/`, `/status.json`). Read-only.
+    Console(console::ConsoleArgs),
     /// Would a run of this playbook be allowed now? Window, kill switch, heartbeat, gates. Writes nothing.
     Preflight(preflight::PreflightArgs),
     /// Check this deployment, read-only: configs, policies, schedule, kill switch, data and
@@ -112,6 +117,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Daemon(args) => daemon::run(args),
         Command::Preflight(args) => preflight::run(args),
         Command::Doctor(args) => doctor::run(args),
+        Command::Console(args) => console::run(args),
         Command::Data(args) => data::run(args),
         Command::Calibrate(args) => research::calibrate(args),
         Command::Backtest(args) => research::backtest(args),

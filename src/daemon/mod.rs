@@ -12,6 +12,7 @@
 //! transactional reload are one state machine over one schedule; the status page is apart.
 
 /// The loopback status page.
+pub mod console;
 pub mod status;
 
 use std::collections::BTreeMap;
