@@ -10,7 +10,7 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use common::{Workspace, paper_watch_session};
+use common::{Workspace, paper_watch_session, post, stderr};
 
 /// The Chromium binary, if installed.
 fn chromium() -> Option<String> {
@@ -109,4 +109,59 @@ fn the_console_and_a_series_report_render_in_chromium() {
     // The chart is drawn: an inline SVG with its bars.
     let svg = report.split("<svg").nth(1).expect("an inline SVG").split("</svg>").next().unwrap();
     assert!(svg.matches("<rect").count() >= 12, "two bars per bin of six: {svg}");
+
+    // Settle the session's markets, then every other kind of report, each as HTML beside its
+    // Markdown: the scoreboard, readiness, a backtest, a policy what-if and the pilot bundle.
+    for ticker in ["KXHIGHNY-26NOV25-B47.5", "KXHIGHNY-26NOV25-B49.5"] {
+        assert!(
+            post(&_sim.base_url, &format!("/sim/markets/{ticker}/settle"), r#"{"result":"yes"}"#)
+                .starts_with("HTTP/1.1 200")
+        );
+    }
+    for args in [
+        vec!["ledger", "settle", "--online", "--base-url", _sim.base_url.as_str()],
+        vec!["report", "scoreboard", "--window", "7d"],
+        vec!["report", "readiness"],
+        vec!["backtest", "KXHIGHNY", "--from", "2026-11-20", "--to", "2026-11-24"],
+        vec![
+            "policy",
+            "whatif",
+            "--against",
+            "policies",
+            "--sessions",
+            "fixtures/kalshi/ws/KXHIGHNY-26NOV25.whatif.jsonl",
+        ],
+        vec!["report", "bundle", "KXHIGHNY"],
+    ] {
+        let out = ws.run(&args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    let whatif = std::fs::read_dir(ws.path("reports/whatif"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "html"))
+        .unwrap();
+    let bundle =
+        std::fs::read_dir(ws.path("reports/bundles")).unwrap().map(|e| e.unwrap().path()).find(|p| p.is_dir()).unwrap();
+    let pages = [
+        (ws.path("reports/scoreboard_7d.html"), "P&amp;L after fees by series", 2),
+        (ws.path("reports/pilot_readiness.html"), "KXHIGHNY", 0),
+        (ws.path("reports/backtests/KXHIGHNY_2026-11-20_2026-11-24.html"), "Reliability", 2),
+        (whatif, "what-if", 0),
+        (bundle.join("README_pilot.html"), "GO", 0),
+    ];
+    for (path, needle, charts) in pages {
+        let url = format!("file://{}", path.display());
+        let (page, errors) = render(&browser, &url);
+        assert!(errors.is_empty(), "{url}: console errors: {errors:?}");
+        assert!(page.contains(needle), "{needle} missing from {url}");
+        assert!(!page.contains("src=\"http") && !page.contains("href=\"http"), "{url} is self-contained");
+        let drawn = page
+            .split("<svg")
+            .skip(1)
+            .map(|svg| svg.split("</svg>").next().unwrap_or(""))
+            .filter(|svg| svg.matches("<rect").count() > 2 || svg.contains("<circle"))
+            .count();
+        assert!(drawn >= charts, "{url}: {drawn} chart(s) drawn, {charts} expected");
+    }
 }

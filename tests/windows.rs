@@ -34,8 +34,15 @@ fn outside_the_window_nothing_runs_unless_forced_with_dry() {
     let record_path = std::fs::read_dir(ws.path("reports/sessions")).unwrap().next().unwrap().unwrap().path();
     let record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(record_path).unwrap()).unwrap();
     assert_eq!(record["banner"], "FORCE-RUN (DRY)");
-    let report = std::fs::read_dir(ws.path("reports/KXCPI")).unwrap().next().unwrap().unwrap().path();
-    assert!(std::fs::read_to_string(report).unwrap().starts_with("> **FORCE-RUN (DRY)**"));
+    let report = std::fs::read_dir(ws.path("reports/KXCPI"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "md"))
+        .unwrap();
+    assert!(std::fs::read_to_string(&report).unwrap().starts_with("> **FORCE-RUN (DRY)**"));
+    // The HTML beside it carries the banner too.
+    let page = std::fs::read_to_string(report.with_extension("html")).unwrap();
+    assert!(page.contains("<strong>FORCE-RUN (DRY)</strong>"), "{page}");
     let proposals = std::fs::read_dir(ws.path("data/proc/proposals/KXCPI")).unwrap().next().unwrap().unwrap().path();
     let proposals: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(proposals).unwrap()).unwrap();
     assert_eq!(proposals["banner"], "FORCE-RUN (DRY)");

@@ -205,7 +205,11 @@ pub fn write_bundle(
     let go = checks.iter().all(|(_, pass, _)| *pass);
     let readme = checklist(series, now, &checks, go, score, &health);
     let readme_path = dir.join("README_pilot.md");
+    let page = crate::report::html::document(&format!("Pilot bundle {series}"), &readme, &Default::default(), &[])
+        .map_err(|e| file_error(&readme_path, e.to_string()))?;
     std::fs::write(&readme_path, readme).map_err(|e| file_error(&readme_path, format!("cannot write: {e}")))?;
+    let page_path = dir.join("README_pilot.html");
+    std::fs::write(&page_path, page).map_err(|e| file_error(&page_path, format!("cannot write: {e}")))?;
     let archive = parent.join(format!("{name}.tar.gz"));
     write_tar_gz(&dir, &name, &archive)?;
     Ok(Bundle { dir, archive, go, checks })

@@ -77,7 +77,13 @@ fn write_scoreboard(out_root: &Path, board: &Scoreboard) -> Result<PathBuf, Evid
         message: format!("cannot write: {e}"),
     };
     let text = serde_json::to_vec_pretty(board).map_err(|e| cannot(&json, std::io::Error::other(e)))?;
+    let markdown = render::scoreboard_markdown(board);
+    let title = format!("Scoreboard {}", board.window.label);
+    let page = crate::report::html::document(&title, &markdown, &Default::default(), &render::scoreboard_charts(board))
+        .map_err(|e| cannot(&md, std::io::Error::other(e.to_string())))?;
     crate::storage::write_replace(&json, &text).map_err(|e| cannot(&json, e))?;
-    crate::storage::write_replace(&md, render::scoreboard_markdown(board).as_bytes()).map_err(|e| cannot(&md, e))?;
+    crate::storage::write_replace(&md, markdown.as_bytes()).map_err(|e| cannot(&md, e))?;
+    let html = md.with_extension("html");
+    crate::storage::write_replace(&html, page.as_bytes()).map_err(|e| cannot(&html, e))?;
     Ok(md)
 }

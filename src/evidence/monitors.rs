@@ -201,8 +201,14 @@ pub(crate) fn readiness_from(
     crate::storage::write_replace(&json_path, &json)
         .map_err(|e| file_error(&json_path, format!("cannot write: {e}")))?;
     let md = out_root.join("reports/pilot_readiness.md");
-    crate::storage::write_replace(&md, readiness_markdown(&result).as_bytes())
+    let markdown = readiness_markdown(&result);
+    let page = crate::report::html::document("Pilot readiness", &markdown, &Default::default(), &[])
+        .map_err(|e| file_error(&md, e.to_string()))?;
+    crate::storage::write_replace(&md, markdown.as_bytes())
         .map_err(|e| file_error(&md, format!("cannot write: {e}")))?;
+    let html = md.with_extension("html");
+    crate::storage::write_replace(&html, page.as_bytes())
+        .map_err(|e| file_error(&html, format!("cannot write: {e}")))?;
     Ok(result)
 }
 

@@ -135,3 +135,46 @@ pub fn scoreboard_markdown(board: &Scoreboard) -> String {
     }
     out
 }
+
+/// The scoreboard's charts, paper and live where they have orders: realised against
+/// expected P&L after fees by series, and the fill ratio and maker fill rate against fill-α
+/// (the realism gap) by series.
+pub fn scoreboard_charts(board: &Scoreboard) -> Vec<(String, String)> {
+    use crate::report::svg::grouped_bars;
+    let mut charts = Vec::new();
+    for (mode, b) in [("paper", &board.paper), ("live", &board.live)] {
+        if b.total.orders == 0 {
+            continue;
+        }
+        let labels: Vec<String> = b.series.keys().cloned().collect();
+        let money = |f: &dyn Fn(&crate::evidence::scoreboard::Score) -> crate::model::Money| -> Vec<f64> {
+            b.series.values().map(|s| f(s).as_f64()).collect()
+        };
+        let pnl = grouped_bars(
+            &format!("{mode}: P&L after fees by series"),
+            &labels,
+            &[("expected", "#1f77b4", money(&|s| s.expected_pnl)), ("realised", "#ff7f0e", money(&|s| s.realised_pnl))],
+            "$",
+        );
+        charts.push((format!("{mode}: expected and realised P&L after fees of settled fills, by series"), pnl));
+        let ratio = |f: &dyn Fn(&crate::evidence::scoreboard::Score) -> Option<f64>| -> Vec<f64> {
+            b.series.values().map(|s| f(s).unwrap_or(f64::NAN)).collect()
+        };
+        let alpha = vec![board.fill_alpha; labels.len()];
+        let fills = grouped_bars(
+            &format!("{mode}: fill ratio and maker fill rate vs fill-α"),
+            &labels,
+            &[
+                ("fill ratio", "#2ca02c", ratio(&|s| s.fill_ratio)),
+                ("maker rate", "#9467bd", ratio(&|s| s.maker_fill_rate)),
+                ("fill-α", "#7f7f7f", alpha),
+            ],
+            "share",
+        );
+        charts.push((
+            format!("{mode}: fill ratio and maker fill rate against the configured fill-α (the realism gap)"),
+            fills,
+        ));
+    }
+    charts
+}

@@ -192,3 +192,66 @@ pub fn series_page(ctx: &ReportContext<'_>, scans: &[EventScan]) -> Result<Strin
     let template = env.get_template("series.html").map_err(|e| HtmlError(e.to_string()))?;
     template.render(minijinja::Value::from_serialize(&page)).map_err(|e| HtmlError(e.to_string()))
 }
+
+const PAGE: &str = include_str!("templates/page.html");
+
+/// A Markdown report as one self-contained HTML page: the Markdown rendered (tables
+/// included), each `![alt](NAME)` image whose NAME is in `inline` replaced by that SVG, and
+/// `charts` (caption, SVG) after the text.
+pub fn document(
+    title: &str,
+    markdown: &str,
+    inline: &std::collections::BTreeMap<String, String>,
+    charts: &[(String, String)],
+) -> Result<String, HtmlError> {
+    use pulldown_cmark::{Event, Options, Parser, Tag};
+    let events = Parser::new_ext(markdown, Options::ENABLE_TABLES).map(|event| match event {
+        Event::Start(Tag::Image { dest_url, .. }) if inline.contains_key(dest_url.as_ref()) => {
+            Event::Html(inline[dest_url.as_ref()].clone().into())
+        }
+        other => other,
+    });
+    // An inlined image's alt text would follow it as text: drop it up to the image's end.
+    let mut body = String::new();
+    let mut skipping = false;
+    let filtered: Vec<Event<'_>> = events
+        .filter(|e| match e {
+            Event::Html(h) if h.starts_with("<svg") => {
+                skipping = true;
+                true
+            }
+            Event::End(pulldown_cmark::TagEnd::Image) if skipping => {
+                skipping = false;
+                false
+            }
+            _ => !skipping,
+        })
+        .collect();
+    pulldown_cmark::html::push_html(&mut body, filtered.into_iter());
+    let charts: Vec<Value> = charts.iter().map(|(caption, svg)| json!({"caption": caption, "svg": svg})).collect();
+    let mut env = minijinja::Environment::new();
+    env.add_template("page.html", PAGE).map_err(|e| HtmlError(e.to_string()))?;
+    let template = env.get_template("page.html").map_err(|e| HtmlError(e.to_string()))?;
+    template
+        .render(minijinja::Value::from_serialize(json!({"title": title, "body": body, "charts": charts})))
+        .map_err(|e| HtmlError(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_markdown_page_with_an_inlined_chart_and_escaped_text() {
+        let inline = [("chart.svg".to_string(), "<svg><rect/></svg>".to_string())].into();
+        let charts = vec![("P&L".to_string(), "<svg><circle/></svg>".to_string())];
+        let page =
+            document("T <1>", "# Head\n\n| a | b |\n|---|---|\n| 1 | <x> |\n\n![chart](chart.svg)\n", &inline, &charts)
+                .unwrap();
+        assert!(page.contains("<title>T &lt;1&gt;</title>"), "{page}");
+        assert!(page.contains("<table>") && page.contains("<td>1</td>"), "{page}");
+        assert!(page.contains("<svg><rect/></svg>") && !page.contains("<img"), "{page}");
+        assert!(page.contains("<figcaption>P&amp;L</figcaption>") && page.contains("<svg><circle/></svg>"), "{page}");
+        assert!(!page.contains("http"), "self-contained: {page}");
+    }
+}

@@ -1,5 +1,6 @@
-//! Small SVG charts written as text (no plotting crate: two fixed layouts, exact and
-//! dependency-free): a reliability plot and a model-vs-market PMF bar chart.
+//! Small SVG charts written as text (no plotting crate: fixed layouts, exact and
+//! dependency-free): a reliability plot, a model-vs-market PMF bar chart, and grouped bars
+//! around a zero line (values of either sign).
 
 use std::fmt::Write;
 
@@ -145,6 +146,75 @@ pub fn pmf_vs_market(event: &str, labels: &[String], model: &[f64], market: &[f6
     out
 }
 
+/// One group of bars: its name, colour and one value per label.
+pub type BarGroup<'a> = (&'a str, &'a str, Vec<f64>);
+
+/// Grouped bars per label around a zero line, scaled to the largest magnitude; a missing
+/// value is a gap. `unit` is printed with the scale.
+pub fn grouped_bars(title: &str, labels: &[String], groups: &[BarGroup<'_>], unit: &str) -> String {
+    let mut out = header(title);
+    let top = groups.iter().flat_map(|(_, _, v)| v.iter().map(|x| x.abs())).fold(0.0_f64, f64::max).max(1e-9);
+    let negative = groups.iter().any(|(_, _, v)| v.iter().any(|x| *x < 0.0));
+    // The zero line sits mid-height when a value is negative, else at the bottom.
+    let zero = if negative { 0.5 } else { 0.0 };
+    let scale = if negative { 0.5 } else { 1.0 };
+    let _ = writeln!(
+        out,
+        "<line x1=\"{}\" y1=\"{:.1}\" x2=\"{}\" y2=\"{:.1}\" stroke=\"black\"/>",
+        x(0.0),
+        y(zero),
+        x(1.0),
+        y(zero)
+    );
+    let n = labels.len().max(1);
+    let slot = 1.0 / n as f64;
+    let width = slot * 0.8 / groups.len().max(1) as f64;
+    for (i, label) in labels.iter().enumerate() {
+        let left = i as f64 * slot;
+        for (j, (_, colour, values)) in groups.iter().enumerate() {
+            let Some(v) = values.get(i).copied().filter(|v| v.is_finite()) else { continue };
+            let h = v / top * scale;
+            let (from, to) = if h >= 0.0 { (zero + h, zero) } else { (zero, zero + h) };
+            let _ = writeln!(
+                out,
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{colour}\"><title>{} {v:.4}</title></rect>",
+                x(left + slot * 0.1 + width * j as f64),
+                y(from),
+                width * (W - 2.0 * PAD),
+                (y(to) - y(from)).max(0.5),
+                escape(label)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            x(left + slot / 2.0),
+            H - PAD + 14.0,
+            escape(label)
+        );
+    }
+    for (j, (name, colour, _)) in groups.iter().enumerate() {
+        let left = W - 160.0 + 80.0 * (j % 2) as f64;
+        let top_y = 34.0 + 14.0 * (j / 2) as f64;
+        let _ = writeln!(
+            out,
+            "<rect x=\"{left}\" y=\"{top_y}\" width=\"10\" height=\"10\" fill=\"{colour}\"/><text x=\"{}\" y=\"{}\">{}</text>",
+            left + 14.0,
+            top_y + 9.0,
+            escape(name)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">±{top:.4} {}</text>",
+        x(0.0) - 4.0,
+        y(1.0) - 8.0,
+        escape(unit)
+    );
+    out.push_str("</svg>\n");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +227,10 @@ mod tests {
         let pmf = pmf_vs_market("E<1>", &["<45".into(), "45–46".into()], &[0.4, 0.6], &[0.5, 0.5], 1);
         assert!(pmf.contains("E&lt;1&gt;") && pmf.contains("&lt;45"));
         assert_eq!(pmf.matches("<rect x=").count(), 4 + 2);
+        let bars = grouped_bars("P&L", &["A".into(), "B".into()], &[("paper", "#1f77b4", vec![2.0, -1.0])], "$");
+        // Two bars and one legend swatch; the negative bar hangs below the zero line (mid-height).
+        assert_eq!(bars.matches("<rect x=").count(), 3);
+        assert!(bars.contains("P&amp;L") && bars.contains("±2.0000 $"));
+        assert!(bars.contains(&format!("y=\"{:.1}\"", y(0.5))), "{bars}");
     }
 }

@@ -384,6 +384,11 @@ pub fn backtest(req: &BacktestRequest<'_>, bar: &ProgressBar) -> Result<Backtest
     write(&format!("{stem}_reliability.svg"), &reliability_svg)?;
     write(&format!("{stem}_pmf.svg"), &pmf_svg)?;
     report.report = dir.join(format!("{stem}.md"));
-    write(&format!("{stem}.md"), &crate::report::backtest::render(&report, &stem))?;
+    let markdown = crate::report::backtest::render(&report, &stem);
+    write(&format!("{stem}.md"), &markdown)?;
+    let inline = [(format!("{stem}_reliability.svg"), reliability_svg), (format!("{stem}_pmf.svg"), pmf_svg)].into();
+    let page = crate::report::html::document(&format!("Backtest {stem}"), &markdown, &inline, &[])
+        .map_err(|e| BacktestError(e.to_string()))?;
+    write(&format!("{stem}.html"), &page)?;
     Ok(report)
 }

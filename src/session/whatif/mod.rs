@@ -246,8 +246,14 @@ pub fn whatif(req: &WhatIfRequest) -> Result<WhatIfReport, WhatIfError> {
         series,
         report: path.display().to_string(),
     };
-    crate::storage::write_replace(&path, render(&report).as_bytes())
+    let markdown = render(&report);
+    let page = crate::report::html::document("Policy what-if", &markdown, &Default::default(), &[])
+        .map_err(|e| WhatIfError::Write { path: path.clone(), source: std::io::Error::other(e.to_string()) })?;
+    crate::storage::write_replace(&path, markdown.as_bytes())
         .map_err(|source| WhatIfError::Write { path: path.clone(), source })?;
+    let html = path.with_extension("html");
+    crate::storage::write_replace(&html, page.as_bytes())
+        .map_err(|source| WhatIfError::Write { path: html, source })?;
     report.report = path.display().to_string();
     Ok(report)
 }
