@@ -27,6 +27,7 @@ const PURE: &[&str] = &[
     "src/evidence/scoreboard.rs",
     "src/evidence/render.rs",
     "src/evidence/cusum.rs",
+    "src/evidence/charts.rs",
     "src/evidence/readiness.rs",
     "src/evidence/honesty.rs",
     "src/evidence/settled.rs",

@@ -144,7 +144,7 @@ fn the_console_and_a_series_report_render_in_chromium() {
     let bundle =
         std::fs::read_dir(ws.path("reports/bundles")).unwrap().map(|e| e.unwrap().path()).find(|p| p.is_dir()).unwrap();
     let pages = [
-        (ws.path("reports/scoreboard_7d.html"), "P&amp;L after fees by series", 2),
+        (ws.path("reports/scoreboard_7d.html"), "CuSum path per series", 6),
         (ws.path("reports/pilot_readiness.html"), "KXHIGHNY", 0),
         (ws.path("reports/backtests/KXHIGHNY_2026-11-20_2026-11-24.html"), "Reliability", 2),
         (whatif, "what-if", 0),

@@ -7,6 +7,7 @@
 /// `report bundle`: the pilot bundle and its checklist.
 pub mod bundle;
 /// The CuSum drift alarm.
+pub mod charts;
 pub mod cusum;
 /// `reports/_artifacts/go_no_go.json` and the decision log, written by every session.
 pub mod go_no_go;
@@ -57,19 +58,24 @@ pub(crate) fn scoreboards_from(
     windows: &[Window],
     now: DateTime<Utc>,
 ) -> Result<Vec<(Scoreboard, PathBuf)>, EvidenceError> {
-    honesty_file::write_honesty(out_root, data, config.honesty, now)?;
+    let honesty = honesty_file::write_honesty(out_root, data, config.honesty, now)?;
+    let history = charts::history_charts(&data.paper, &data.live, &honesty, config.cusum, now);
     windows
         .iter()
         .map(|w| {
             let board = scoreboard::scoreboard(data, w, now);
-            write_scoreboard(out_root, &board).map(|md| (board, md))
+            write_scoreboard(out_root, &board, &history).map(|md| (board, md))
         })
         .collect()
 }
 
 /// Writes `reports/scoreboard_<window>.md` and `reports/_artifacts/scoreboard_<window>.json`
 /// (atomically); returns the Markdown's path.
-fn write_scoreboard(out_root: &Path, board: &Scoreboard) -> Result<PathBuf, EvidenceError> {
+fn write_scoreboard(
+    out_root: &Path,
+    board: &Scoreboard,
+    history: &[(String, String)],
+) -> Result<PathBuf, EvidenceError> {
     let md = out_root.join("reports").join(format!("scoreboard_{}.md", board.window.label));
     let json = out_root.join("reports/_artifacts").join(format!("scoreboard_{}.json", board.window.label));
     let cannot = |path: &Path, e: std::io::Error| EvidenceError::File {
@@ -79,7 +85,9 @@ fn write_scoreboard(out_root: &Path, board: &Scoreboard) -> Result<PathBuf, Evid
     let text = serde_json::to_vec_pretty(board).map_err(|e| cannot(&json, std::io::Error::other(e)))?;
     let markdown = render::scoreboard_markdown(board);
     let title = format!("Scoreboard {}", board.window.label);
-    let page = crate::report::html::document(&title, &markdown, &Default::default(), &render::scoreboard_charts(board))
+    let mut charts = render::scoreboard_charts(board);
+    charts.extend(history.iter().cloned());
+    let page = crate::report::html::document(&title, &markdown, &Default::default(), &charts)
         .map_err(|e| cannot(&md, std::io::Error::other(e.to_string())))?;
     crate::storage::write_replace(&json, &text).map_err(|e| cannot(&json, e))?;
     crate::storage::write_replace(&md, markdown.as_bytes()).map_err(|e| cannot(&md, e))?;

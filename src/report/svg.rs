@@ -146,6 +146,83 @@ pub fn pmf_vs_market(event: &str, labels: &[String], model: &[f64], market: &[f6
     out
 }
 
+/// One line: its name, colour and points (x, y) in increasing x.
+pub type Line<'a> = (&'a str, &'a str, Vec<(f64, f64)>);
+
+/// Lines over a shared x range (e.g. seconds), scaled to the data (zero included), with an
+/// optional dashed horizontal `threshold`; `x_label` and `unit` name the axes.
+pub fn lines(title: &str, series: &[Line<'_>], threshold: Option<f64>, x_label: &str, unit: &str) -> String {
+    let mut out = header(title);
+    axes(&mut out, x_label, unit);
+    let points = series.iter().flat_map(|(_, _, p)| p.iter().copied());
+    let (mut x0, mut x1, mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY, 0.0_f64, 0.0_f64);
+    for (px, py) in points.filter(|(a, b)| a.is_finite() && b.is_finite()) {
+        (x0, x1, lo, hi) = (x0.min(px), x1.max(px), lo.min(py), hi.max(py));
+    }
+    if let Some(t) = threshold {
+        (lo, hi) = (lo.min(t), hi.max(t));
+    }
+    if !x0.is_finite() {
+        out.push_str("</svg>\n");
+        return out;
+    }
+    let span = (x1 - x0).max(1e-9);
+    let range = (hi - lo).max(1e-9);
+    let at = |px: f64, py: f64| (x((px - x0) / span), y((py - lo) / range));
+    if lo < 0.0 {
+        let (_, zy) = at(x0, 0.0);
+        let _ =
+            writeln!(out, "<line x1=\"{}\" y1=\"{zy:.1}\" x2=\"{}\" y2=\"{zy:.1}\" stroke=\"#999\"/>", x(0.0), x(1.0));
+    }
+    if let Some(t) = threshold {
+        let (_, ty) = at(x0, t);
+        let _ = writeln!(
+            out,
+            "<line x1=\"{}\" y1=\"{ty:.1}\" x2=\"{}\" y2=\"{ty:.1}\" stroke=\"#b42318\" stroke-dasharray=\"4 3\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#b42318\">threshold {t}</text>",
+            x(0.0),
+            x(1.0),
+            x(1.0),
+            ty - 4.0
+        );
+    }
+    for (j, (name, colour, pts)) in series.iter().enumerate() {
+        let path: Vec<String> = pts
+            .iter()
+            .filter(|(a, b)| a.is_finite() && b.is_finite())
+            .map(|(a, b)| {
+                let (px, py) = at(*a, *b);
+                format!("{px:.1},{py:.1}")
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"/>",
+            path.join(" ")
+        );
+        for point in &path {
+            let (px, py) = point.split_once(',').unwrap_or(("0", "0"));
+            let _ = writeln!(out, "<circle cx=\"{px}\" cy=\"{py}\" r=\"2.5\" fill=\"{colour}\"/>");
+        }
+        let top_y = 34.0 + 14.0 * j as f64;
+        let _ = writeln!(
+            out,
+            "<rect x=\"{}\" y=\"{top_y}\" width=\"10\" height=\"10\" fill=\"{colour}\"/><text x=\"{}\" y=\"{}\">{}</text>",
+            W - 150.0,
+            W - 136.0,
+            top_y + 9.0,
+            escape(name)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{hi:.4} … {lo:.4}</text>",
+        x(0.0) - 4.0,
+        y(1.0) - 8.0
+    );
+    out.push_str("</svg>\n");
+    out
+}
+
 /// One group of bars: its name, colour and one value per label.
 pub type BarGroup<'a> = (&'a str, &'a str, Vec<f64>);
 
@@ -232,5 +309,10 @@ mod tests {
         assert_eq!(bars.matches("<rect x=").count(), 3);
         assert!(bars.contains("P&amp;L") && bars.contains("±2.0000 $"));
         assert!(bars.contains(&format!("y=\"{:.1}\"", y(0.5))), "{bars}");
+        let path = lines("S", &[("A", "#000", vec![(0.0, 0.0), (10.0, 0.6)])], Some(0.5), "s", "$");
+        assert_eq!(path.matches("<circle").count(), 2);
+        assert!(path.contains("stroke-dasharray") && path.contains("threshold 0.5"), "{path}");
+        // The last point reaches the top (0.6 is the largest value).
+        assert!(path.contains(&format!("{:.1},{:.1}", x(1.0), y(1.0))), "{path}");
     }
 }

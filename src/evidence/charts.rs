@@ -1,0 +1,137 @@
+//! The scoreboard's history charts, pure: equity (realised P&L after fees) and drawdown over
+//! time, realised P&L by day and series, the EV-honesty weight of each bin, and each series'
+//! CuSum path against its threshold — SVG text from the ledgers' events.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::evidence::cusum::{CusumConfig, shortfalls};
+use crate::evidence::honesty::EvHonesty;
+use crate::ledger::{LedgerEvent, LedgerState};
+use crate::model::Money;
+use crate::report::svg::{grouped_bars, lines};
+
+/// Colours, cycled per series.
+const PALETTE: [&str; 6] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"];
+
+fn event_time(event: &LedgerEvent) -> DateTime<Utc> {
+    match event {
+        LedgerEvent::OrderPlaced(o) => o.ts,
+        LedgerEvent::Fill(f) => f.ts,
+        LedgerEvent::OrderCancelled { ts, .. } | LedgerEvent::Settled { ts, .. } => *ts,
+    }
+}
+
+/// Realised P&L after fees after each event that changed it, and the state at the end; `None`
+/// when the events do not replay (the chart would be a guess).
+fn equity_path(events: &[LedgerEvent]) -> Option<(Vec<(DateTime<Utc>, Money)>, LedgerState)> {
+    let mut state = LedgerState::with_cash(Money::ZERO);
+    let mut path = Vec::new();
+    let mut last = Money::ZERO;
+    for e in events {
+        state.apply(e).ok()?;
+        let total: Money = state.realised.values().map(|d| d.realised).sum();
+        if total != last || path.is_empty() {
+            path.push((event_time(e), total));
+            last = total;
+        }
+    }
+    Some((path, state))
+}
+
+/// The charts for one ledger (`mode`), with hours since its first event on the x axis.
+fn ledger_charts(mode: &str, events: &[LedgerEvent]) -> Vec<(String, String)> {
+    let Some((path, state)) = equity_path(events) else {
+        return Vec::new();
+    };
+    let Some(start) = path.first().map(|(t, _)| *t) else { return Vec::new() };
+    let hours = |t: DateTime<Utc>| (t - start).num_seconds() as f64 / 3600.0;
+    let mut peak = Money::ZERO;
+    let mut equity = Vec::new();
+    let mut drawdown = Vec::new();
+    for (t, v) in &path {
+        peak = peak.max(*v);
+        equity.push((hours(*t), v.as_f64()));
+        drawdown.push((hours(*t), (*v - peak).as_f64()));
+    }
+    let mut out = vec![(
+        format!("{mode}: realised P&L after fees and its drawdown from the peak"),
+        lines(
+            &format!("{mode}: equity and drawdown"),
+            &[("realised P&L", "#1f77b4", equity), ("drawdown", "#d62728", drawdown)],
+            None,
+            "hours since the first event",
+            "$",
+        ),
+    )];
+    let days: Vec<String> = {
+        let mut d: Vec<String> = state.realised.keys().map(|(day, _)| day.to_string()).collect();
+        d.dedup();
+        d
+    };
+    let mut by_series: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for ((day, series), pnl) in &state.realised {
+        let i = days.iter().position(|d| *d == day.to_string()).unwrap_or(0);
+        by_series.entry(series.as_str()).or_insert_with(|| vec![0.0; days.len()])[i] = pnl.realised.as_f64();
+    }
+    if !days.is_empty() {
+        let groups: Vec<(&str, &str, Vec<f64>)> = by_series
+            .into_iter()
+            .enumerate()
+            .map(|(i, (series, values))| (series, PALETTE[i % PALETTE.len()], values))
+            .collect();
+        out.push((
+            format!("{mode}: realised P&L after fees by New York day and series"),
+            grouped_bars(&format!("{mode}: P&L by day and series"), &days, &groups, "$"),
+        ));
+    }
+    out
+}
+
+/// Every history chart the evidence supports (none for a ledger with no event).
+pub fn history_charts(
+    paper: &[LedgerEvent],
+    live: &[LedgerEvent],
+    honesty: &EvHonesty,
+    cusum: CusumConfig,
+    now: DateTime<Utc>,
+) -> Vec<(String, String)> {
+    let mut out = ledger_charts("paper", paper);
+    out.extend(ledger_charts("live", live));
+    if !honesty.bins.is_empty() {
+        let labels: Vec<String> = honesty.bins.iter().map(|b| b.name()).collect();
+        let weights = honesty.bins.iter().map(|b| b.weight).collect();
+        out.push((
+            "EV honesty: the size weight of each series × side × model-p bin (1 keeps sizes, 0 stops them)".to_string(),
+            grouped_bars("EV honesty per bin", &labels, &[("weight", "#2ca02c", weights)], "weight"),
+        ));
+    }
+    let falls = shortfalls(&[paper, live], now);
+    if let Some(start) = falls.values().flatten().map(|(t, _)| *t).min() {
+        let paths: Vec<(String, Vec<(f64, f64)>)> = falls
+            .iter()
+            .map(|(series, points)| {
+                let mut s = 0.0_f64;
+                let path = points
+                    .iter()
+                    .map(|(t, shortfall)| {
+                        s = (s + shortfall - cusum.k).max(0.0);
+                        ((*t - start).num_seconds() as f64 / 3600.0, s)
+                    })
+                    .collect();
+                (series.clone(), path)
+            })
+            .collect();
+        let series: Vec<(&str, &str, Vec<(f64, f64)>)> = paths
+            .iter()
+            .enumerate()
+            .map(|(i, (name, path))| (name.as_str(), PALETTE[i % PALETTE.len()], path.clone()))
+            .collect();
+        out.push((
+            format!("CuSum of (expected − realised) per contract, allowance k {}, alarm above h {}", cusum.k, cusum.h),
+            lines("CuSum path per series", &series, Some(cusum.h), "hours since the first settled fill", "S"),
+        ));
+    }
+    out
+}
