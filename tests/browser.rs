@@ -143,7 +143,13 @@ fn the_console_and_a_series_report_render_in_chromium() {
         .unwrap();
     let bundle =
         std::fs::read_dir(ws.path("reports/bundles")).unwrap().map(|e| e.unwrap().path()).find(|p| p.is_dir()).unwrap();
+    let session = std::fs::read_dir(ws.path("reports/sessions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "html"))
+        .unwrap();
     let pages = [
+        (session, "GO/NO-GO", 0),
         (ws.path("reports/scoreboard_7d.html"), "CuSum path per series", 6),
         (ws.path("reports/pilot_readiness.html"), "KXHIGHNY", 0),
         (ws.path("reports/backtests/KXHIGHNY_2026-11-20_2026-11-24.html"), "Reliability", 2),

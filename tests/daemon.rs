@@ -311,7 +311,11 @@ fn online_entries_read_the_exchange() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(runs(&ws), [row("live", "2027-03-15T14:00:00Z", "completed")]);
-    let record_path = std::fs::read_dir(ws.path("reports/sessions")).unwrap().next().unwrap().unwrap().path();
+    let record_path = std::fs::read_dir(ws.path("reports/sessions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
     let record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(record_path).unwrap()).unwrap();
     assert_eq!(record["market_data"], sim.base_url.as_str());
     // Without an exchange the run fails and says why; the daemon goes on.

@@ -246,7 +246,11 @@ fn a_stalled_feed_makes_the_gate_say_data_stale() {
     let text = stdout(&out);
     assert!(text.contains("first true"), "{text}");
     assert!(text.contains("second false"), "{text}");
-    let record_name = std::fs::read_dir(ws.path("reports/sessions")).unwrap().next().unwrap().unwrap().path();
+    let record_name = std::fs::read_dir(ws.path("reports/sessions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
     let record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(record_name).unwrap()).unwrap();
     let reasons = record["gates"]["KXHIGHNY"]["reasons"].to_string();
     assert!(reasons.contains("DATA_STALE"), "{reasons}");
@@ -326,7 +330,9 @@ fn stopped_record(ws: &Workspace, name: &str) -> serde_json::Value {
     let path = std::fs::read_dir(ws.path("reports/sessions"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(name))
+        .find(|p| {
+            p.file_name().unwrap().to_string_lossy().starts_with(name) && p.extension().is_some_and(|x| x == "json")
+        })
         .expect("a session record");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }

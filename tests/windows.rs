@@ -31,7 +31,11 @@ fn outside_the_window_nothing_runs_unless_forced_with_dry() {
 
     let forced = ws.run(&["playbook", "run", "cpi_quick", "--now", OFF_DAY, "--force-run"]);
     assert!(forced.status.success(), "{}", stderr(&forced));
-    let record_path = std::fs::read_dir(ws.path("reports/sessions")).unwrap().next().unwrap().unwrap().path();
+    let record_path = std::fs::read_dir(ws.path("reports/sessions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
     let record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(record_path).unwrap()).unwrap();
     assert_eq!(record["banner"], "FORCE-RUN (DRY)");
     let report = std::fs::read_dir(ws.path("reports/KXCPI"))
@@ -99,7 +103,11 @@ fn a_run_started_at_a_fixed_instant_still_waits_and_ends() {
     let out = ws.run(&["playbook", "run", "short", "--now", "2026-12-09T12:59:59Z"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("done"));
-    let record_path = std::fs::read_dir(ws.path("reports/sessions")).unwrap().next().unwrap().unwrap().path();
+    let record_path = std::fs::read_dir(ws.path("reports/sessions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
     let record: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(record_path).unwrap()).unwrap();
     assert_eq!(record["finished"], "2026-12-09T13:00:00+00:00");
 }

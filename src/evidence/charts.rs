@@ -10,7 +10,7 @@ use crate::evidence::cusum::{CusumConfig, shortfalls};
 use crate::evidence::honesty::EvHonesty;
 use crate::ledger::{LedgerEvent, LedgerState};
 use crate::model::Money;
-use crate::report::svg::{grouped_bars, lines};
+use crate::report::svg::{BarGroup, Line, grouped_bars, lines};
 
 /// Colours, cycled per series.
 const PALETTE: [&str; 6] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"];
@@ -23,9 +23,12 @@ fn event_time(event: &LedgerEvent) -> DateTime<Utc> {
     }
 }
 
+/// Realised P&L after fees over time.
+type EquityPath = Vec<(DateTime<Utc>, Money)>;
+
 /// Realised P&L after fees after each event that changed it, and the state at the end; `None`
 /// when the events do not replay (the chart would be a guess).
-fn equity_path(events: &[LedgerEvent]) -> Option<(Vec<(DateTime<Utc>, Money)>, LedgerState)> {
+fn equity_path(events: &[LedgerEvent]) -> Option<(EquityPath, LedgerState)> {
     let mut state = LedgerState::with_cash(Money::ZERO);
     let mut path = Vec::new();
     let mut last = Money::ZERO;
@@ -76,7 +79,7 @@ fn ledger_charts(mode: &str, events: &[LedgerEvent]) -> Vec<(String, String)> {
         by_series.entry(series.as_str()).or_insert_with(|| vec![0.0; days.len()])[i] = pnl.realised.as_f64();
     }
     if !days.is_empty() {
-        let groups: Vec<(&str, &str, Vec<f64>)> = by_series
+        let groups: Vec<BarGroup<'_>> = by_series
             .into_iter()
             .enumerate()
             .map(|(i, (series, values))| (series, PALETTE[i % PALETTE.len()], values))
@@ -123,7 +126,7 @@ pub fn history_charts(
                 (series.clone(), path)
             })
             .collect();
-        let series: Vec<(&str, &str, Vec<(f64, f64)>)> = paths
+        let series: Vec<Line<'_>> = paths
             .iter()
             .enumerate()
             .map(|(i, (name, path))| (name.as_str(), PALETTE[i % PALETTE.len()], path.clone()))

@@ -188,6 +188,63 @@ pub struct SessionRecord {
     pub record: PathBuf,
 }
 
+/// A session record as Markdown (for its HTML page): what ran, how it ended, each series'
+/// last GO/NO-GO, and every step with its result.
+fn record_markdown(r: &SessionRecord) -> String {
+    use std::fmt::Write as _;
+    let cell = |text: &str| text.replace('|', "\\|").replace('\n', " ");
+    let mut out = String::new();
+    if let Some(banner) = &r.banner {
+        let _ = writeln!(out, "> **{banner}**\n");
+    }
+    let _ = writeln!(out, "# Session {} — {}\n", r.playbook, r.outcome);
+    let _ = writeln!(
+        out,
+        "- Broker {}, market data {}, {} order(s)\n- From {} to {}{}\n- Playbook sha256 `{}`",
+        r.broker,
+        r.market_data,
+        r.orders,
+        r.started,
+        r.finished,
+        if r.dry_run { " (rehearsal)" } else { "" },
+        r.sha256
+    );
+    if let Some(e) = &r.error {
+        let _ = writeln!(out, "- **Error:** {}", cell(e));
+    }
+    if let Some(why) = &r.stopped {
+        let _ = writeln!(out, "- **Stopped:** {}", cell(why));
+    }
+    let _ = writeln!(out, "\n## GO/NO-GO\n\n| series | gate | reasons |\n|---|---|---|");
+    for (series, gate) in &r.gates {
+        let _ = writeln!(
+            out,
+            "| {series} | {} | {} |",
+            if gate.go { "GO" } else { "NO-GO" },
+            cell(&gate.reasons.join("; "))
+        );
+    }
+    if r.gates.is_empty() {
+        let _ = writeln!(out, "| none scanned | | |");
+    }
+    let _ = writeln!(out, "\n## Steps\n\n| at | step | arguments | ms | result |\n|---|---|---|---:|---|");
+    for step in &r.steps {
+        let result = if step.result.is_null() { String::new() } else { step.result.to_string() };
+        let short: String = result.chars().take(300).collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.1} | {}{} |",
+            step.at,
+            step.step,
+            cell(&step.args.join(", ")),
+            step.duration_ms,
+            cell(&short),
+            if short.len() < result.len() { " …" } else { "" }
+        );
+    }
+    out
+}
+
 /// The playbooks in `dir`, by name.
 pub fn list(dir: &Path) -> Result<Vec<PlaybookInfo>, PlaybookError> {
     let entries = std::fs::read_dir(dir)
@@ -393,8 +450,16 @@ pub fn run(
         feed.stop();
     }
     let json = serde_json::to_vec_pretty(&record).expect("session record serialises");
+    let title = format!("Session {} {}", record.playbook, record.started);
+    let page =
+        crate::report::html::document(&title, &record_markdown(&record), &Default::default(), &[]).map_err(|e| {
+            PlaybookError::Record { path: record_path.clone(), source: std::io::Error::other(e.to_string()) }
+        })?;
     crate::storage::write_replace(&record_path, &json)
-        .map_err(|source| PlaybookError::Record { path: record_path, source })?;
+        .map_err(|source| PlaybookError::Record { path: record_path.clone(), source })?;
+    let page_path = record_path.with_extension("html");
+    crate::storage::write_replace(&page_path, page.as_bytes())
+        .map_err(|source| PlaybookError::Record { path: page_path, source })?;
     if !s.req.dry_run {
         let active = s.policies.load();
         let version = format!("v{} sha256={}", active.version, active.set.digest());
