@@ -91,6 +91,7 @@ fn the_console_and_a_series_report_render_in_chromium() {
         assert!(page.contains(needle), "{needle} missing from the console:\n{page}");
     }
     assert!(page.contains("<td class=\"GO\">GO</td>"), "{page}");
+    assert!(page.contains("model data views only, calibration unknown"), "gate inputs per series: {page}");
     // The series' latest report, through the console's own link.
     let link = page
         .split("href=\"/reports/KXHIGHNY/")
@@ -169,5 +170,45 @@ fn the_console_and_a_series_report_render_in_chromium() {
             .filter(|svg| svg.matches("<rect").count() > 2 || svg.contains("<circle"))
             .count();
         assert!(drawn >= charts, "{url}: {drawn} chart(s) drawn, {charts} expected");
+    }
+}
+
+/// `GET path` on the console, raw: the status line and the body.
+fn get(base: &str, path: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (head.lines().next().unwrap_or("").to_string(), body.to_string())
+}
+
+#[test]
+fn the_console_serves_the_operator_view_and_nothing_outside_reports() {
+    let ws = Workspace::new();
+    assert!(ws.run(&["scan", "--offline", "--now", "2026-11-24T15:00:00Z"]).status.success());
+    assert!(ws.run(&["kill", "engage", "--reason", "drill"]).status.success());
+    let server = console(&ws);
+    let (status, body) = get(&server.1, "/status.json");
+    assert!(status.contains("200"), "{status}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let operator = &json["operator"];
+    assert_eq!(operator["kill_switch"]["value"], "ENGAGED");
+    assert_eq!(operator["kill_switch"]["reason"], "drill");
+    let cpi = operator["series"].as_array().unwrap().iter().find(|s| s["series"] == "KXCPI").unwrap().clone();
+    assert_eq!(cpi["go"], true);
+    assert!(cpi["report"].as_str().unwrap().ends_with(".html"), "{cpi}");
+    assert!(cpi["gate_inputs"].as_str().unwrap().starts_with("book 0.0 s, model data"), "{cpi}");
+    assert!(!json["next_runs"].as_array().unwrap().is_empty(), "the schedule's next runs without a daemon");
+    let (status, page) = get(&server.1, &format!("/{}", cpi["report"].as_str().unwrap()));
+    assert!(status.contains("200") && page.contains("<svg"), "{status}");
+    for path in [
+        "/reports/../configs/limits.toml",
+        "/reports/KXCPI/../../configs/limits.toml",
+        "/data/proc/ledger/journal.jsonl",
+    ] {
+        assert!(get(&server.1, path).0.contains("404"), "{path} must not be served");
     }
 }

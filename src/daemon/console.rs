@@ -61,6 +61,8 @@ pub struct SeriesLine {
     pub resting_notional: Money,
     /// The latest report (HTML if there is one), relative to the root.
     pub report: Option<String>,
+    /// What the gate judged in the latest scan (from its proposals file), in one line.
+    pub gate_inputs: String,
 }
 
 /// One ledger's P&L against the caps.
@@ -112,6 +114,35 @@ fn latest_report(out_root: &Path, series: &str) -> Option<String> {
     let html = newest.with_extension("html");
     let chosen = if html.exists() { html } else { newest.clone() };
     Some(format!("reports/{series}/{}", chosen.file_name()?.to_string_lossy()))
+}
+
+/// The gate inputs of `series`' newest proposals file, in one line ("none" before any scan;
+/// an unreadable file says so).
+fn latest_gate_inputs(out_root: &Path, series: &str) -> String {
+    let dir = out_root.join("data/proc/proposals").join(series);
+    let Ok(entries) = std::fs::read_dir(&dir) else { return "none (never scanned)".to_string() };
+    let Some(newest) = entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).max()
+    else {
+        return "none (never scanned)".to_string();
+    };
+    let doc: serde_json::Value = match std::fs::read(&newest).map(|b| serde_json::from_slice(&b)) {
+        Ok(Ok(doc)) => doc,
+        _ => return format!("unreadable: {}", newest.display()),
+    };
+    let g = &doc["gate_inputs"];
+    let num =
+        |key: &str, unit: &str| g[key].as_f64().map_or_else(|| "unknown".to_string(), |v| format!("{v:.1} {unit}"));
+    let model = match g["model_data_source"].as_str() {
+        Some("") | None => "views only".to_string(),
+        Some(source) => format!("{} ({source})", num("model_data_age_secs", "s")),
+    };
+    format!(
+        "book {}, model data {model}, calibration {}, heartbeat {}, clock skew {}",
+        num("data_age_secs", "s"),
+        num("calibration_age_hours", "h"),
+        num("heartbeat_age_secs", "s"),
+        g["clock_skew_ms"].as_i64().map_or_else(|| "unknown".to_string(), |v| format!("{v} ms"))
+    )
 }
 
 /// Reads everything the console shows, as of `now`.
@@ -196,6 +227,7 @@ pub fn operator_view(paths: &ConsolePaths, now: DateTime<Utc>) -> OperatorView {
                 resting: resting.len(),
                 resting_notional: resting.iter().map(|o| o.remaining.times(o.order.price)).sum(),
                 report: latest_report(out, s),
+                gate_inputs: latest_gate_inputs(out, s),
             }
         })
         .collect();

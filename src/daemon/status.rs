@@ -192,7 +192,7 @@ fn operator_html(out: &mut String, o: &crate::daemon::console::OperatorView) {
     for e in &o.errors {
         out.push_str(&format!("<p class=\"fail\">cannot read {}</p>\n", escape(e)));
     }
-    out.push_str("<h2>Series</h2>\n<table id=\"series\"><tr><th>series</th><th>GO/NO-GO</th><th>why</th><th>decided</th><th>positions</th><th>resting</th><th>notional</th><th>report</th></tr>\n");
+    out.push_str("<h2>Series</h2>\n<table id=\"series\"><tr><th>series</th><th>GO/NO-GO</th><th>why</th><th>gate inputs</th><th>decided</th><th>positions</th><th>resting</th><th>notional</th><th>report</th></tr>\n");
     for l in &o.series {
         let badge = match l.go {
             Some(true) => "GO",
@@ -201,9 +201,10 @@ fn operator_html(out: &mut String, o: &crate::daemon::console::OperatorView) {
         };
         let report = l.report.as_ref().map_or_else(String::new, |r| format!("<a href=\"/{}\">latest</a>", escape(r)));
         out.push_str(&format!(
-            "<tr><td>{}</td><td class=\"{badge}\">{badge}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{report}</td></tr>\n",
+            "<tr><td>{}</td><td class=\"{badge}\">{badge}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{report}</td></tr>\n",
             escape(&l.series),
             escape(&l.reasons.join("; ")),
+            escape(&l.gate_inputs),
             escape(&l.decided),
             l.positions,
             l.resting,
