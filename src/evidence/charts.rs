@@ -1,6 +1,7 @@
 //! The scoreboard's history charts, pure: equity (realised P&L after fees) and drawdown over
-//! time, realised P&L by day and series, the EV-honesty weight of each bin, and each series'
-//! CuSum path against its threshold — SVG text from the ledgers' events.
+//! time, realised P&L by day and series, fill realism per day against fill-α, the EV-honesty
+//! weight of each bin, and each series' CuSum path against its threshold — SVG text from the
+//! ledgers' events.
 
 use std::collections::BTreeMap;
 
@@ -92,16 +93,66 @@ fn ledger_charts(mode: &str, events: &[LedgerEvent]) -> Vec<(String, String)> {
     out
 }
 
+/// Fill realism per New York day of placing: the share of asked contracts that filled, the
+/// makers' share, and the configured fill-α beside them (the gap is the model's optimism).
+fn fill_realism(mode: &str, events: &[LedgerEvent], alpha: f64) -> Option<(String, String)> {
+    use crate::model::Role;
+    // Per order: its day, role, asked and filled contracts.
+    let mut orders: BTreeMap<&str, (chrono::NaiveDate, Role, i64, i64)> = BTreeMap::new();
+    for e in events {
+        match e {
+            LedgerEvent::OrderPlaced(o) => {
+                orders.insert(&o.client_order_id, (crate::ledger::et_date(o.ts), o.role, o.count.centis(), 0));
+            }
+            LedgerEvent::Fill(f) => {
+                if let Some(o) = orders.get_mut(f.client_order_id.as_str()) {
+                    o.3 += f.count.centis();
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut days: BTreeMap<chrono::NaiveDate, [i64; 4]> = BTreeMap::new();
+    for (day, role, asked, filled) in orders.values() {
+        let d = days.entry(*day).or_default();
+        d[0] += asked;
+        d[1] += filled;
+        if *role == Role::Maker {
+            d[2] += asked;
+            d[3] += filled;
+        }
+    }
+    let start = *days.keys().next()?;
+    let x = |d: &chrono::NaiveDate| (*d - start).num_days() as f64;
+    let share = |num: i64, den: i64| if den > 0 { num as f64 / den as f64 } else { f64::NAN };
+    let ratio: Vec<(f64, f64)> = days.iter().map(|(d, v)| (x(d), share(v[1], v[0]))).collect();
+    let maker: Vec<(f64, f64)> = days.iter().map(|(d, v)| (x(d), share(v[3], v[2]))).collect();
+    let alpha_line: Vec<(f64, f64)> = days.keys().map(|d| (x(d), alpha)).collect();
+    Some((
+        format!("{mode}: fill ratio and maker fill rate per day of placing, against fill-α {alpha} (the realism gap)"),
+        lines(
+            &format!("{mode}: fill realism over time"),
+            &[("fill ratio", "#2ca02c", ratio), ("maker rate", "#9467bd", maker), ("fill-α", "#7f7f7f", alpha_line)],
+            None,
+            &format!("days since {start}"),
+            "share",
+        ),
+    ))
+}
+
 /// Every history chart the evidence supports (none for a ledger with no event).
 pub fn history_charts(
     paper: &[LedgerEvent],
     live: &[LedgerEvent],
     honesty: &EvHonesty,
     cusum: CusumConfig,
+    alpha: f64,
     now: DateTime<Utc>,
 ) -> Vec<(String, String)> {
     let mut out = ledger_charts("paper", paper);
     out.extend(ledger_charts("live", live));
+    out.extend(fill_realism("paper", paper, alpha));
+    out.extend(fill_realism("live", live, alpha));
     if !honesty.bins.is_empty() {
         let labels: Vec<String> = honesty.bins.iter().map(|b| b.name()).collect();
         let weights = honesty.bins.iter().map(|b| b.weight).collect();

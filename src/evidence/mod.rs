@@ -59,7 +59,7 @@ pub(crate) fn scoreboards_from(
     now: DateTime<Utc>,
 ) -> Result<Vec<(Scoreboard, PathBuf)>, EvidenceError> {
     let honesty = honesty_file::write_honesty(out_root, data, config.honesty, now)?;
-    let history = charts::history_charts(&data.paper, &data.live, &honesty, config.cusum, now);
+    let history = charts::history_charts(&data.paper, &data.live, &honesty, config.cusum, data.fill_alpha, now);
     windows
         .iter()
         .map(|w| {
