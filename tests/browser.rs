@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
 use common::{Workspace, paper_watch_session, post, stderr};
@@ -59,16 +58,8 @@ impl Drop for Console {
 }
 
 fn console(ws: &Workspace) -> Console {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kalshi-alpha"))
-        .args(["console", "--port", "0"])
-        .current_dir(ws.path(""))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.split_whitespace().nth(2).expect("console on URL").to_string();
+    let (child, banner) = common::spawn_with_banner(ws, &["console", "--port", "0"]);
+    let url = banner.split_whitespace().nth(2).expect("console on URL").to_string();
     Console(child, url)
 }
 

@@ -137,6 +137,23 @@ impl Source {
         }
     }
 
+    /// A strategy prices from it (as opposed to history, covariates and settlement checks).
+    pub fn is_strategy_input(self) -> bool {
+        matches!(
+            self,
+            Source::Bls
+                | Source::Nowcast
+                | Source::Aaa
+                | Source::Eia
+                | Source::NwsForecast(_)
+                | Source::NwsCli(_)
+                | Source::IndexAggs
+                | Source::IndexSnapshot
+                | Source::Treasury
+                | Source::Claims
+        )
+    }
+
     /// Sites that refuse non-browser user agents (Cleveland Fed, AAA).
     pub fn needs_browser_agent(self) -> bool {
         matches!(self, Source::Nowcast | Source::Aaa)

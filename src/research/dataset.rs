@@ -7,29 +7,10 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::drivers::city::City;
 use crate::drivers::parse;
 use crate::drivers::source::{DataConfig, Source};
 use crate::drivers::store::{DataStore, Origin};
 use crate::strategies::data::{DataSet, Provenance};
-
-/// The sources strategies read.
-const INPUTS: [Source; 14] = [
-    Source::Bls,
-    Source::Nowcast,
-    Source::Aaa,
-    Source::Eia,
-    Source::NwsForecast(City::NewYork),
-    Source::NwsCli(City::NewYork),
-    Source::NwsForecast(City::Chicago),
-    Source::NwsCli(City::Chicago),
-    Source::NwsForecast(City::LosAngeles),
-    Source::NwsCli(City::LosAngeles),
-    Source::IndexAggs,
-    Source::IndexSnapshot,
-    Source::Treasury,
-    Source::Claims,
-];
 
 /// The bytes of `source`'s current input, with provenance (`Ok(None)` when nothing exists).
 /// A table whose meta or raw file cannot be read is `Err` with why: it is not replaced by a
@@ -78,7 +59,7 @@ pub fn load(
     let mut inputs = Vec::new();
     // Inputs left out (stale or unreadable), with why: recorded, never priced from.
     let mut left_out = Vec::new();
-    for source in INPUTS.into_iter().filter(|s| wanted.is_none_or(|w| w.contains(s))) {
+    for source in Source::ALL.into_iter().filter(|s| s.is_strategy_input() && wanted.is_none_or(|w| w.contains(s))) {
         let (bytes, mut provenance) = match input(store, source, now, online) {
             Ok(Some(found)) => found,
             Ok(None) => continue,

@@ -116,20 +116,28 @@ pub struct Sim {
     pub base_url: String,
 }
 
+/// Starts the binary with `args` in the workspace and reads the first line it prints (the
+/// banner naming its address); the child keeps running.
+pub fn spawn_with_banner(ws: &Workspace, args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kalshi-alpha"))
+        .args(args)
+        .current_dir(ws.dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    (child, line.trim().to_string())
+}
+
 impl Sim {
     /// Starts `kalshi-alpha sim --port 0 EXTRA…` in the workspace and reads its banner.
     pub fn start(ws: &Workspace, extra: &[&str]) -> Sim {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kalshi-alpha"))
-            .args(["sim", "--port", "0"])
-            .args(extra)
-            .current_dir(ws.dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let base_url = line.trim().strip_prefix("sim listening on ").expect("banner").to_string();
+        let mut args = vec!["sim", "--port", "0"];
+        args.extend_from_slice(extra);
+        let (child, banner) = spawn_with_banner(ws, &args);
+        let base_url = banner.strip_prefix("sim listening on ").expect("banner").to_string();
         Sim { child, base_url }
     }
 }
