@@ -142,7 +142,7 @@ fn the_console_and_a_series_report_render_in_chromium() {
         .unwrap();
     let pages = [
         (session, "GO/NO-GO", 0),
-        (ws.path("reports/scoreboard_7d.html"), "fill realism over time", 7),
+        (ws.path("reports/scoreboard_7d.html"), "Reliability of the model", 8),
         (ws.path("reports/pilot_readiness.html"), "KXHIGHNY", 0),
         (ws.path("reports/backtests/KXHIGHNY_2026-11-20_2026-11-24.html"), "Reliability", 2),
         (whatif, "what-if", 0),

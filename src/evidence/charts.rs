@@ -1,5 +1,6 @@
 //! The scoreboard's history charts, pure: equity (realised P&L after fees) and drawdown over
-//! time, realised P&L by day and series, fill realism per day against fill-α, the EV-honesty
+//! time, realised P&L by day and series, fill realism per day against fill-α, the model's
+//! reliability on settled orders, the EV-honesty
 //! weight of each bin, and each series' CuSum path against its threshold — SVG text from the
 //! ledgers' events.
 
@@ -140,6 +141,28 @@ fn fill_realism(mode: &str, events: &[LedgerEvent], alpha: f64) -> Option<(Strin
     ))
 }
 
+/// The model's reliability on settled orders that recorded an expectation: predicted
+/// probability of the contract bought against how often it paid (none without such orders).
+fn reliability(ledgers: &[&[LedgerEvent]], now: DateTime<Utc>) -> Option<(String, String)> {
+    let mut pairs: BTreeMap<String, (f64, bool)> = BTreeMap::new();
+    for events in ledgers {
+        let index = crate::evidence::settled::LedgerIndex::new(events, now);
+        for fill in &index.fills {
+            let Some(settled) = index.settled(fill) else { continue };
+            if let Some(expected) = settled.expected {
+                pairs.insert(fill.client_order_id.clone(), (expected.model_p, settled.won));
+            }
+        }
+    }
+    let pairs: Vec<(f64, bool)> = pairs.into_values().collect();
+    (!pairs.is_empty()).then(|| {
+        (
+            format!("Reliability of the model on {} settled order(s): predicted against observed", pairs.len()),
+            crate::report::svg::reliability(&crate::strategies::scoring::reliability(&pairs, 10)),
+        )
+    })
+}
+
 /// Every history chart the evidence supports (none for a ledger with no event).
 pub fn history_charts(
     paper: &[LedgerEvent],
@@ -153,6 +176,7 @@ pub fn history_charts(
     out.extend(ledger_charts("live", live));
     out.extend(fill_realism("paper", paper, alpha));
     out.extend(fill_realism("live", live, alpha));
+    out.extend(reliability(&[paper, live], now));
     if !honesty.bins.is_empty() {
         let labels: Vec<String> = honesty.bins.iter().map(|b| b.name()).collect();
         let weights = honesty.bins.iter().map(|b| b.weight).collect();
