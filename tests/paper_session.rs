@@ -287,7 +287,11 @@ fn maker_orders_fill_when_the_tape_trades_through_their_queue() {
     assert_eq!(units, [270_000_000, 472_000_000]);
     let fills = read_table(&ws.path("data/proc/ledger/fills.parquet")).unwrap();
     assert_eq!(fills.height(), 2);
-    let report = std::fs::read_dir(ws.path("reports/KXHIGHNY")).unwrap().next().unwrap().unwrap().path();
+    let report = std::fs::read_dir(ws.path("reports/KXHIGHNY"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "md"))
+        .unwrap();
     assert!(std::fs::read_to_string(report).unwrap().contains("Fills vs requested: 18.00 of 18.00 contracts (100.0%)"));
 
     // Both markets settle YES on the simulator; `ledger settle --online` reads the results.
