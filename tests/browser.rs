@@ -31,6 +31,7 @@ fn render(browser: &str, url: &str) -> (String, Vec<String>) {
             "--no-sandbox",
             "--disable-gpu",
             "--no-first-run",
+            "--disable-dev-shm-usage",
             "--enable-logging=stderr",
             "--v=0",
             "--virtual-time-budget=3000",
