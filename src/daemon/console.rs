@@ -120,7 +120,11 @@ fn latest_report(out_root: &Path, series: &str) -> Option<String> {
 /// an unreadable file says so).
 fn latest_gate_inputs(out_root: &Path, series: &str) -> String {
     let dir = out_root.join("data/proc/proposals").join(series);
-    let Ok(entries) = std::fs::read_dir(&dir) else { return "none (never scanned)".to_string() };
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return "none (never scanned)".to_string(),
+        Err(e) => return format!("unreadable: {}: {e}", dir.display()),
+    };
     let Some(newest) = entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).max()
     else {
         return "none (never scanned)".to_string();
@@ -145,8 +149,9 @@ fn latest_gate_inputs(out_root: &Path, series: &str) -> String {
     )
 }
 
-/// Reads everything the console shows, as of `now`.
-pub fn operator_view(paths: &ConsolePaths, now: DateTime<Utc>) -> OperatorView {
+/// Reads everything the console shows, as of `now`; `kill` is the kill switch sessions watch
+/// (the data directory's file and any extra one).
+pub fn operator_view(paths: &ConsolePaths, kill: &KillSwitch, now: DateTime<Utc>) -> OperatorView {
     let mut errors = Vec::new();
     let out = &paths.out_root;
     let trading_state = match StateStore::under(out).load(now) {
@@ -158,7 +163,6 @@ pub fn operator_view(paths: &ConsolePaths, now: DateTime<Utc>) -> OperatorView {
         },
         Err(e) => Changed { value: "unknown".into(), by: String::new(), reason: e.to_string(), at: None },
     };
-    let kill = KillSwitch::for_data_dir(out, None);
     let kill_switch = match kill.engaged() {
         Some(r) => Changed {
             value: "ENGAGED".into(),
@@ -198,8 +202,13 @@ pub fn operator_view(paths: &ConsolePaths, now: DateTime<Utc>) -> OperatorView {
         } else {
             crate::brokers::journal::journal_path(out)
         };
-        if !journal.exists() {
-            continue;
+        match journal.try_exists() {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                errors.push(format!("{name} ledger: {}: {e}", journal.display()));
+                continue;
+            }
         }
         match crate::brokers::ledger_ops::open(&place) {
             Ok((_, state)) => books.push((name, state)),

@@ -84,7 +84,7 @@ impl StatusSource {
                     schedule.entries.iter().map(|e| (e.name.clone(), e.broker.as_str().to_string())).collect();
             }
         }
-        let operator = self.console.as_ref().map(|c| crate::daemon::console::operator_view(c, now));
+        let operator = self.console.as_ref().map(|c| crate::daemon::console::operator_view(c, &self.kill_switch, now));
         if let Some(o) = &operator
             && board.policy_version.is_empty()
         {

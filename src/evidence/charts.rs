@@ -17,14 +17,6 @@ use crate::report::svg::{BarGroup, Line, grouped_bars, lines};
 /// Colours, cycled per series.
 const PALETTE: [&str; 6] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"];
 
-fn event_time(event: &LedgerEvent) -> DateTime<Utc> {
-    match event {
-        LedgerEvent::OrderPlaced(o) => o.ts,
-        LedgerEvent::Fill(f) => f.ts,
-        LedgerEvent::OrderCancelled { ts, .. } | LedgerEvent::Settled { ts, .. } => *ts,
-    }
-}
-
 /// Realised P&L after fees over time.
 type EquityPath = Vec<(DateTime<Utc>, Money)>;
 
@@ -38,7 +30,7 @@ fn equity_path(events: &[LedgerEvent]) -> Option<(EquityPath, LedgerState)> {
         state.apply(e).ok()?;
         let total: Money = state.realised.values().map(|d| d.realised).sum();
         if total != last || path.is_empty() {
-            path.push((event_time(e), total));
+            path.push((e.ts(), total));
             last = total;
         }
     }

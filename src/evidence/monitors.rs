@@ -182,7 +182,7 @@ pub(crate) fn readiness_from(
     let mut first_fill: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
     let mut last_event = None;
     for event in data.paper.iter().chain(&data.live) {
-        let ts = event_time(event);
+        let ts = event.ts();
         last_event = last_event.max(Some(ts));
         if let LedgerEvent::Fill(f) = event {
             let first = first_fill.entry(f.series.clone()).or_insert(f.ts);
@@ -210,14 +210,6 @@ pub(crate) fn readiness_from(
     crate::storage::write_replace(&html, page.as_bytes())
         .map_err(|e| file_error(&html, format!("cannot write: {e}")))?;
     Ok(result)
-}
-
-fn event_time(event: &LedgerEvent) -> DateTime<Utc> {
-    match event {
-        LedgerEvent::OrderPlaced(o) => o.ts,
-        LedgerEvent::Fill(f) => f.ts,
-        LedgerEvent::OrderCancelled { ts, .. } | LedgerEvent::Settled { ts, .. } => *ts,
-    }
 }
 
 /// Why arming may not trade `series` for want of readiness (`None`: READY). No file, an

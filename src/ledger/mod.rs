@@ -66,6 +66,17 @@ pub enum LedgerEvent {
     },
 }
 
+impl LedgerEvent {
+    /// When it happened.
+    pub fn ts(&self) -> DateTime<Utc> {
+        match self {
+            LedgerEvent::OrderPlaced(o) => o.ts,
+            LedgerEvent::Fill(f) => f.ts,
+            LedgerEvent::OrderCancelled { ts, .. } | LedgerEvent::Settled { ts, .. } => *ts,
+        }
+    }
+}
+
 /// An accepted order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderPlaced {

@@ -21,6 +21,23 @@ impl Side {
             Side::No => "no",
         }
     }
+
+    /// The price of this side's contract when YES trades at `yes`.
+    pub fn price_of(self, yes: crate::model::Price) -> crate::model::Price {
+        match self {
+            Side::Yes => yes,
+            Side::No => yes.complement(),
+        }
+    }
+
+    /// The probability of this side's contract when YES has probability `yes` (its own
+    /// inverse: a side's probability back to YES's).
+    pub fn prob_of(self, yes: f64) -> f64 {
+        match self {
+            Side::Yes => yes,
+            Side::No => 1.0 - yes,
+        }
+    }
 }
 
 /// When a market settles YES, in terms of the event's outcome value `v`.

@@ -4,8 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::report::markdown::ReportContext;
-use crate::risk::ceilings::Verdict;
+use crate::report::index_window::verdict;
+use crate::report::markdown::{ReportContext, gate_input_rows, ladder_kind, opt, pct, quote_flags};
 use crate::scan::EventScan;
 
 /// Why a page could not be rendered (a template error: a bug, never bad input).
@@ -14,38 +14,30 @@ use crate::scan::EventScan;
 pub struct HtmlError(String);
 
 const SERIES: &str = include_str!("templates/series.html");
+const PAGE: &str = include_str!("templates/page.html");
 
-fn pct(p: f64) -> String {
-    format!("{:.1}%", p * 100.0)
+/// The templates, compiled once per process (a scan renders one page per series).
+fn environment() -> Result<&'static minijinja::Environment<'static>, HtmlError> {
+    static ENV: std::sync::OnceLock<Result<minijinja::Environment<'static>, String>> = std::sync::OnceLock::new();
+    let compiled = ENV.get_or_init(|| {
+        let mut env = minijinja::Environment::new();
+        env.add_template("series.html", SERIES).map_err(|e| e.to_string())?;
+        env.add_template("page.html", PAGE).map_err(|e| e.to_string())?;
+        Ok(env)
+    });
+    compiled.as_ref().map_err(|e| HtmlError(e.clone()))
 }
 
-fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
-    v.map_or_else(|| "—".to_string(), |x| x.to_string())
+/// Renders template `name` with `context`.
+fn render(name: &str, context: &Value) -> Result<String, HtmlError> {
+    let template = environment()?.get_template(name).map_err(|e| HtmlError(e.to_string()))?;
+    template.render(minijinja::Value::from_serialize(context)).map_err(|e| HtmlError(e.to_string()))
 }
 
 /// Renders one series report as HTML.
 pub fn series_page(ctx: &ReportContext<'_>, scans: &[EventScan]) -> Result<String, HtmlError> {
     let et = ctx.generated_at.with_timezone(&chrono_tz::America::New_York);
-    let g = ctx.gate_inputs;
-    let shown = |v: Option<String>| v.unwrap_or_else(|| "unknown".to_string());
-    let mut gate_inputs = vec![
-        json!(["kill_switch", g.kill_switch.to_string()]),
-        json!(["data_age_secs", shown(g.data_age_secs.map(|v| format!("{v:.3}")))]),
-        json!(["heartbeat_age_secs", shown(g.heartbeat_age_secs.map(|v| format!("{v:.3}")))]),
-        json!(["clock_skew_ms", shown(g.clock_skew_ms.map(|v| v.to_string()))]),
-        json!(["calibration_age_hours", shown(g.calibration_age_hours.map(|v| format!("{v:.1}")))]),
-        json!([
-            "model_data",
-            if g.model_data_source.is_empty() {
-                "views only".to_string()
-            } else {
-                format!("{} s old ({})", shown(g.model_data_age_secs.map(|v| format!("{v:.0}"))), g.model_data_source)
-            }
-        ]),
-        json!(["online", g.online.to_string()]),
-        json!(["now_et", g.now_et]),
-    ];
-    gate_inputs.extend(g.monitors.iter().map(|(k, v)| json!([format!("monitor {k}"), v])));
+    let gate_inputs: Vec<Value> = gate_input_rows(ctx.gate_inputs).into_iter().map(|(k, v)| json!([k, v])).collect();
     let depth = ctx.depth;
     let kinks: Vec<Value> = depth
         .mispricings_and_kinks
@@ -115,11 +107,7 @@ pub fn series_page(ctx: &ReportContext<'_>, scans: &[EventScan]) -> Result<Strin
                 .map(|d| {
                     let p = &d.proposal;
                     let why = d.reasons.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("; ");
-                    let verdict = match d.verdict {
-                        Verdict::Approved => "approved",
-                        Verdict::Clipped => "clipped",
-                        Verdict::Denied => "denied",
-                    };
+                    let verdict = verdict(d.verdict);
                     json!([
                         p.label,
                         p.side.as_str().to_uppercase(),
@@ -137,15 +125,8 @@ pub fn series_page(ctx: &ReportContext<'_>, scans: &[EventScan]) -> Result<Strin
                     ])
                 })
                 .collect();
-            let flags = if scan.flags.is_empty() {
-                "none".to_string()
-            } else {
-                scan.flags.iter().map(|f| serde_json::to_string(f).unwrap_or_default()).collect::<Vec<_>>().join(", ")
-            };
-            let kind = match scan.kind {
-                crate::model::LadderKind::Range => "range ladder",
-                crate::model::LadderKind::Threshold => "threshold ladder",
-            };
+            let flags = quote_flags(scan);
+            let kind = ladder_kind(scan.kind);
             json!({"event": scan.event, "title": scan.title, "kind": kind, "view": view, "flags": flags,
                    "chart": chart, "rows": rows, "decisions": decisions})
         })
@@ -187,13 +168,8 @@ pub fn series_page(ctx: &ReportContext<'_>, scans: &[EventScan]) -> Result<Strin
         "events": events,
         "policy": ctx.policy,
     });
-    let mut env = minijinja::Environment::new();
-    env.add_template("series.html", SERIES).map_err(|e| HtmlError(e.to_string()))?;
-    let template = env.get_template("series.html").map_err(|e| HtmlError(e.to_string()))?;
-    template.render(minijinja::Value::from_serialize(&page)).map_err(|e| HtmlError(e.to_string()))
+    render("series.html", &page)
 }
-
-const PAGE: &str = include_str!("templates/page.html");
 
 /// A Markdown report as one self-contained HTML page: the Markdown rendered (tables
 /// included), each `![alt](NAME)` image whose NAME is in `inline` replaced by that SVG, and
@@ -229,12 +205,7 @@ pub fn document(
         .collect();
     pulldown_cmark::html::push_html(&mut body, filtered.into_iter());
     let charts: Vec<Value> = charts.iter().map(|(caption, svg)| json!({"caption": caption, "svg": svg})).collect();
-    let mut env = minijinja::Environment::new();
-    env.add_template("page.html", PAGE).map_err(|e| HtmlError(e.to_string()))?;
-    let template = env.get_template("page.html").map_err(|e| HtmlError(e.to_string()))?;
-    template
-        .render(minijinja::Value::from_serialize(json!({"title": title, "body": body, "charts": charts})))
-        .map_err(|e| HtmlError(e.to_string()))
+    render("page.html", &json!({"title": title, "body": body, "charts": charts}))
 }
 
 #[cfg(test)]

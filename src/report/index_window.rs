@@ -50,7 +50,8 @@ pub fn csv(scan: &EventScan, alpha: f64) -> String {
     out
 }
 
-fn verdict(v: Verdict) -> &'static str {
+/// `approved`, `clipped` or `denied`.
+pub(crate) fn verdict(v: Verdict) -> &'static str {
     match v {
         Verdict::Approved => "approved",
         Verdict::Clipped => "clipped",

@@ -133,37 +133,62 @@ fn render_paper(out: &mut String, paper: &PaperSection) {
     }
 }
 
-fn render_gate_inputs(out: &mut String, g: &GateContext) {
+/// What the gate judged, one (input, value) row each, as every report shows it.
+pub(crate) fn gate_input_rows(g: &GateContext) -> Vec<(String, String)> {
     let shown = |v: Option<String>| v.unwrap_or_else(|| "unknown".to_string());
-    let _ = writeln!(out, "\n## Gate inputs\n");
-    let _ = writeln!(out, "| input | value |\n|---|---|");
-    let _ = writeln!(out, "| kill_switch | {} |", g.kill_switch);
-    let _ = writeln!(out, "| data_age_secs | {} |", shown(g.data_age_secs.map(|v| format!("{v:.3}"))));
-    let _ = writeln!(out, "| heartbeat_age_secs | {} |", shown(g.heartbeat_age_secs.map(|v| format!("{v:.3}"))));
-    let _ = writeln!(out, "| clock_skew_ms | {} |", shown(g.clock_skew_ms.map(|v| v.to_string())));
-    let _ = writeln!(out, "| calibration_age_hours | {} |", shown(g.calibration_age_hours.map(|v| format!("{v:.1}"))));
-    if g.model_data_source.is_empty() {
-        let _ = writeln!(out, "| model_data_age_secs | none (no strategy data: views only) |");
+    let model = if g.model_data_source.is_empty() {
+        "none (no strategy data: views only)".to_string()
     } else {
-        let age = shown(g.model_data_age_secs.map(|v| format!("{v:.0}")));
-        let _ = writeln!(out, "| model_data_age_secs | {age} (oldest: {}) |", g.model_data_source);
-    }
-    let _ = writeln!(out, "| online | {} |", g.online);
-    let _ = writeln!(out, "| now_et | {} |", g.now_et);
-    for flag in &g.book_flags {
-        let _ = writeln!(out, "| book_flag | {flag} |");
-    }
-    for (name, status) in &g.monitors {
-        let _ = writeln!(out, "| monitor {name} | {status} |");
+        format!("{} (oldest: {})", shown(g.model_data_age_secs.map(|v| format!("{v:.0}"))), g.model_data_source)
+    };
+    let mut rows = vec![
+        ("kill_switch".to_string(), g.kill_switch.to_string()),
+        ("data_age_secs".to_string(), shown(g.data_age_secs.map(|v| format!("{v:.3}")))),
+        ("heartbeat_age_secs".to_string(), shown(g.heartbeat_age_secs.map(|v| format!("{v:.3}")))),
+        ("clock_skew_ms".to_string(), shown(g.clock_skew_ms.map(|v| v.to_string()))),
+        ("calibration_age_hours".to_string(), shown(g.calibration_age_hours.map(|v| format!("{v:.1}")))),
+        ("model_data_age_secs".to_string(), model),
+        ("online".to_string(), g.online.to_string()),
+        ("now_et".to_string(), g.now_et.clone()),
+    ];
+    rows.extend(g.book_flags.iter().map(|f| ("book_flag".to_string(), f.clone())));
+    rows.extend(g.monitors.iter().map(|(name, status)| (format!("monitor {name}"), status.clone())));
+    rows
+}
+
+/// The quote flags of a scan, or `none`.
+pub(crate) fn quote_flags(scan: &EventScan) -> String {
+    if scan.flags.is_empty() {
+        "none".to_string()
+    } else {
+        scan.flags.iter().map(|f| serde_json::to_string(f).unwrap_or_default()).collect::<Vec<_>>().join(", ")
     }
 }
 
-fn pct(p: f64) -> String {
+fn render_gate_inputs(out: &mut String, g: &GateContext) {
+    let _ = writeln!(out, "\n## Gate inputs\n");
+    let _ = writeln!(out, "| input | value |\n|---|---|");
+    for (input, value) in gate_input_rows(g) {
+        let _ = writeln!(out, "| {input} | {value} |");
+    }
+}
+
+/// A probability as a percentage with one decimal.
+pub(crate) fn pct(p: f64) -> String {
     format!("{:.1}%", p * 100.0)
 }
 
-fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+/// A value, or `—` when there is none.
+pub(crate) fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
     v.map_or_else(|| "—".to_string(), |x| x.to_string())
+}
+
+/// `range ladder` or `threshold ladder`.
+pub(crate) fn ladder_kind(kind: crate::model::LadderKind) -> &'static str {
+    match kind {
+        crate::model::LadderKind::Range => "range ladder",
+        crate::model::LadderKind::Threshold => "threshold ladder",
+    }
 }
 
 /// Renders the report.
@@ -240,16 +265,8 @@ pub fn render_series_report(ctx: &ReportContext<'_>, scans: &[EventScan]) -> Str
 
 fn render_event(out: &mut String, scan: &EventScan, view: &str) {
     let _ = writeln!(out, "\n## {} — {}\n", scan.event, scan.title);
-    let kind = match scan.kind {
-        crate::model::LadderKind::Range => "range ladder",
-        crate::model::LadderKind::Threshold => "threshold ladder",
-    };
-    let flags = if scan.flags.is_empty() {
-        "none".to_string()
-    } else {
-        scan.flags.iter().map(|f| serde_json::to_string(f).unwrap_or_default()).collect::<Vec<_>>().join(", ")
-    };
-    let _ = writeln!(out, "{kind}, {} markets. View: {view}. Quote flags: {flags}.\n", scan.rows.len());
+    let kind = ladder_kind(scan.kind);
+    let _ = writeln!(out, "{kind}, {} markets. View: {view}. Quote flags: {}.\n", scan.rows.len(), quote_flags(scan));
     let _ = writeln!(out, "| bin | ticker | YES bid | YES ask | market p | model p |");
     let _ = writeln!(out, "|---|---|---:|---:|---:|---:|");
     for r in &scan.rows {

@@ -187,10 +187,7 @@ pub fn reconcile(
         match cid {
             Some(cid) => {
                 let side = table.orders[&cid].intent.side;
-                let price = match side {
-                    crate::model::Side::Yes => f.yes_price,
-                    crate::model::Side::No => f.yes_price.complement(),
-                };
+                let price = side.price_of(f.yes_price);
                 records.push(OrderRecord::Fill {
                     at: f.at,
                     client_order_id: cid,

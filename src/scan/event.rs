@@ -238,11 +238,7 @@ fn kelly_sized(
         if count.is_zero() {
             continue;
         }
-        let yes_prob = match p.side {
-            Side::Yes => p.model_p,
-            Side::No => 1.0 - p.model_p,
-        };
-        let ev = order_ev(fees, params.rounding, p.role, p.side, yes_prob, p.price, count);
+        let ev = order_ev(fees, params.rounding, p.role, p.side, p.side.prob_of(p.model_p), p.price, count);
         out.push(Proposal { count, ev_order: ev.ev_order, fee: ev.fee, max_loss: ev.max_loss, ..p });
     }
     out

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::ledger::Fill;
-use crate::model::{LadderKind, Money, Price, Side};
+use crate::model::{LadderKind, Money, Price};
 use crate::report::depth::{EventExposure, EventKinks, ExposureBin, FillSlippage, PilotHeader, SeriesDepth};
 use crate::safety::var::{BookHoldings, EventOutcomes, family_key, pnl_by_bin, value_at_risk};
 use crate::scan::EventScan;
@@ -27,14 +27,6 @@ pub struct DepthInputs<'a> {
     pub later_marks: Option<&'a BTreeMap<String, Price>>,
     /// When the report is written.
     pub now: DateTime<Utc>,
-}
-
-/// The contract's price from a YES price.
-fn of_side(yes: Price, side: Side) -> Price {
-    match side {
-        Side::Yes => yes,
-        Side::No => yes.complement(),
-    }
 }
 
 /// `a − b` per contract, as money.
@@ -121,9 +113,9 @@ fn fills(plan: &PlannedSeries, inputs: &Inputs, d: &DepthInputs<'_>) -> Vec<Fill
         .iter()
         .filter(|f| f.series == plan.series)
         .map(|f| {
-            let decision_mid = decision_mids.get(f.ticker.as_str()).map(|m| of_side(*m, f.side));
-            let model_p = model.get(f.ticker.as_str()).map(|p| if f.side == Side::Yes { *p } else { 1.0 - p });
-            let later_mid = d.later_marks.and_then(|m| m.get(&f.ticker)).map(|m| of_side(*m, f.side));
+            let decision_mid = decision_mids.get(f.ticker.as_str()).map(|m| f.side.price_of(*m));
+            let model_p = model.get(f.ticker.as_str()).map(|p| f.side.prob_of(*p));
+            let later_mid = d.later_marks.and_then(|m| m.get(&f.ticker)).map(|m| f.side.price_of(*m));
             let expected_slippage = index
                 .then(|| {
                     let event = crate::strategies::event_date::parse(f.ticker.rsplit_once('-')?.0)?;

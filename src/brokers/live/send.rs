@@ -31,28 +31,15 @@ impl LiveBroker {
         self.ledger.positions.get(ticker).is_some_and(|p| p.side != side && count <= p.count)
     }
 
+    /// The book's holdings ([`Broker::holdings`]) grouped by the event of their market.
     pub(super) fn holdings_by_event(&self) -> BTreeMap<String, Vec<Holding>> {
-        let mut out: BTreeMap<String, Vec<Holding>> = BTreeMap::new();
         let event_of: BTreeMap<&str, &str> =
             self.journal.table().orders.values().map(|o| (o.intent.ticker.as_str(), o.intent.event.as_str())).collect();
-        for p in self.ledger.positions.values() {
-            if let Some(event) = event_of.get(p.ticker.as_str()) {
-                let price = crate::safety::var::average_price(p.cost, p.count);
-                out.entry(event.to_string()).or_default().push(Holding {
-                    ticker: p.ticker.clone(),
-                    side: p.side,
-                    price,
-                    count: p.count,
-                });
+        let mut out: BTreeMap<String, Vec<Holding>> = BTreeMap::new();
+        for h in Broker::holdings(self).all() {
+            if let Some(event) = event_of.get(h.ticker.as_str()) {
+                out.entry(event.to_string()).or_default().push(h);
             }
-        }
-        for o in self.journal.table().open() {
-            out.entry(o.intent.event.clone()).or_default().push(Holding {
-                ticker: o.intent.ticker.clone(),
-                side: o.intent.side,
-                price: o.price,
-                count: o.remaining,
-            });
         }
         out
     }

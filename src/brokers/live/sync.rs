@@ -130,10 +130,7 @@ impl LiveBroker {
                 },
             };
             let (Some(yes_price), Some(count)) = (f.yes_price_dollars, f.count_fp) else { continue };
-            let price = match table.orders[&cid].intent.side {
-                crate::model::Side::Yes => yes_price,
-                crate::model::Side::No => yes_price.complement(),
-            };
+            let price = table.orders[&cid].intent.side.price_of(yes_price);
             let when = f.ts_ms.and_then(DateTime::<Utc>::from_timestamp_millis).unwrap_or(at);
             self.record(OrderRecord::Fill {
                 at: when,
